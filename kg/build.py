@@ -1,0 +1,149 @@
+"""Build and load: CSV files to a validated, derived graph in the store.
+
+Both are one transaction from the store's point of view. The new graph is
+assembled and validated in memory; the store gets a new version only when
+nothing is wrong (see ``kg.store``). A load re-derives from all facts, so a
+new designation also yields the rule effects it implies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import RDF, Graph
+
+from kg.derive import derive
+from kg.errors import TradekgError
+from kg.loaders import ExistingLookup, InputFile, LoadResult, load_files
+from kg.namespaces import DERIVATION, TKG, bind_prefixes
+from kg.ontology import ontology_graph
+from kg.resources import data_dir
+from kg.store import VersionedStore
+from kg.terms import graph_to_quads, quads_to_graph
+from kg.validate import Report, validate_graph
+
+
+class ValidationFailed(TradekgError):
+    """The data does not conform to the shapes (exit code 1)."""
+
+    def __init__(self, report: Report):
+        self.report = report
+        super().__init__(f"the graph does not conform: {len(report.violations)} violation(s); nothing was written")
+
+
+@dataclass
+class Outcome:
+    rows_per_table: dict[str, int]
+    fact_triples: int
+    derived_triples: int
+    total_triples: int
+    report: Report
+
+
+def data_files(directory: Path | None = None) -> list[InputFile]:
+    directory = directory or data_dir()
+    files = sorted(directory.glob("*.csv"))
+    if not files:
+        raise TradekgError(f"no CSV files in {directory}")
+    return [InputFile(p, _display(p)) for p in files]
+
+
+def _display(path: Path) -> str:
+    """Name files as a user would type them: relative to where they run tradekg."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def user_files(paths: Iterable[Path], table: str | None = None) -> list[InputFile]:
+    return [InputFile(Path(p), _display(Path(p)), table) for p in paths]
+
+
+@dataclass
+class Prepared:
+    loaded: LoadResult
+    combined: Graph
+    derived: Graph
+    report: Report
+
+
+def prepare(files: list[InputFile], base: VersionedStore | None = None) -> Prepared:
+    """Load ``files`` (on top of ``base``'s facts, if given), derive and validate.
+
+    Nothing is written: ``build``, ``load`` and ``validate`` all start here.
+    """
+    existing = _existing_lookup(base) if base is not None else None
+    loaded = load_files(files, existing=existing) if existing else load_files(files)
+    facts = bind_prefixes(Graph())
+    if base is not None:
+        facts += _current_facts(base)
+    facts += loaded.graph
+    derived = derive(facts)
+    combined = bind_prefixes(Graph())
+    combined += facts
+    combined += derived
+    return Prepared(loaded, combined, derived, validate_graph(combined))
+
+
+def _existing_lookup(store: VersionedStore) -> ExistingLookup:
+    reader = store.open_read()
+    rdf_type = ox.NamedNode(str(RDF.type))
+
+    def existing(iris: set[str]) -> set[str]:
+        return {
+            iri for iri in iris
+            if next(iter(reader.quads_for_pattern(ox.NamedNode(iri), rdf_type, None, ox.DefaultGraph())), None)
+        }
+
+    return existing
+
+
+def _current_facts(store: VersionedStore) -> Graph:
+    """The asserted facts in the store: everything but ontology and derived nodes."""
+    reader = store.open_read()
+    everything = quads_to_graph(reader.quads_for_pattern(None, None, None, ox.DefaultGraph()))
+    ontology = ontology_graph()
+    derived_subjects = set(everything.subjects(RDF.type, TKG.RuleEffect))
+    derived_subjects |= {s for s in everything.subjects() if str(s).startswith(str(DERIVATION))}
+    facts = bind_prefixes(Graph())
+    for triple in everything:
+        if triple[0] not in derived_subjects and triple not in ontology:
+            facts.add(triple)
+    return facts
+
+
+def _commit(store: VersionedStore, prepared: Prepared, manifest: dict[str, object]) -> Outcome:
+    if not prepared.report.conforms:
+        raise ValidationFailed(prepared.report)
+    full = Graph()
+    full += ontology_graph()
+    full += prepared.combined
+    with store.write(from_current=False, manifest=manifest) as target:
+        target.extend(graph_to_quads(full))
+    loaded = prepared.loaded
+    return Outcome(loaded.rows_per_table, len(loaded.graph), len(prepared.derived), len(full), prepared.report)
+
+
+def build(store: VersionedStore, files: list[InputFile]) -> Outcome:
+    """Replace the store's graph with the one built from ``files``."""
+    prepared = prepare(files)
+    return _commit(store, prepared, {
+        "command": "build",
+        "files": [f.display for f in files],
+        "rows_per_table": prepared.loaded.rows_per_table,
+    })
+
+
+def load(store: VersionedStore, files: list[InputFile]) -> Outcome:
+    """Add the facts of ``files`` to the store, all or nothing."""
+    prepared = prepare(files, base=store)
+    previous = store.manifest()
+    return _commit(store, prepared, {
+        "command": "load",
+        "files": list(previous.get("files", [])) + [f.display for f in files],
+        "rows_per_table": prepared.loaded.rows_per_table,
+    })

@@ -1,0 +1,80 @@
+"""``build``, ``load`` and ``validate``: CSV facts into the store."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from kg import build as builder
+from kg.cli import handle_errors, open_store, store_option
+
+
+def _summary(outcome: builder.Outcome, verb: str, store_path: Path) -> str:
+    rows = ", ".join(f"{n} {t}" for t, n in sorted(outcome.rows_per_table.items()))
+    return (
+        f"{verb} {sum(outcome.rows_per_table.values())} rows ({rows})\n"
+        f"{outcome.fact_triples} fact triples, {outcome.derived_triples} derived, "
+        f"{outcome.total_triples} in the store with the ontology\n"
+        f"{outcome.report.text()}\n"
+        f"store: {store_path}"
+    )
+
+
+@click.command()
+@click.option("--data", "data_path", type=click.Path(path_type=Path, file_okay=False, exists=True),
+              default=None, help="Folder of curated CSV files (default: the project's data/).")
+@store_option
+@handle_errors
+def build(data_path: Path | None, store_path: Path | None) -> None:
+    """Load every CSV in data/, validate, derive, and write the store.
+
+    All or nothing: if any row is wrong or the graph does not conform, the
+    store keeps the graph it had.
+    """
+    store = open_store(store_path)
+    outcome = builder.build(store, builder.data_files(data_path))
+    click.echo(_summary(outcome, "built from", store.path))
+
+
+@click.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--table", default=None, help="Table the files hold (default: guessed from the file name).")
+@store_option
+@handle_errors
+def load(files: tuple[Path, ...], table: str | None, store_path: Path | None) -> None:
+    """Add the facts in FILES to the store; validated; all or nothing.
+
+    \b
+    Example:
+      tradekg load new-designations.csv --table designations
+    """
+    store = open_store(store_path)
+    outcome = builder.load(store, builder.user_files(files, table))
+    click.echo(_summary(outcome, "loaded", store.path))
+
+
+@click.command()
+@click.argument("files", nargs=-1, type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--data", "data_path", type=click.Path(path_type=Path, file_okay=False, exists=True),
+              default=None, help="Folder of curated CSV files to check when no FILES are given.")
+@click.option("--table", default=None, help="Table the files hold (default: guessed from the file name).")
+@store_option
+@handle_errors
+def validate(files: tuple[Path, ...], data_path: Path | None, table: str | None, store_path: Path | None) -> None:
+    """Check CSV files against the shapes without writing anything.
+
+    With no FILES, checks the curated data/ folder. FILES are checked as a
+    load would check them: together with the facts already in the store. Exits 1 when the data
+    does not conform, 2 when a file cannot be read as the table it claims.
+    Every violation is reported as file:line: column.
+    """
+    if files:
+        store = open_store(store_path)
+        base = store if store.exists() else None
+        report = builder.prepare(builder.user_files(files, table), base=base).report
+    else:
+        report = builder.prepare(builder.data_files(data_path)).report
+    click.echo(report.text())
+    if not report.conforms:
+        raise SystemExit(1)

@@ -1,0 +1,103 @@
+"""Turn one CSV cell into RDF terms, or say precisely why it cannot be.
+
+Each function returns the term or raises ``CellError`` with a message that
+tells the user what a good value looks like; the loader adds file, line and
+column.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from urllib.parse import urlsplit
+
+import pycountry
+from rdflib import Literal, URIRef
+from rdflib.namespace import XSD
+
+from kg.namespaces import concept_iri
+
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
+DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+WIKIDATA_PATTERN = re.compile(r"^Q[1-9][0-9]*$")
+COUNTRY_CODES = frozenset(c.alpha_2 for c in pycountry.countries)
+_TRUE = {"true", "yes", "1"}
+_FALSE = {"false", "no", "0"}
+
+
+class CellError(ValueError):
+    pass
+
+
+def check_id(value: str) -> str:
+    if not ID_PATTERN.match(value):
+        raise CellError(
+            f"identifier {value!r} must be lowercase letters, digits and '-' (for example 'huawei-bolivia')"
+        )
+    return value
+
+
+def to_date(value: str) -> Literal:
+    if not DATE_PATTERN.match(value):
+        raise CellError(f"date {value!r} must be written YYYY-MM-DD (for example 2019-05-16)")
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise CellError(f"date {value!r} does not exist in the calendar") from None
+    return Literal(value, datatype=XSD.date)
+
+
+def to_url(value: str) -> Literal:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in value):
+        raise CellError(f"{value!r} is not an absolute http(s) URL")
+    return Literal(value, datatype=XSD.anyURI)
+
+
+def to_integer(value: str) -> Literal:
+    if not re.fullmatch(r"[+-]?\d+", value):
+        raise CellError(f"{value!r} is not a whole number")
+    return Literal(int(value), datatype=XSD.integer)
+
+
+def to_decimal(value: str) -> Literal:
+    if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", value):
+        raise CellError(f"{value!r} is not a number (digits, optional decimal point, no thousands separators)")
+    try:
+        return Literal(Decimal(value), datatype=XSD.decimal)
+    except InvalidOperation:
+        raise CellError(f"{value!r} is not a number") from None
+
+
+def to_boolean(value: str) -> Literal:
+    low = value.lower()
+    if low in _TRUE:
+        return Literal(True)
+    if low in _FALSE:
+        return Literal(False)
+    raise CellError(f"{value!r} is not true or false")
+
+
+def to_country(value: str) -> Literal:
+    code = value.upper()
+    if code not in COUNTRY_CODES:
+        raise CellError(f"{value!r} is not an ISO 3166-1 alpha-2 country code (for example CN, US, DE)")
+    return Literal(code)
+
+
+def to_wikidata(value: str) -> Literal:
+    if not WIKIDATA_PATTERN.match(value):
+        raise CellError(f"{value!r} is not a Wikidata item id (Q followed by digits, for example Q160120)")
+    return Literal(value)
+
+
+def to_concept(value: str, scheme: str, notations: frozenset[str]) -> URIRef:
+    if value not in notations:
+        allowed = ", ".join(sorted(notations)) or "(none defined)"
+        raise CellError(f"{value!r} is not a known {scheme}; use one of: {allowed}")
+    return URIRef(concept_iri(scheme, value))
+
+
+def to_string(value: str) -> Literal:
+    return Literal(value)

@@ -1,0 +1,89 @@
+"""Turn what a user types ("Huawei", "84 FR 22961", "huawei", an IRI) into an IRI.
+
+Names and aliases are matched case-insensitively with whitespace collapsed; an
+unknown name gets the closest known names as a "did you mean" answer instead
+of an empty result, because an empty result would read as "not restricted".
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import unicodedata
+from functools import cache
+from typing import TYPE_CHECKING
+
+from rdflib import URIRef
+
+from kg.errors import NotFound, TradekgError
+from kg.namespaces import DATA
+from kg.resources import queries_dir
+from kg.tables import load_catalog
+
+if TYPE_CHECKING:
+    from kg.backend import Backend
+
+
+class Ambiguous(TradekgError):
+    pass
+
+
+def normalise(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@cache
+def _lookup_query(name: str) -> str:
+    return (queries_dir() / "lookup" / f"{name}.rq").read_text(encoding="utf-8")
+
+
+def entity_names(backend: Backend, tables: tuple[str, ...]) -> dict[URIRef, set[str]]:
+    catalog = load_catalog()
+    names: dict[URIRef, set[str]] = {}
+    for table in tables:
+        spec = catalog.tables[table]
+        result = backend.select(_lookup_query("entity-names"), {"class": URIRef(spec.class_iri)})
+        prefix = f"{DATA}{spec.iri_kind}/"
+        for row in result.rows:
+            entity = row["entity"]
+            assert isinstance(entity, URIRef)
+            bucket = names.setdefault(entity, set())
+            bucket.add(str(row["name"]))
+            if str(entity).startswith(prefix):
+                bucket.add(str(entity)[len(prefix):])
+    return names
+
+
+def resolve_entity(backend: Backend, text: str, tables: tuple[str, ...], what: str = "entity") -> URIRef:
+    catalog = load_catalog()
+    if re.match(r"^(https?|urn):", text):
+        iri = URIRef(text)
+        for table in tables:
+            if backend.ask(_lookup_query("entity-exists"),
+                           {"entity": iri, "class": URIRef(catalog.tables[table].class_iri)}):
+                return iri
+        raise NotFound(f"{what}: no {' or '.join(tables)} entity has the IRI <{text}>")
+
+    names = entity_names(backend, tables)
+    wanted = normalise(text)
+    hits = sorted({entity for entity, labels in names.items() if wanted in {normalise(n) for n in labels}})
+    if len(hits) == 1:
+        return hits[0]
+    if len(hits) > 1:
+        listing = "; ".join(f"{h} ({_best_name(names[h])})" for h in hits[:10])
+        raise Ambiguous(f"{what}: {text!r} names {len(hits)} entities, pass the IRI or id of one: {listing}")
+
+    by_name: dict[str, str] = {}
+    for labels in names.values():
+        for label in labels:
+            by_name.setdefault(normalise(label), label)
+    close = difflib.get_close_matches(wanted, list(by_name), n=5, cutoff=0.6)
+    contains = [n for n in by_name if wanted and wanted in n and n not in close]
+    suggestions = [by_name[n] for n in (close + sorted(contains, key=len))[:5]]
+    hint = f"; did you mean {', '.join(repr(s) for s in suggestions)}?" if suggestions else ""
+    raise NotFound(f"{what}: no {' or '.join(tables)} entity is named {text!r}{hint}")
+
+
+def _best_name(labels: set[str]) -> str:
+    return max(labels, key=len)

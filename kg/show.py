@@ -1,0 +1,125 @@
+"""``tradekg show``: one entity, its statements, what points at it, its sources.
+
+An analyst checking a counterparty wants the evidence next to the claim, so
+the sources (title and URL) of the entity's facts are listed in full.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+
+from rdflib import RDF, Literal, URIRef
+from rdflib.namespace import DCTERMS
+from rdflib.term import Node
+
+from kg.backend import Backend, ResultTable
+from kg.namespaces import SCHEMA, TKG
+from kg.render import cell_text, shorten
+from kg.resolve import resolve_entity
+from kg.resources import queries_dir
+from kg.tables import load_catalog
+
+
+@cache
+def _query(name: str) -> str:
+    return (queries_dir() / "lookup" / f"{name}.rq").read_text(encoding="utf-8")
+
+
+@dataclass
+class Statement:
+    property: URIRef
+    property_label: str
+    value: Node
+    value_label: str | None
+
+
+@dataclass
+class Description:
+    entity: URIRef
+    statements: list[Statement] = field(default_factory=list)
+    incoming: list[tuple[str, str, str]] = field(default_factory=list)  # (property, subject label, type)
+    sources: list[tuple[str, str]] = field(default_factory=list)  # (title, url)
+
+    def as_table(self) -> ResultTable:
+        table = ResultTable(["entity", "property", "value", "valueLabel"])
+        for s in self.statements:
+            row: dict[str, Node] = {"entity": self.entity, "property": s.property, "value": s.value}
+            if s.value_label:
+                row["valueLabel"] = Literal(s.value_label)
+            table.rows.append(row)
+        return table
+
+
+def describe(backend: Backend, text: str, tables: tuple[str, ...] | None = None) -> Description:
+    tables = tables or tuple(load_catalog().tables)
+    entity = resolve_entity(backend, text, tables)
+    description = Description(entity)
+    labels: dict[Node, str] = {}
+    for row in backend.select(_query("describe-out"), {"entity": entity}).rows:
+        prop = row["property"]
+        value = row["value"]
+        assert isinstance(prop, URIRef)
+        if "valueLabel" in row:
+            labels.setdefault(value, str(row["valueLabel"]))
+        if any(s.property == prop and s.value == value for s in description.statements):
+            continue
+        description.statements.append(Statement(prop, str(row.get("propertyLabel", shorten(str(prop)))),
+                                                value, None))
+    for statement in description.statements:
+        statement.value_label = labels.get(statement.value)
+    seen = set()
+    for row in backend.select(_query("describe-in"), {"entity": entity}).rows:
+        key = (str(row["property"]), str(row["subject"]))
+        if key in seen:
+            continue
+        seen.add(key)
+        description.incoming.append((
+            str(row.get("propertyLabel", shorten(str(row["property"])))),
+            str(row.get("subjectLabel", shorten(str(row["subject"])))),
+            str(row.get("subjectType", "")),
+        ))
+    for statement in description.statements:
+        if statement.property == DCTERMS.source and isinstance(statement.value, URIRef):
+            url = next((str(r["value"]) for r in backend.select(_query("describe-out"), {"entity": statement.value}).rows
+                        if r["property"] == SCHEMA.url), "")
+            description.sources.append((statement.value_label or shorten(str(statement.value)), url))
+    return description
+
+
+_SKIP_IN_TABLE = {str(TKG.sourceFile), str(TKG.sourceLine), str(DCTERMS.source)}
+
+
+def render_description(d: Description) -> str:
+    lines = [f"{_title(d)}  <{d.entity}>"]
+    types = [s.value_label or shorten(str(s.value)) for s in d.statements if s.property == RDF.type]
+    if types:
+        lines.append(f"  type: {', '.join(types)}")
+    origin_file = next((str(s.value) for s in d.statements if s.property == TKG.sourceFile), None)
+    origin_line = next((str(s.value) for s in d.statements if s.property == TKG.sourceLine), None)
+    width = max((len(s.property_label) for s in d.statements), default=10)
+    for s in d.statements:
+        if s.property == RDF.type or str(s.property) in _SKIP_IN_TABLE:
+            continue
+        value = cell_text(s.value, short=True)
+        if s.value_label and s.value_label != value:
+            value = f"{s.value_label}  ({value})"
+        lines.append(f"  {s.property_label.ljust(width)}  {value}")
+    if d.incoming:
+        lines.append("  referenced by:")
+        for prop, subject, kind in d.incoming:
+            lines.append(f"    {subject}{f' [{kind}]' if kind else ''} — {prop}")
+    if d.sources:
+        lines.append("  sources:")
+        for title, url in d.sources:
+            lines.append(f"    {title}{f'  {url}' if url else ''}")
+    if origin_file:
+        lines.append(f"  loaded from: {origin_file}:{origin_line}")
+    return "\n".join(lines)
+
+
+def _title(d: Description) -> str:
+    for s in d.statements:
+        if str(s.property) == "http://www.w3.org/2000/01/rdf-schema#label":
+            return str(s.value)
+    return shorten(str(d.entity))

@@ -1,0 +1,170 @@
+"""The embedded store: versioned Oxigraph (RocksDB) directories behind one pointer.
+
+Layout of a store directory::
+
+    STORE/
+      current -> versions/v-20261126T012600-1234   (symlink, swapped atomically)
+      versions/v-.../                               one complete Oxigraph store each
+      .lock                                         writers take it with flock
+
+A write never touches the version readers use: it copies the current version
+(a RocksDB checkpoint: hard links, cheap) or starts empty, changes the copy,
+flushes and closes it, and only then swaps ``current`` with ``os.replace``.
+So a failed or killed ``build``/``load`` leaves the store exactly as it was,
+and a reader sees the old graph or the new one, never half of either.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import fcntl
+import json
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+
+from kg.errors import TradekgError
+
+DEFAULT_STORE = Path(".tradekg") / "store"
+STORE_ENV = "TRADEKG_STORE"
+MANIFEST = "tradekg-manifest.json"
+
+
+class StoreMissing(TradekgError):
+    pass
+
+
+class StoreBusy(TradekgError):
+    pass
+
+
+def default_store_path() -> Path:
+    return Path(os.environ.get(STORE_ENV) or DEFAULT_STORE)
+
+
+class VersionedStore:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+
+    @property
+    def pointer(self) -> Path:
+        return self.path / "current"
+
+    @property
+    def versions(self) -> Path:
+        return self.path / "versions"
+
+    def exists(self) -> bool:
+        return self.pointer.is_symlink() and self.pointer.resolve().is_dir()
+
+    def current_version(self) -> Path:
+        if not self.exists():
+            raise StoreMissing(
+                f"no graph at {self.path}; run `tradekg build` first (or pass --store PATH)"
+            )
+        return self.pointer.resolve()
+
+    def open_read(self) -> ox.Store:
+        """A read-only view of the current version (safe beside a writer)."""
+        return ox.Store.read_only(str(self.current_version()))
+
+    def manifest(self) -> dict[str, Any]:
+        path = self.current_version() / MANIFEST
+        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+    @contextlib.contextmanager
+    def _lock(self, wait_seconds: float) -> Iterator[None]:
+        self.path.mkdir(parents=True, exist_ok=True)
+        lock_path = self.path / ".lock"
+        with open(lock_path, "a+", encoding="utf-8") as handle:
+            deadline = time.monotonic() + wait_seconds
+            while True:
+                try:
+                    fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except OSError as exc:
+                    if exc.errno not in (errno.EAGAIN, errno.EACCES):
+                        raise
+                    if time.monotonic() >= deadline:
+                        handle.seek(0)
+                        holder = handle.read().strip() or "another process"
+                        raise StoreBusy(
+                            f"the store {self.path} is being written by {holder}; "
+                            "try again when it has finished"
+                        ) from None
+                    time.sleep(0.1)
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"tradekg pid {os.getpid()}\n")
+            handle.flush()
+            try:
+                yield
+            finally:
+                handle.seek(0)
+                handle.truncate()
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    @contextlib.contextmanager
+    def write(self, *, from_current: bool, manifest: dict[str, Any] | None = None,
+              wait_seconds: float = 30.0) -> Iterator[ox.Store]:
+        """Yield a writable new version; publish it only if the block succeeds.
+
+        ``from_current`` starts from a copy of the current version (for
+        ``load``); otherwise the new version starts empty (for ``build``).
+        """
+        with self._lock(wait_seconds):
+            self.versions.mkdir(parents=True, exist_ok=True)
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+            target = self.versions / f"v-{stamp}-{os.getpid()}"
+            previous = self.current_version() if self.exists() else None
+            if from_current and self.exists():
+                ox.Store.read_only(str(self.current_version())).backup(str(target))
+            store = ox.Store(str(target))
+            try:
+                yield store
+                store.flush()
+                del store
+                info = dict(manifest or {})
+                info.setdefault("written_at", datetime.now(UTC).isoformat(timespec="seconds"))
+                (target / MANIFEST).write_text(json.dumps(info, indent=2, sort_keys=True), encoding="utf-8")
+                _fsync_dir(target)
+                self._publish(target)
+            except BaseException:
+                with contextlib.suppress(NameError):
+                    del store
+                shutil.rmtree(target, ignore_errors=True)
+                raise
+            self._prune(keep={target.resolve(), previous})
+
+    def _publish(self, target: Path) -> None:
+        tmp = self.path / f".current-{os.getpid()}"
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        os.symlink(os.path.relpath(target, self.path), tmp)
+        os.replace(tmp, self.pointer)
+        _fsync_dir(self.path)
+
+    def _prune(self, keep: set[Path | None]) -> None:
+        """Drop leftovers of killed writes and versions no reader can still be using.
+
+        The version that was current until now is kept: a reader that opened it
+        a moment ago may still be reading its files.
+        """
+        for version in self.versions.iterdir():
+            if version.resolve() not in keep:
+                shutil.rmtree(version, ignore_errors=True)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Set up tradekg in a virtual environment, build the graph from data/ (load,
+# validate, derive, store) and answer the headline question: which rules
+# affect Huawei?
+set -euo pipefail
+cd "$(dirname "$0")/.."
+python3 -m venv .venv
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e .
+.venv/bin/tradekg build
+.venv/bin/tradekg query rules-affecting-firm -p firm=Huawei "$@"

@@ -1,0 +1,78 @@
+"""Shared fixtures: the mini dataset, stores built from it, a CLI runner."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kg.backend import EmbeddedBackend
+from kg.build import build, data_files
+from kg.loaders import InputFile
+from kg.store import VersionedStore
+
+TESTS = Path(__file__).parent
+FIXTURES = TESTS / "fixtures"
+MINI = FIXTURES / "mini"
+REPO = TESTS.parent
+REALDATA = REPO.parent / "shared" / "realdata"
+ARTIFACTS = TESTS / "artifacts"
+
+
+def mini_files(directory: Path = MINI) -> list[InputFile]:
+    return [InputFile(p, p.name) for p in sorted(directory.glob("*.csv"))]
+
+
+@pytest.fixture
+def mini_dir(tmp_path: Path) -> Path:
+    """A writable copy of the mini dataset, for tests that break it."""
+    target = tmp_path / "mini"
+    shutil.copytree(MINI, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def mini_store(tmp_path_factory: pytest.TempPathFactory) -> VersionedStore:
+    store = VersionedStore(tmp_path_factory.mktemp("mini") / "store")
+    build(store, mini_files())
+    return store
+
+
+@pytest.fixture(scope="session")
+def mini_backend(mini_store: VersionedStore) -> EmbeddedBackend:
+    return EmbeddedBackend(mini_store.open_read())
+
+
+@pytest.fixture(scope="session")
+def curated_store(tmp_path_factory: pytest.TempPathFactory) -> VersionedStore:
+    """The real curated graph built from data/."""
+    store = VersionedStore(tmp_path_factory.mktemp("curated") / "store")
+    build(store, data_files())
+    return store
+
+
+@pytest.fixture(scope="session")
+def curated_backend(curated_store: VersionedStore) -> EmbeddedBackend:
+    return EmbeddedBackend(curated_store.open_read())
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def realdata() -> Path:
+    if not REALDATA.is_dir():
+        pytest.skip(f"real data folder {REALDATA} is absent (it sits beside the checkout in shared/realdata)")
+    return REALDATA
+
+
+@pytest.fixture(autouse=True)
+def _no_store_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests name their store explicitly; a developer's TRADEKG_STORE must not leak in."""
+    monkeypatch.delenv("TRADEKG_STORE", raising=False)
+    os.environ.pop("TRADEKG_STORE", None)
