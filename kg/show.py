@@ -81,8 +81,8 @@ def describe(backend: Backend, text: str, tables: tuple[str, ...] | None = None)
         ))
     for statement in description.statements:
         if statement.property == DCTERMS.source and isinstance(statement.value, URIRef):
-            url = next((str(r["value"]) for r in backend.select(_query("describe-out"), {"entity": statement.value}).rows
-                        if r["property"] == SCHEMA.url), "")
+            rows = backend.select(_query("describe-out"), {"entity": statement.value}).rows
+            url = next((str(r["value"]) for r in rows if r["property"] == SCHEMA.url), "")
             description.sources.append((statement.value_label or shorten(str(statement.value)), url))
     return description
 

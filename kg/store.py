@@ -126,21 +126,23 @@ class VersionedStore:
             previous = self.current_version() if self.exists() else None
             if from_current and self.exists():
                 ox.Store.read_only(str(self.current_version())).backup(str(target))
-            store = ox.Store(str(target))
+            published = False
             try:
-                yield store
-                store.flush()
-                del store
+                store = ox.Store(str(target))
+                try:
+                    yield store
+                    store.flush()
+                finally:
+                    del store  # closes RocksDB before the version is published
                 info = dict(manifest or {})
                 info.setdefault("written_at", datetime.now(UTC).isoformat(timespec="seconds"))
                 (target / MANIFEST).write_text(json.dumps(info, indent=2, sort_keys=True), encoding="utf-8")
                 _fsync_dir(target)
                 self._publish(target)
-            except BaseException:
-                with contextlib.suppress(NameError):
-                    del store
-                shutil.rmtree(target, ignore_errors=True)
-                raise
+                published = True
+            finally:
+                if not published:
+                    shutil.rmtree(target, ignore_errors=True)
             self._prune(keep={target.resolve(), previous})
 
     def _publish(self, target: Path) -> None:

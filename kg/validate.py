@@ -64,7 +64,8 @@ class Report:
                 value = f"  value: {v.value}" if v.value is not None else ""
                 lines.append(f"  {v.location()}{value}")
         if self.hidden_derived:
-            lines.append(f"\n({self.hidden_derived} violation(s) of derived facts follow from these rows and are not shown)")
+            lines.append(f"\n({self.hidden_derived} violation(s) of derived facts follow from these rows "
+                         "and are not shown)")
         return "\n".join(lines)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from rdflib import RDF, RDFS, Literal, URIRef
 from rdflib.compare import isomorphic
-from rdflib.namespace import XSD
+from rdflib.namespace import XSD as _XSD  # aliased: pytest probes module-level DefinedNamespaces
 
 from kg.errors import LoadFailed
 from kg.loaders import InputFile, load_files
@@ -39,11 +39,11 @@ def test_mini_dataset_loads_with_types_labels_and_row_origin() -> None:
     assert (HUAWEI_LIKE, RDF.type, TKG.Company) in g
     assert (HUAWEI_LIKE, RDFS.label, Literal("Parent Telecom Co. Ltd.")) in g
     assert g.value(HUAWEI_LIKE, TKG.sourceFile) == Literal("companies.csv")
-    assert g.value(HUAWEI_LIKE, TKG.sourceLine) == Literal(2, datatype=XSD.integer)
+    assert g.value(HUAWEI_LIKE, TKG.sourceLine) == Literal(2, datatype=_XSD.integer)
     aliases = {str(o) for o in g.objects(HUAWEI_LIKE, URIRef("http://www.w3.org/2004/02/skos/core#altLabel"))}
     assert aliases == {"ParentCo", "Parent Telecom"}
     designation = URIRef(entity_iri("designation", "d-parentco"))
-    assert g.value(designation, SCHEMA.startDate) == Literal("2020-02-28", datatype=XSD.date)
+    assert g.value(designation, SCHEMA.startDate) == Literal("2020-02-28", datatype=_XSD.date)
     assert result.rows_per_table["companies"] == 5
 
 
@@ -87,9 +87,11 @@ def test_crlf_and_quoted_newlines_keep_line_numbers(mini_dir: Path) -> None:
         ("designations.csv", "2020-02-28,,For all items,presumption", "2020-02-30,,For all items,presumption",
          "designations.csv:2: column start_date: date '2020-02-30' does not exist in the calendar"),
         ("designations.csv", "2020-02-28,,For all items,presumption", "28/02/2020,,For all items,presumption",
-         "designations.csv:2: column start_date: date '28/02/2020' must be written YYYY-MM-DD (for example 2019-05-16)"),
+         "designations.csv:2: column start_date: date '28/02/2020' must be written YYYY-MM-DD "
+         "(for example 2019-05-16)"),
         ("companies.csv", "subco,Sub Telecom GmbH,,DE", "subco,Sub Telecom GmbH,,Germany",
-         "companies.csv:3: column country: 'Germany' is not an ISO 3166-1 alpha-2 country code (for example CN, US, DE)"),
+         "companies.csv:3: column country: 'Germany' is not an ISO 3166-1 alpha-2 country code "
+         "(for example CN, US, DE)"),
         ("designations.csv", "d-otherco,otherco,", "d-otherco,othercorp,",
          "designations.csv:3: column party: 'othercorp' is not the id of any companies row in this load or the store"
          " (did you mean 'otherco'?)"),

@@ -121,7 +121,8 @@ class _Loader:
                 ok = False
         for col in table.columns.values():
             if col.required and col.name not in parsed.header:
-                self.problem(parsed.display, 1, col.name, f"required column is missing from the header of a {table.name} file")
+                self.problem(parsed.display, 1, col.name,
+                             f"required column is missing from the header of a {table.name} file")
                 ok = False
         return ok
 
@@ -227,8 +228,10 @@ class _Loader:
             known = [i for (t, i) in self.ids if t == ref.table]
             hint = difflib.get_close_matches(ref.identifier, known, n=1)
             suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
-            self.problem(ref.display, ref.line, ref.column,
-                         f"{ref.identifier!r} is not the id of any {ref.table} row in this load or the store{suggestion}")
+            self.problem(
+                ref.display, ref.line, ref.column,
+                f"{ref.identifier!r} is not the id of any {ref.table} row in this load or the store{suggestion}",
+            )
         return referenced
 
 
