@@ -1,0 +1,30 @@
+"""The README and --help do not drift from the code."""
+
+from __future__ import annotations
+
+from click.testing import CliRunner
+
+from kg.cli import cli
+from kg.queries import saved_queries
+from tests.conftest import REPO
+
+README = (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def test_every_saved_query_is_in_the_readme() -> None:
+    for name in saved_queries():
+        assert f"`{name}`" in README, name
+
+
+def test_every_command_has_help_and_is_in_the_readme() -> None:
+    runner = CliRunner()
+    for name, command in cli.commands.items():
+        assert command.help and len(command.help) > 30, name
+        assert f"tradekg {name}" in README, name
+        result = runner.invoke(cli, [name, "--help"])
+        assert result.exit_code == 0
+
+
+def test_readme_quickstart_is_the_two_scripts_ci_runs() -> None:
+    assert "bash scripts/quickstart.sh" in README and "bash scripts/test.sh" in README
+    assert "scripts/test.sh" in (REPO / ".ci" / "run").read_text(encoding="utf-8")
