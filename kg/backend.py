@@ -42,11 +42,17 @@ class ResultTable:
 
 
 class Backend(Protocol):
+    """What every place that reads the graph needs: the embedded store or a server."""
+
+    def query_any(self, query: str, bindings: dict[str, Node] | None = None) -> ResultTable | Graph | bool: ...
+
     def select(self, query: str, bindings: dict[str, Node] | None = None) -> ResultTable: ...
 
     def construct(self, query: str, bindings: dict[str, Node] | None = None) -> Graph: ...
 
     def ask(self, query: str, bindings: dict[str, Node] | None = None) -> bool: ...
+
+    def all_triples(self) -> Graph: ...
 
 
 _WHERE = re.compile(r"\b(WHERE|ASK)\s*\{", re.IGNORECASE)

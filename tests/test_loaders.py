@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import rdflib.namespace as rdfns  # a module, not XSD itself: pytest probes DefinedNamespaces and warns
 from rdflib import RDF, RDFS, Literal, URIRef
 from rdflib.compare import isomorphic
-from rdflib.namespace import XSD as _XSD  # aliased: pytest probes module-level DefinedNamespaces
 
 from kg.errors import LoadFailed
 from kg.loaders import InputFile, load_files
@@ -39,11 +39,11 @@ def test_mini_dataset_loads_with_types_labels_and_row_origin() -> None:
     assert (HUAWEI_LIKE, RDF.type, TKG.Company) in g
     assert (HUAWEI_LIKE, RDFS.label, Literal("Parent Telecom Co. Ltd.")) in g
     assert g.value(HUAWEI_LIKE, TKG.sourceFile) == Literal("companies.csv")
-    assert g.value(HUAWEI_LIKE, TKG.sourceLine) == Literal(2, datatype=_XSD.integer)
+    assert g.value(HUAWEI_LIKE, TKG.sourceLine) == Literal(2, datatype=rdfns.XSD.integer)
     aliases = {str(o) for o in g.objects(HUAWEI_LIKE, URIRef("http://www.w3.org/2004/02/skos/core#altLabel"))}
     assert aliases == {"ParentCo", "Parent Telecom"}
     designation = URIRef(entity_iri("designation", "d-parentco"))
-    assert g.value(designation, SCHEMA.startDate) == Literal("2020-02-28", datatype=_XSD.date)
+    assert g.value(designation, SCHEMA.startDate) == Literal("2020-02-28", datatype=rdfns.XSD.date)
     assert result.rows_per_table["companies"] == 5
 
 
