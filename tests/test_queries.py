@@ -83,7 +83,7 @@ def test_rules_by_official_respects_term_and_agency_tree(mini_backend: EmbeddedB
     citations = _column(mini_backend, "rules-by-official", {"person": "A. Official"}, "citation")
     assert "3 FR 1" not in citations  # after the term
     assert "2 FR 300" not in citations  # issued by the department above the bureau
-    assert citations == ["1 FR 100", "1 FR 150", "1 FR 200", "2 FR 10", "2 FR 500"]
+    assert citations == ["1 FR 100", "1 FR 150", "1 FR 200", "1 FR 250", "2 FR 10", "2 FR 500"]
 
 
 def test_entity_parameter_accepts_iri_id_name_alias_case_insensitive(mini_backend: EmbeddedBackend) -> None:
@@ -145,3 +145,11 @@ def test_values_block_escapes_literals_into_one_term(mini_backend: EmbeddedBacke
 def test_update_is_refused_by_the_query_path(mini_backend: EmbeddedBackend) -> None:
     with pytest.raises(QueryRejected, match="SPARQL update"):
         mini_backend.query_any("DROP ALL")
+
+
+def test_an_extension_reaches_the_party_from_its_own_date(mini_backend: EmbeddedBackend) -> None:
+    rows = run_saved(find_query("rules-affecting-firm"), {"firm": "parentco", "as_of": "2020-05-01"}, mini_backend).rows
+    assert "1 FR 250" not in {str(r.get("citation")) for r in rows}  # the extension came on 2020-06-15
+    later = run_saved(find_query("rules-affecting-firm"), {"firm": "parentco", "as_of": "2020-07-01"}, mini_backend)
+    extension = next(r for r in later.rows if str(r.get("citation")) == "1 FR 250")
+    assert (str(extension["from"]), str(extension["until"])) == ("2020-06-15", "2020-08-01")
