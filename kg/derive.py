@@ -35,3 +35,45 @@ def derive(facts: Graph) -> Graph:
         store.extend(graph_to_quads(produced))
         derived += produced
     return derived
+
+
+def _derivation_node(rule_name: str, title: str, description: str, path: str) -> Graph:
+    node = URIRef(f"{DERIVATION}{rule_name}")
+    graph = Graph()
+    graph.add((node, RDF.type, TKG.Derivation))
+    graph.add((node, RDFS.label, Literal(title)))
+    graph.add((node, RDFS.comment, Literal(description)))
+    graph.add((node, TKG.derivationFile, Literal(path)))
+    return graph
+
+
+def derived_subjects(store: ox.Store) -> set[ox.NamedNode | ox.BlankNode]:
+    """The derived nodes in ``store``: rule effects and the derivations that made them."""
+    rdf_type = ox.NamedNode(str(RDF.type))
+    found: set[ox.NamedNode | ox.BlankNode] = set()
+    for cls in (TKG.RuleEffect, TKG.Derivation):
+        found |= {q.subject for q in store.quads_for_pattern(None, rdf_type, ox.NamedNode(str(cls)), ox.DefaultGraph())}
+    return found
+
+
+def rederive_in_store(store: ox.Store) -> int:
+    """Replace the derived facts in ``store`` by running the rules on it where it is.
+
+    The same rules as ``derive``, in the same order, but inside the (on-disk)
+    store: a small load into a large graph does not copy every fact into a
+    second store first. Returns the number of derived triples.
+    """
+    old = derived_subjects(store)
+    for subject in old:
+        for quad in list(store.quads_for_pattern(subject, None, None, ox.DefaultGraph())):
+            store.remove(quad)
+    root = queries_dir().parent
+    count = 0
+    for rule in derivation_rules():
+        result = store.query(rule.text)
+        produced = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in result]
+        meta = _derivation_node(rule.name, rule.title, rule.description, rule.path.relative_to(root).as_posix())
+        produced += list(graph_to_quads(meta))
+        store.bulk_extend(produced)
+        count += len(set(produced))
+    return count

@@ -1,0 +1,343 @@
+"""Benchmark tradekg at 10k, 100k and 1M triples, with plain rdflib beside it.
+
+For each size this script generates synthetic CSV tables in the curated
+format (companies with aliases and parents, agencies, officials, rules that
+amend each other, lists, designations, list-wide and named authorizations),
+then measures, with tradekg's own code paths:
+
+* load: CSV rows -> RDF (kg.loaders) -> the on-disk Oxigraph store
+  (kg.store) -> derived rule effects in the store (kg.derive), i.e.
+  ``tradekg build`` without its validation;
+* full validation of that graph: the shapes run as SPARQL on Oxigraph
+  (kg.shaclsparql, what ``tradekg build`` uses) and, up to --pyshacl-max,
+  pySHACL (kg.validate) for comparison;
+* a 20-row load into the large store (``kg.build.load``: validation of what
+  changed and what it touches, re-derivation in the store, new version);
+* the median time of every saved query (queries/*.rq) with bound parameters;
+* peak memory (max RSS of the process that did all of the above);
+
+and, in a separate process so the memory figures stay apart, the baseline:
+the same triples parsed into a plain rdflib Graph and the same saved queries
+(same VALUES-bound parameters, ``kg.backend.with_values``) on rdflib's engine.
+
+Usage::
+
+    python benchmarks/run.py                      # 10k,100k,1m
+    python benchmarks/run.py --sizes 10k,100k
+    python benchmarks/run.py --quick              # smallest size, one repetition (the test suite runs this)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+
+# Triples per synthetic company (its facts, designations and derived effects)
+# and the fixed part (ontology, agencies, lists...), measured on this
+# generator; the printed table gives the exact triple count of each graph.
+TRIPLES_PER_COMPANY = 27.6
+FIXED_TRIPLES = 2600
+
+
+def parse_size(text: str) -> int:
+    text = text.strip().lower()
+    factor = {"k": 1_000, "m": 1_000_000}.get(text[-1], 1)
+    return int(float(text[:-1] if factor > 1 else text) * factor)
+
+
+# --------------------------------------------------------------------------
+# Synthetic data in the curated tables' format
+# --------------------------------------------------------------------------
+
+def _write(path: Path, header: list[str], rows: list[list[Any]]) -> None:
+    import csv
+
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(header)
+        writer.writerows([["" if v is None else v for v in row] for row in rows])
+
+
+def generate(directory: Path, companies: int, seed: int = 5) -> dict[str, str]:
+    """Write a consistent synthetic dataset; return ids to bind the saved queries to."""
+    rng = random.Random(seed)
+    directory.mkdir(parents=True, exist_ok=True)
+    common = ["syn", "confirmed", ""]
+    _write(directory / "sources.csv", ["id", "title", "url", "publisher", "kind", "date", "note"],
+           [["syn", "Synthetic benchmark source", "https://example.org/syn", "tradekg benchmarks", "dataset",
+             "2024-01-01", "generated"]])
+    agencies = ["dept", "bureau", "office", "treasury-x", "fcc-x"]
+    _write(directory / "agencies.csv", ["id", "name", "short_name", "parent", "country", "homepage", "wikidata",
+                                        "source", "confidence", "note"],
+           [[a, f"Agency {a}", a.upper(), "dept" if a != "dept" else "", "US", "", "", *common] for a in agencies])
+    persons = [f"p{i}" for i in range(20)]
+    _write(directory / "persons.csv", ["id", "name", "aliases", "wikidata", "source", "confidence", "note"],
+           [[p, f"Official {p}", f"O. {p}", "", *common] for p in persons])
+    _write(directory / "posts.csv", ["id", "title", "organization", "source", "confidence", "note"],
+           [[f"post-{a}", f"Head of {a}", a, *common] for a in agencies])
+    _write(directory / "tenures.csv", ["id", "person", "post", "start_date", "end_date", "source", "confidence",
+                                       "note"],
+           [[f"t{i}", p, f"post-{agencies[i % 5]}", f"{2015 + i % 8}-01-01", f"{2016 + i % 8}-12-31", *common]
+            for i, p in enumerate(persons)])
+    lists = ["list-a", "list-b", "list-c", "list-d"]
+    n_rules = max(20, companies // 20)
+    base = date(2015, 1, 1)
+    rules = []
+    for i in range(n_rules):
+        day = base + timedelta(days=i * 3650 // n_rules)
+        amends = f"r{i - 1}" if i % 7 == 3 else ""
+        terms = lists[i % 4] if i % max(1, n_rules // 4) == 1 else ""
+        rules.append([f"r{i}", f"Synthetic rule {i}", f"rule {i}", "final-rule", f"{80 + i // 5000} FR {i % 5000 + 1}",
+                      f"2020-{i:05d}", day.isoformat(), day.isoformat(), "", "", agencies[1 + i % 4], "", "15 CFR 744",
+                      "", "", amends, "", terms, "", *common])
+    _write(directory / "rules.csv", ["id", "title", "short_title", "type", "citation", "document_number",
+                                     "publication_date", "effective_date", "end_date", "signed_date", "issued_by",
+                                     "legal_authority", "cfr_parts", "rin", "docket", "amends", "supersedes",
+                                     "changes_list_terms", "url", "source", "confidence", "note"], rules)
+    _write(directory / "lists.csv", ["id", "name", "short_name", "maintained_by", "established_by", "url", "source",
+                                     "confidence", "note"],
+           [[lst, f"List {lst}", lst.upper(), "bureau", "r0", "", *common] for lst in lists])
+    countries = ["CN", "RU", "IR", "DE", "US", "HK", "AE", "SG"]
+    rows = []
+    for i in range(companies):
+        parent = f"c{i - i % 4}" if i % 4 else ""
+        rows.append([f"c{i}", f"Synthetic Firm {i} Co., Ltd.", f"Firm {i};SF{i}", countries[i % 8], "", parent, "",
+                     "", *common])
+    _write(directory / "companies.csv", ["id", "name", "aliases", "country", "wikidata", "parent", "affiliate_of",
+                                         "homepage", "source", "confidence", "note"], rows)
+    designations = []
+    for i in range(0, companies, 3):
+        rule = rng.randrange(n_rules)
+        start = base + timedelta(days=rule * 3650 // n_rules)
+        end = (start + timedelta(days=400)).isoformat() if i % 5 == 0 else ""
+        designations.append([f"d{i}", f"c{i}", lists[i % 4], f"r{rule}", f"r{min(n_rules - 1, rule + 1)}", "",
+                             start.isoformat(), end, "For all items", "presumption-of-denial", "", *common])
+    header = ["id", "party", "list", "rule", "modified_by", "listing_date", "start_date", "end_date",
+              "license_requirement", "license_policy", "reason", "source", "confidence", "note"]
+    _write(directory / "designations.csv", header, designations)
+    auths = [[f"a-list-{lst}", f"Authorization for {lst}", "authorization", f"r{n_rules // 2}", lst, "", "",
+              "standards-development", "ear99-technology", "", "2020-01-01", "", "", *common] for lst in lists[:2]]
+    auths += [[f"a-named-{i}", f"Named licence {i}", "temporary-general-license", f"r{i % n_rules}", "", f"c{i}",
+               "true", "existing-networks", "all-items", "", "2019-01-01", "2019-12-31", "", *common]
+              for i in range(0, companies, 97)]
+    _write(directory / "authorizations.csv", ["id", "name", "kind", "rule", "covers_list", "covers_parties",
+                                              "includes_affiliates", "activities", "item_classes", "standards_bodies",
+                                              "start_date", "end_date", "description", "source", "confidence",
+                                              "note"], auths)
+    small = [[f"new{i}", f"c{i * 4 + 1}", lists[i % 4], f"r{i}", "", "", "2023-01-01", "", "For all items",
+              "case-by-case", "", *common] for i in range(20)]
+    _write(directory.parent / "designations-new.csv", header, small)
+    firm = 0  # a group head with a designation, children and named authorizations
+    return {"firm": f"c{firm}", "rule": f"r{n_rules // 2}", "list": "list-a", "person": "p3", "as_of": "2021-06-01"}
+
+
+# --------------------------------------------------------------------------
+# Measurements
+# --------------------------------------------------------------------------
+
+def _timed(func: Callable[[], Any]) -> tuple[float, Any]:
+    start = time.perf_counter()
+    result = func()
+    return time.perf_counter() - start, result
+
+
+def _median(func: Callable[[], Any], repeat: int) -> float:
+    return statistics.median(_timed(func)[0] for _ in range(repeat))
+
+
+def _bindings(params: dict[str, str]) -> dict[str, dict[str, Any]]:
+    from rdflib import Literal, URIRef
+    from rdflib.namespace import XSD
+
+    from kg.namespaces import entity_iri
+    from kg.queries import saved_queries
+
+    kinds = {"firm": "company", "rule": "rule", "list": "list", "person": "person"}
+    out: dict[str, dict[str, Any]] = {}
+    for name, query in saved_queries().items():
+        bound: dict[str, Any] = {}
+        for p in query.parameters:
+            if p.name in kinds:
+                bound[p.name] = URIRef(entity_iri(kinds[p.name], params[p.name]))
+            elif p.kind == "date" and p.required:
+                bound[p.name] = Literal(params["as_of"], datatype=XSD.date)
+        out[name] = bound
+    return out
+
+
+def measure_ours(size: int, workdir: Path, repeat: int, pyshacl_max: int) -> dict[str, Any]:
+    import pyoxigraph as ox
+
+    from kg.backend import EmbeddedBackend
+    from kg.build import data_files, load, user_files
+    from kg.derive import rederive_in_store
+    from kg.loaders import load_files
+    from kg.ontology import ontology_graph
+    from kg.queries import saved_queries
+    from kg.shaclsparql import validate_store
+    from kg.store import VersionedStore
+    from kg.terms import graph_to_quads
+    from kg.validate import validate_graph
+
+    companies = max(40, int((size - FIXED_TRIPLES) / TRIPLES_PER_COMPANY))
+    params = generate(workdir / "data", companies)
+    files = data_files(workdir / "data")
+    store = VersionedStore(workdir / "store")
+    ontology_graph()  # parsed once per process, as in any tradekg command; not part of the load
+
+    def load_all() -> int:
+        # What ``tradekg build`` does before it validates (kg.build.build).
+        loaded = load_files(files)
+        with store.write(from_current=False, manifest={"command": "benchmark"}) as target:
+            target.bulk_extend(graph_to_quads(ontology_graph()))
+            target.bulk_extend(graph_to_quads(loaded.graph))
+            rederive_in_store(target)
+        return len(loaded.graph)
+
+    t_load, _ = _timed(load_all)
+    reader = store.open_read()
+    triples = len(reader)
+    t_validate, report = _timed(lambda: validate_store(reader))
+    t_pyshacl = None
+    if size <= pyshacl_max:
+        everything = EmbeddedBackend(reader).all_triples()
+        t_pyshacl, slow = _timed(lambda: validate_graph(everything))
+        assert slow.conforms == report.conforms
+        everything = None  # free the rdflib graph before the next steps
+    t_small, outcome = _timed(lambda: load(store, user_files([workdir / "designations-new.csv"])))
+    reader = EmbeddedBackend(store.open_read())
+    queries, rows = {}, {}
+    for name, bindings in _bindings(params).items():
+        text = saved_queries()[name].text
+        rows[name] = len(reader.select(text, bindings).rows)
+        queries[name] = _median(lambda t=text, b=bindings: reader.select(t, b), repeat)
+    # The triples, for the baseline process (not timed here).
+    nt = workdir / "graph.nt"
+    store.open_read().dump(str(nt), format=ox.RdfFormat.N_TRIPLES, from_graph=ox.DefaultGraph())
+    return {
+        "size": size, "companies": companies, "triples": triples, "load_s": t_load, "validate_s": t_validate,
+        "pyshacl_s": t_pyshacl,
+        "conforms": report.conforms, "small_load_s": t_small, "small_load_nodes": outcome.report.nodes_checked,
+        "queries": queries, "rows": rows, "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "nt": str(nt), "params": params,
+    }
+
+
+def measure_rdflib(nt: Path, params: dict[str, str], repeat: int) -> dict[str, Any]:
+    from rdflib import Graph
+
+    from kg.backend import with_values
+    from kg.queries import saved_queries
+
+    graph = Graph()
+    t_parse, _ = _timed(lambda: graph.parse(nt, format="nt"))
+    queries = {}
+    for name, bindings in _bindings(params).items():
+        text = with_values(saved_queries()[name].text, bindings)
+        queries[name] = _median(lambda t=text: list(graph.query(t)), repeat)
+    return {"parse_s": t_parse, "queries": queries,
+            "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+
+
+def _child(args: list[str]) -> dict[str, Any]:
+    out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise SystemExit(f"benchmark step failed: {' '.join(args)}\n{out.stderr[-4000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run(sizes: list[int], repeat: int, baseline: bool, workroot: Path, pyshacl_max: int) -> list[dict[str, Any]]:
+    results = []
+    for size in sizes:
+        work = workroot / f"size-{size}"
+        ours = _child(["--child-ours", str(size), "--repeat", str(repeat), "--workdir", str(work),
+                       "--pyshacl-max", str(pyshacl_max)])
+        if baseline:
+            # rdflib takes minutes per query round at 1M: one run there (the ratio is what matters).
+            ours["rdflib"] = _child(["--child-rdflib", ours["nt"], "--params", json.dumps(ours["params"]),
+                                     "--repeat", str(repeat if size <= 100_000 else 1)])
+        results.append(ours)
+        sys.stderr.write(f"# measured {size:,} ({ours['triples']:,} triples)\n")
+    return results
+
+
+def table(results: list[dict[str, Any]]) -> str:
+    def s(x: float | None) -> str:
+        return "—" if x is None else (f"{x:.3f}" if x < 10 else f"{x:.1f}")
+
+    lines = ["| measure | " + " | ".join(f"{r['triples']:,} triples" for r in results) + " |",
+             "|---|" + "---|" * len(results)]
+
+    def row(label: str, values: list[str]) -> None:
+        lines.append(f"| {label} | " + " | ".join(values) + " |")
+
+    row("CSV -> store load, s (tradekg)", [s(r["load_s"]) for r in results])
+    row("N-Triples -> rdflib Graph parse, s (baseline)", [s(r.get("rdflib", {}).get("parse_s")) for r in results])
+    row("full validation (shapes as SPARQL on Oxigraph, what build uses), s",
+        [s(r["validate_s"]) + ("" if r["conforms"] else " (violations!)") for r in results])
+    row("full validation (pySHACL, same verdict), s", [s(r["pyshacl_s"]) for r in results])
+    row("load + validation (tradekg build), s", [s(r["load_s"] + r["validate_s"]) for r in results])
+    row("20-row load into the store (validate + derive + commit), s", [s(r["small_load_s"]) for r in results])
+    for name in results[0]["queries"]:
+        row(f"`{name}` median, s (tradekg) [rows]", [f"{s(r['queries'][name])} [{r['rows'][name]:,}]"
+                                                       for r in results])
+        if any("rdflib" in r for r in results):
+            row(f"`{name}` median, s (rdflib)", [s(r.get("rdflib", {}).get("queries", {}).get(name)) for r in results])
+            row(f"`{name}` speed-up", [
+                f"{r['rdflib']['queries'][name] / max(r['queries'][name], 1e-9):.0f}x" if "rdflib" in r else "—"
+                for r in results])
+    row("peak memory, MB (tradekg process)", [f"{r['peak_mb']:.0f}" for r in results])
+    row("peak memory, MB (rdflib process)", [f"{r['rdflib']['peak_mb']:.0f}" if "rdflib" in r else "—"
+                                             for r in results])
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="10k,100k,1m", help="comma-separated triple counts (10k,100k,1m)")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per query; the median is printed")
+    parser.add_argument("--quick", action="store_true", help="smallest size only, one run per query (for tests)")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the plain-rdflib baseline")
+    parser.add_argument("--json", type=Path, default=None, help="also write the raw results here")
+    parser.add_argument("--pyshacl-max", default="100k",
+                        help="also time pySHACL's full validation up to this size (it takes minutes at 1m)")
+    parser.add_argument("--child-ours", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--child-rdflib", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--params", help=argparse.SUPPRESS)
+    parser.add_argument("--workdir", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(REPO))
+    if args.child_ours:
+        result = measure_ours(args.child_ours, args.workdir, args.repeat, parse_size(args.pyshacl_max))
+        sys.stdout.write(json.dumps(result) + "\n")
+        return 0
+    if args.child_rdflib:
+        sys.stdout.write(json.dumps(measure_rdflib(args.child_rdflib, json.loads(args.params), args.repeat)) + "\n")
+        return 0
+    sizes = [parse_size(s) for s in args.sizes.split(",") if s.strip()]
+    repeat = args.repeat
+    if args.quick:
+        sizes, repeat = [min(sizes)], 1
+    with tempfile.TemporaryDirectory(prefix="tradekg-bench-") as tmp:
+        results = run(sizes, repeat, not args.no_baseline, Path(tmp), parse_size(args.pyshacl_max))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    sys.stdout.write(table(results) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,91 @@
+"""``import csl``: take in the trade.gov Consolidated Screening List."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import click
+
+from kg import csl as importer
+from kg.build import ValidationFailed, _display
+from kg.cli import handle_errors, open_store, store_option
+from kg.errors import TradekgError
+from kg.incremental import DeltaRejected, commit_delta
+from kg.progress import progress
+
+
+@click.group("import")
+def import_group() -> None:
+    """Import published screening lists into the store."""
+
+
+@import_group.command("csl")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--as-of", "as_of", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Date of this file (YYYY-MM-DD, default today): end date for entries it no longer has, "
+                   "first-seen date for rows without a start date.")
+@click.option("--strict", is_flag=True, help="Refuse the whole file when any row cannot be mapped.")
+@click.option("--partial", is_flag=True,
+              help="The file is a subset of its lists: do not end-date imported entries it lacks.")
+@click.option("--end-missing", is_flag=True,
+              help="End-date the missing entries even when that is more than half of a list.")
+@store_option
+@handle_errors
+def csl(file: Path, as_of: object, strict: bool, partial: bool, end_missing: bool, store_path: Path | None) -> None:
+    """Import a trade.gov CSL CSV (29 columns with _id, or the older 28 without).
+
+    Every row becomes a party, its list and a designation linked to the rules
+    its federal_register_notice cites (curated rules where the citation
+    matches). Re-importing the same file changes nothing; a newer file
+    end-dates the entries of its lists that it no longer has (--partial for a
+    subset file; more than half of a list needs --end-missing). Rows that
+    cannot be mapped are listed with their line and reason.
+
+    \b
+    Example:
+      tradekg import csl consolidated.csv
+      tradekg screen "Huawei Technologies (Bolivia)"
+    """
+    store = open_store(store_path)
+    reader = store.open_read()
+    parsed = importer.read_csl(file, _display(file))
+    day = as_of.date() if as_of is not None else date.today()  # type: ignore[attr-defined]
+    plan = importer.plan_import(parsed, reader, day,
+                                progress=lambda rows: progress(rows, "mapping rows", len(parsed.rows)),
+                                partial=partial)
+    del reader
+    for problem in plan.problems:
+        click.echo(f"{parsed.display}:{problem.line}: {problem.reason}", err=True)
+    mass = plan.mass_endings()
+    if mass and not end_missing:
+        lists = "; ".join(f"{n} of {m} entries of <{lst}>" for lst, (n, m) in sorted(mass.items()))
+        raise TradekgError(f"this file lacks {lists} imported before; nothing was imported. If it is a subset "
+                           "of the list, pass --partial; if those entries were all removed, pass --end-missing")
+    if strict and plan.problems:
+        raise SystemExit(f"Error: {len(plan.problems)} row(s) cannot be mapped; nothing was imported (--strict)")
+    try:
+        outcome = commit_delta(store, plan.removals, plan.additions, plan.focus, {
+            "command": "import csl", "file": parsed.display, "layout": parsed.layout,
+            "rows_per_list": plan.rows_per_list, "as_of": day.isoformat(),
+            "files": list(store.manifest().get("files", [])),
+        })
+    except DeltaRejected as exc:
+        raise ValidationFailed(exc.report) from None
+    taken = sum(plan.rows_per_list.values())
+    click.echo(f"read {len(parsed.rows)} rows from {parsed.display} ({parsed.layout}); "
+               f"took {taken}, skipped {len(plan.problems)}")
+    for name, count in plan.rows_per_list.items():
+        click.echo(f"  {count:6d}  {name}")
+    linked = plan.linked_to_curated
+    click.echo(f"linked to curated facts: {linked.get('parties', 0)} row(s) to a curated party, "
+               f"{linked.get('rules', 0)} citation(s) to a curated rule")
+    click.echo(f"designations: {plan.new_designations} new, {plan.changed_designations} changed, "
+               f"{plan.unchanged_designations} unchanged, {plan.ended_designations} ended")
+    if outcome.written:
+        click.echo(f"{outcome.added} triples added, {outcome.removed} removed, {outcome.derived_triples} derived; "
+                   f"{outcome.total_triples} in the store")
+        click.echo(outcome.report.text())
+    else:
+        click.echo("nothing changed: the store already holds this file's facts")
+    click.echo(f"store: {store.path}")

@@ -1,0 +1,678 @@
+"""Import the trade.gov Consolidated Screening List (CSL) CSV into the graph.
+
+Users do not type the Entity List by hand: they download the CSL. Each row
+becomes the same model the curated tables use, so the shapes, the derivation
+rules and the saved queries work on it unchanged:
+
+* the party (``tkg:Company``, ``tkg:Person``, ``tkg:Vessel`` or ``tkg:Aircraft``)
+  with its name and aliases; a curated party with the same name (and no
+  conflicting country) is reused instead of a new node;
+* the list (one per CSL ``source``), reusing the curated list when its name or
+  short name matches, with its maintaining agency;
+* a ``tkg:Designation`` with start and end dates, license requirement and
+  policy, programs, remarks, addresses, countries, identifiers, the CSL record
+  id, and the rules its ``federal_register_notice`` cites (the first cited rule
+  made the entry, the later ones modified it). A citation that matches a
+  curated rule's ``dcterms:bibliographicCitation`` links to that rule; any
+  other becomes a minimal rule node known only by its citation;
+* Entity List rows "Parent (Alias). Affiliated Entity: X" become X with
+  ``tkg:affiliateOf`` the parent, so the derived facts reach affiliates.
+
+Nothing is dropped silently: a row that cannot be mapped is returned as a
+``RowProblem`` with its line and reason. ``plan_import`` computes, against the
+store, exactly which triples change; ``kg.incremental.commit_delta`` validates
+and writes them. Re-importing the same file therefore changes nothing, and a
+newer file end-dates the imported designations it no longer has.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pycountry
+import pyoxigraph as ox
+import yaml
+from rdflib import RDF, RDFS, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, FOAF, SKOS, XSD
+
+from kg.backend import EmbeddedBackend
+from kg.errors import InputProblem, LoadFailed
+from kg.namespaces import DATA, SCHEMA, TKG, concept_iri, entity_iri
+from kg.resolve import normalise
+from kg.resources import data_dir, queries_dir
+from kg.terms import graph_to_quads, to_oxigraph
+
+CURRENT_HEADER = [
+    "_id", "source", "entity_number", "type", "programs", "name", "title", "addresses",
+    "federal_register_notice", "start_date", "end_date", "standard_order", "license_requirement",
+    "license_policy", "call_sign", "vessel_type", "gross_tonnage", "gross_registered_tonnage",
+    "vessel_flag", "vessel_owner", "remarks", "source_list_url", "alt_names", "citizenships",
+    "dates_of_birth", "nationalities", "places_of_birth", "source_information_url", "ids",
+]
+LEGACY_HEADER = CURRENT_HEADER[1:]  # the layout trade.gov used before it added _id
+
+# Columns with no dedicated term, kept as "column: value" (tkg:cslAttribute).
+_PARTY_EXTRAS = ("title", "call_sign", "vessel_type", "gross_tonnage", "gross_registered_tonnage",
+                 "vessel_flag", "vessel_owner", "dates_of_birth", "places_of_birth")
+_ENTRY_EXTRAS = ("entity_number", "standard_order", "source_list_url", "source_information_url")
+
+MINTED = "csl-"  # identifiers the importer mints start with this; curated ones never do
+
+_CITATION = re.compile(r"(\d{1,3})\s*F\.?\s*R\.?\s*(\d{1,6})", re.IGNORECASE)
+_SOURCE = re.compile(r"^(?P<name>.+?)\s*(?:\((?P<code>[A-Z0-9-]+)\))?\s*(?:List)?\s*-\s*(?P<agency>[^-]+)$")
+_AFFILIATE = re.compile(r"^(?P<parent>.+?)\.?\s+Affiliated Entity:\s*(?P<child>.+)$", re.IGNORECASE)
+_TRAILING_ALIAS = re.compile(r"^(?P<base>.+?)\s*\((?P<alias>[^()]+)\)\s*(?:,\s*(?P<place>.*))?$")
+_LEGAL_TAIL = re.compile(
+    r"^(?P<base>.*?\b(?:Co\.,?\s*Ltd\.?|Co\.,?\s*Limited|Ltd\.?|Limited|Inc\.?|LLC|S\.A\.|AG|GmbH|NV|"
+    r"K\.K\.|Sarl|S\.R\.L\.|Ltda))\s*,\s*(?P<place>.+)$"
+)
+_NOT_A_PLACE = {"institute", "lab", "laboratory", "research", "center", "centre", "branch", "office",
+                "factory", "school", "university", "company", "co", "ltd", "limited"}
+_SUCCESSOR = re.compile(r";\s*and any successor.*$", re.IGNORECASE)
+
+
+class NotACslFile(LoadFailed):
+    """The file is not a CSL CSV in a layout we read."""
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}"
+
+
+@dataclass
+class CslRow:
+    line: int
+    cells: dict[str, str]
+
+
+@dataclass
+class CslFile:
+    display: str
+    layout: str  # "current (29 columns, with _id)" or "older (28 columns, no _id)"
+    rows: list[CslRow]
+    digest: str
+
+
+@dataclass
+class ImportPlan:
+    """What importing one CSL file changes in the store, before it is written."""
+
+    file: CslFile
+    rows_per_list: dict[str, int] = field(default_factory=dict)
+    problems: list[RowProblem] = field(default_factory=list)
+    removals: list[ox.Quad] = field(default_factory=list)
+    additions: list[ox.Quad] = field(default_factory=list)
+    focus: set[str] = field(default_factory=set)
+    new_designations: int = 0
+    changed_designations: int = 0
+    unchanged_designations: int = 0
+    ended_designations: int = 0
+    linked_to_curated: dict[str, int] = field(default_factory=dict)
+    ended_by_list: dict[str, int] = field(default_factory=dict)
+    active_by_list: dict[str, int] = field(default_factory=dict)
+
+    def mass_endings(self, share: float = 0.5, at_least: int = 10) -> dict[str, tuple[int, int]]:
+        """Lists where this file would end more than ``share`` of the imported entries (a subset file?)."""
+        return {lst: (n, self.active_by_list[lst]) for lst, n in self.ended_by_list.items()
+                if n >= at_least and n > share * self.active_by_list.get(lst, 0)}
+
+    @property
+    def changes(self) -> bool:
+        return bool(self.removals or self.additions)
+
+
+# --------------------------------------------------------------------------
+# Reading the file
+# --------------------------------------------------------------------------
+
+def read_csl(path: Path, display: str) -> CslFile:
+    """Read a CSL CSV in the current (with ``_id``) or the older (without) layout."""
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise NotACslFile([InputProblem(display, None, None,
+                                        f"not UTF-8 text (byte {exc.start}); save the CSL file as UTF-8")]) from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        raise NotACslFile([InputProblem(display, None, None, "the file is empty")]) from None
+    while header and header[-1] == "":
+        header.pop()
+    if header == CURRENT_HEADER:
+        layout = "current (29 columns, with _id)"
+    elif header == LEGACY_HEADER:
+        layout = "older (28 columns, no _id)"
+    else:
+        missing = [c for c in LEGACY_HEADER if c not in header]
+        unknown = [c for c in header if c not in CURRENT_HEADER]
+        if "Source List" in header or "Entity Number" in header:
+            raise NotACslFile([InputProblem(
+                display, 1, None,
+                "not a CSL CSV: this is the pre-2016 BIS Entity List layout (one row per alias), which is not "
+                "read; use the current consolidated.csv from trade.gov")])
+        raise NotACslFile([InputProblem(
+            display, 1, None,
+            f"not a CSL CSV header: expected the trade.gov columns {', '.join(CURRENT_HEADER)} "
+            f"(with or without _id); missing: {', '.join(missing) or 'none'}; unknown: {', '.join(unknown) or 'none'}",
+        )])
+    rows: list[CslRow] = []
+    start = reader.line_num + 1
+    for record in reader:
+        if any(cell.strip() for cell in record):
+            cells = {name: (record[i] if i < len(record) else "") for i, name in enumerate(header)}
+            if len(record) > len(header) and any(c.strip() for c in record[len(header):]):
+                cells["__extra__"] = "; ".join(c for c in record[len(header):] if c.strip())
+            rows.append(CslRow(start, cells))
+        start = reader.line_num + 1
+    return CslFile(display, layout, rows, hashlib.sha256(raw).hexdigest())
+
+
+# --------------------------------------------------------------------------
+# Parsing cells
+# --------------------------------------------------------------------------
+
+def parse_citations(text: str) -> list[str]:
+    """Every Federal Register citation in a free-text cell, normalised, in order, once each.
+
+    Handles "84 FR 22961, 85 FR 29852", stray spaces and semicolons, and the
+    older "67 F.R. 56530 9/4/02" form. Text with no citation gives [].
+    """
+    seen: dict[str, None] = {}
+    for volume, page in _CITATION.findall(text or ""):
+        seen.setdefault(f"{int(volume)} FR {int(page)}", None)
+    return list(seen)
+
+
+def split_multi(text: str) -> list[str]:
+    """The values of a '; '-joined CSL cell, trimmed, without a leading 'and '."""
+    values = []
+    for part in (text or "").split(";"):
+        part = re.sub(r"^\s*and\s+", "", part.strip()).strip()
+        if part:
+            values.append(part)
+    return list(dict.fromkeys(values))
+
+
+def _clean(text: str) -> str:
+    return re.sub(r"\s+", " ", text or "").strip().rstrip(",").strip()
+
+
+@dataclass(frozen=True)
+class PartyName:
+    printed: str
+    primary: str
+    aliases: tuple[str, ...]
+    match_names: tuple[str, ...]  # forms used to find a curated party (not short aliases)
+    affiliate_of: PartyName | None = None
+
+
+def split_name(raw: str) -> PartyName:
+    """Split a CSL name into the party's name, aliases and, for affiliate rows, the parent.
+
+    "Huawei Technologies Co., Ltd. (Huawei).  Affiliated Entity: X" names X,
+    an affiliate of Huawei Technologies Co., Ltd. (alias Huawei); a trailing
+    "(HiSilicon)" is an alias; a trailing place after the legal form
+    ("..., Ltd., Chengdu, Sichuan") is dropped from the name (kept as an alias
+    with the printed form), unless it names an institute, lab or branch.
+    """
+    printed = _clean(raw)
+    match = _AFFILIATE.match(printed)
+    if match:
+        parent = split_name(match.group("parent"))
+        child = split_name(match.group("child"))
+        return PartyName(printed, child.primary, tuple(dict.fromkeys((*child.aliases,))),
+                         child.match_names, parent)
+    name = _clean(_SUCCESSOR.sub("", printed))
+    aliases: list[str] = []
+    alias_match = _TRAILING_ALIAS.match(name)
+    if alias_match and _is_place(alias_match.group("place") or ""):
+        aliases.append(alias_match.group("alias").strip())
+        name = _clean(alias_match.group("base"))
+    tail = _LEGAL_TAIL.match(name)
+    if tail and _is_place(tail.group("place")):
+        name = _clean(tail.group("base"))
+    forms = [name] + ([printed] if printed != name else [])
+    return PartyName(printed, name, tuple(dict.fromkeys(a for a in [*aliases, *forms[1:]] if a != name)),
+                     tuple(dict.fromkeys(forms)))
+
+
+def _is_place(text: str) -> bool:
+    words = {w.strip(".,'()").lower() for w in text.split()}
+    return not (words & _NOT_A_PLACE) and len(text.split()) <= 6
+
+
+def address_country(address: str) -> str | None:
+    """The ISO country code CSL puts at the end of an address ("..., Shenzhen, CN")."""
+    last = address.rsplit(",", 1)[-1].strip()
+    return _country(last)
+
+
+def _country(code: str) -> str | None:
+    code = code.strip().upper()
+    if re.fullmatch(r"[A-Z]{2}", code) and pycountry.countries.get(alpha_2=code) is not None:
+        return code
+    return None
+
+
+def parse_date(text: str) -> date | None:
+    """ISO yyyy-mm-dd (the CSL's form) or US m/d/yyyy; None when empty; ValueError when malformed."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    for fmt in ("%Y-%m-%d", "%m/%d/%Y"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(f"date {text!r} is neither YYYY-MM-DD nor MM/DD/YYYY")
+
+
+@dataclass(frozen=True)
+class ListSource:
+    name: str
+    code: str
+    agency: str
+
+
+def parse_source(text: str) -> ListSource:
+    """ "Entity List (EL) - Bureau of Industry and Security" -> name, code, agency."""
+    text = _clean(text)
+    match = _SOURCE.match(text)
+    if not match:
+        return ListSource(text, "", "")
+    name = match.group("name").strip()
+    if "List" in text.split(" - ")[0] and not name.endswith("List") and "(" in text and ") List" in text:
+        name = f"{name} List"  # "Military End User (MEU) List" keeps its last word
+    return ListSource(name, (match.group("code") or "").strip(), match.group("agency").strip())
+
+
+# --------------------------------------------------------------------------
+# Mapping configuration (data/csl.yml) and what the store already holds
+# --------------------------------------------------------------------------
+
+@cache
+def mapping() -> dict[str, Any]:
+    return yaml.safe_load((data_dir() / "csl.yml").read_text(encoding="utf-8"))
+
+
+def license_policy(text: str) -> str:
+    """The license-policy notation a CSL policy text maps to (see-entry when none fits)."""
+    key = re.sub(r"[^a-z ]+", " ", text.lower())
+    key = re.sub(r"\s+", " ", key).strip()
+    for prefix, notation in mapping()["license_policy"].items():
+        wanted = re.sub(r"\s+", " ", re.sub(r"[^a-z ]+", " ", prefix.lower())).strip()
+        if key.startswith(wanted):
+            return str(notation)
+    return "see-entry"
+
+
+@cache
+def _lookup(name: str) -> str:
+    return (queries_dir() / "lookup" / f"{name}.rq").read_text(encoding="utf-8")
+
+
+def _is_minted(iri: str) -> bool:
+    return iri.startswith(str(DATA)) and iri[len(str(DATA)):].split("/", 1)[-1].startswith(MINTED)
+
+
+@dataclass
+class StoreView:
+    """What the importer needs to know about the store before mapping rows."""
+
+    parties: dict[str, list[tuple[str, str | None]]] = field(default_factory=dict)  # name -> [(iri, country)]
+    rules: dict[str, str] = field(default_factory=dict)  # citation -> iri
+    lists: dict[str, str] = field(default_factory=dict)  # name/short name -> iri
+    agencies: dict[str, str] = field(default_factory=dict)
+    designations: dict[str, dict[str, Any]] = field(default_factory=dict)  # iri -> record
+    store: ox.Store | None = None
+
+    @classmethod
+    def of(cls, store: ox.Store | None) -> StoreView:
+        view = cls(store=store)
+        if store is None:
+            return view
+        backend = EmbeddedBackend(store)
+        for row in backend.select(_lookup("csl-parties")).rows:
+            iri = str(row["entity"])
+            if _is_minted(iri):
+                continue
+            country = row.get("country")
+            view.parties.setdefault(normalise(str(row["name"])), []).append(
+                (iri, str(country) if country is not None else None))
+        for row in backend.select(_lookup("csl-rules")).rows:
+            view.rules.setdefault(_citation_key(str(row["citation"])), str(row["rule"]))
+        for row in backend.select(_lookup("csl-lists")).rows:
+            target = view.lists if str(row["kind"]) == "list" else view.agencies
+            target.setdefault(normalise(str(row["name"])), str(row["entity"]))
+        for row in backend.select(_lookup("csl-designations")).rows:
+            view.designations[str(row["designation"])] = {
+                "list": str(row["list"]), "start": str(row["start"]),
+                "end": str(row["end"]) if row.get("end") is not None else None,
+                "note": str(row["note"]) if row.get("note") is not None else None,
+            }
+        return view
+
+    def subject_quads(self, iri: str) -> set[ox.Quad]:
+        if self.store is None:
+            return set()
+        return set(self.store.quads_for_pattern(ox.NamedNode(iri), None, None, ox.DefaultGraph()))
+
+
+def _citation_key(citation: str) -> str:
+    found = parse_citations(citation)
+    return found[0] if len(found) == 1 and _CITATION.fullmatch(citation.strip()) else normalise(citation)
+
+
+# --------------------------------------------------------------------------
+# Rows to triples
+# --------------------------------------------------------------------------
+
+def _hash(*parts: str) -> str:
+    return hashlib.sha1("|".join(parts).encode("utf-8")).hexdigest()[:16]
+
+
+def _slug(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    return re.sub(r"[^a-z0-9]+", "-", text).strip("-") or _hash(text)
+
+
+class _Mapper:
+    def __init__(self, csl: CslFile, view: StoreView, as_of: date):
+        self.csl = csl
+        self.view = view
+        self.as_of = as_of
+        self.conf = mapping()
+        self.graph = Graph()
+        self.problems: list[RowProblem] = []
+        self.rows_per_list: dict[str, int] = {}
+        self.designations: set[str] = set()
+        self.lists: set[str] = set()
+        self.minted: set[str] = set()
+        self.record_ids: dict[str, int] = {}
+        self.linked: dict[str, int] = {}
+        self.source = URIRef(entity_iri("source", f"{MINTED}{csl.digest[:16]}"))
+        self.confidence = URIRef(concept_iri("confidence", str(self.conf["confidence"])))
+
+    # -- helpers ------------------------------------------------------------
+    def add(self, s: URIRef, p: URIRef, o: Any) -> None:
+        self.graph.add((s, p, o))
+
+    def node(self, iri: URIRef, cls: URIRef, line: int) -> bool:
+        """Give a minted node its type and bookkeeping once; False if it already has them."""
+        if str(iri) in self.minted:
+            return False
+        self.minted.add(str(iri))
+        self.add(iri, RDF.type, cls)
+        self.add(iri, TKG.sourceFile, Literal(self.csl.display))
+        self.add(iri, TKG.sourceLine, Literal(line, datatype=XSD.integer))
+        if cls != TKG.Source:
+            self.add(iri, DCTERMS.source, self.source)
+            self.add(iri, TKG.confidence, self.confidence)
+        return True
+
+    def source_node(self) -> None:
+        if self.node(self.source, TKG.Source, 1):
+            self.add(self.source, DCTERMS.title, Literal(
+                f"Consolidated Screening List CSV {Path(self.csl.display).name} "
+                f"(sha256 {self.csl.digest[:16]}, {self.csl.layout} layout)"))
+            self.add(self.source, TKG.publisherName, Literal(str(self.conf["publisher"])))
+            self.add(self.source, TKG.sourceKind, URIRef(concept_iri("source-kind", "dataset")))
+
+    # -- lists, agencies, rules ---------------------------------------------
+    def agency(self, text: str, line: int) -> URIRef:
+        mapped = self.conf["agencies"].get(text)
+        if mapped:
+            iri = entity_iri("agency", str(mapped))
+            if self.view.store is None or iri in self.view.agencies.values():
+                return URIRef(iri)
+        found = self.view.agencies.get(normalise(text))
+        if found:
+            return URIRef(found)
+        iri = URIRef(entity_iri("agency", f"{MINTED}{_slug(text)}"))
+        if self.node(iri, TKG.Agency, line):
+            self.add(iri, SCHEMA.name, Literal(text))
+            self.add(iri, RDFS.label, Literal(text))
+        return iri
+
+    def list_node(self, source_text: str, row: CslRow) -> URIRef:
+        source = parse_source(source_text)
+        for key in (source.code, source.name, _clean(source_text)):
+            found = self.view.lists.get(normalise(key)) if key else None
+            if found:
+                self.lists.add(found)
+                return URIRef(found)
+        iri = URIRef(entity_iri("list", f"{MINTED}{_slug(source.code or source.name)}"))
+        if self.node(iri, TKG.RestrictedPartyList, row.line):
+            self.add(iri, DCTERMS.title, Literal(source.name))
+            self.add(iri, RDFS.label, Literal(source.name))
+            if source.code:
+                self.add(iri, SKOS.altLabel, Literal(source.code))
+            self.add(iri, DCTERMS.publisher, self.agency(source.agency or "unknown agency", row.line))
+            url = row.cells.get("source_list_url", "").strip()
+            if re.match(r"^https?://\S+$", url):
+                self.add(iri, SCHEMA.url, Literal(url, datatype=XSD.anyURI))
+        self.lists.add(str(iri))
+        return iri
+
+    def rule(self, citation: str, line: int) -> URIRef:
+        found = self.view.rules.get(citation)
+        if found:
+            self.linked["rules"] = self.linked.get("rules", 0) + 1
+            return URIRef(found)
+        iri = URIRef(entity_iri("rule", f"{MINTED}fr-{_slug(citation.replace(' FR ', '-'))}"))
+        if self.node(iri, TKG.Rule, line):
+            self.add(iri, DCTERMS.title, Literal(f"Federal Register document cited as {citation}"))
+            self.add(iri, RDFS.label, Literal(f"Federal Register document cited as {citation}"))
+            self.add(iri, DCTERMS.bibliographicCitation, Literal(citation))
+            self.add(iri, TKG.ruleType, URIRef(concept_iri("rule-type", "fr-document")))
+            self.add(iri, SKOS.note, Literal(
+                "Known only by its citation in a CSL federal_register_notice cell; not curated "
+                "(title, type and dates not recorded). It may be a page inside a longer rule."))
+        return iri
+
+    # -- parties ------------------------------------------------------------
+    def party(self, name: PartyName, kind: str, countries: list[str], row: CslRow,
+              aliases: Iterable[str] = ()) -> URIRef:
+        curated = self.curated_party(name, countries)
+        if curated is not None:
+            self.linked["parties"] = self.linked.get("parties", 0) + 1
+            return URIRef(curated)
+        key_extra = row.cells.get("dates_of_birth", "") if kind == "person" else ""
+        country = countries[0] if countries else ""
+        iri = URIRef(entity_iri(kind, f"{MINTED}{_hash(kind, normalise(name.primary), country, key_extra)}"))
+        cls = {"company": TKG.Company, "person": TKG.Person, "vessel": TKG.Vessel, "aircraft": TKG.Aircraft}[kind]
+        if self.node(iri, cls, row.line):
+            name_predicate = {"company": SCHEMA.legalName, "person": FOAF.name}.get(kind, SCHEMA.name)
+            self.add(iri, name_predicate, Literal(name.primary))
+            self.add(iri, RDFS.label, Literal(name.primary))
+            if kind == "company" and len(set(countries)) == 1:
+                self.add(iri, SCHEMA.addressCountry, Literal(countries[0]))
+            for column in _PARTY_EXTRAS:
+                value = _clean(row.cells.get(column, ""))
+                if value:
+                    self.add(iri, TKG.cslAttribute, Literal(f"{column}: {value}"))
+        for alias in (*name.aliases, *aliases):
+            if normalise(alias) != normalise(name.primary):
+                self.add(iri, SKOS.altLabel, Literal(alias))
+        return iri
+
+    def curated_party(self, name: PartyName, countries: list[str]) -> str | None:
+        for form in name.match_names:
+            hits = {(iri, c) for iri, c in self.view.parties.get(normalise(form), [])}
+            fitting = {iri for iri, c in hits if c is None or not countries or c in countries}
+            if len(fitting) == 1:
+                return next(iter(fitting))
+        return None
+
+    # -- one row ------------------------------------------------------------
+    def row(self, row: CslRow) -> None:
+        cells = {k: v for k, v in row.cells.items() if k != "__extra__"}
+        if "__extra__" in row.cells:
+            self.problems.append(RowProblem(row.line, f"more cells than header columns: {row.cells['__extra__']!r}"))
+            return
+        source_text = _clean(cells.get("source", ""))
+        raw_name = cells.get("name", "")
+        if not source_text:
+            self.problems.append(RowProblem(row.line, "column source is empty: cannot tell which list the row is on"))
+            return
+        if not _clean(raw_name):
+            self.problems.append(RowProblem(row.line, "column name is empty: the row names no party"))
+            return
+        kind = self.conf["party_types"].get(_clean(cells.get("type", "")).lower())
+        if kind is None:
+            self.problems.append(RowProblem(
+                row.line, f"unknown party type {cells.get('type')!r}; expected Entity, Individual, Vessel or Aircraft"))
+            return
+        try:
+            start = parse_date(cells.get("start_date", ""))
+            end = parse_date(cells.get("end_date", ""))
+        except ValueError as exc:
+            self.problems.append(RowProblem(row.line, str(exc)))
+            return
+        addresses = split_multi(cells.get("addresses", ""))
+        countries = [c for c in (address_country(a) for a in addresses) if c]
+        for column in ("citizenships", "nationalities"):
+            countries += [c for c in (_country(v) for v in split_multi(cells.get(column, ""))) if c]
+        countries = list(dict.fromkeys(countries))
+        name = split_name(raw_name)
+        record = _clean(cells.get("_id", "")) or _hash(source_text, normalise(raw_name), cells.get("addresses", ""))
+        if record in self.record_ids:
+            self.problems.append(RowProblem(
+                row.line, f"duplicate record {record!r} (first at line {self.record_ids[record]}); row skipped"))
+            return
+        self.record_ids[record] = row.line
+        list_iri = self.list_node(source_text, row)
+        party = self.party(name, kind, countries, row, split_multi(cells.get("alt_names", "")))
+        if name.affiliate_of is not None:
+            parent = self.party(name.affiliate_of, "company", countries, row)
+            if str(party) in self.minted and party != parent:
+                self.add(party, TKG.affiliateOf, parent)
+
+        designation = URIRef(entity_iri("designation", f"{MINTED}{_slug(record)}"))
+        self.designations.add(str(designation))
+        self.node(designation, TKG.Designation, row.line)
+        add = self.add
+        add(designation, TKG.designatedParty, party)
+        add(designation, TKG.onList, list_iri)
+        add(designation, TKG.cslRecordId, Literal(record))
+        add(designation, TKG.listedName, Literal(name.printed))
+        known = self.view.designations.get(str(designation))
+        if start is not None:
+            add(designation, SCHEMA.startDate, Literal(start.isoformat(), datatype=XSD.date))
+        else:
+            first_seen = known["start"] if known else self.as_of.isoformat()
+            add(designation, SCHEMA.startDate, Literal(first_seen, datatype=XSD.date))
+            add(designation, SKOS.note, Literal(
+                "The CSL row gives no start date; start_date is the date tradekg first imported the row."))
+        if end is not None:
+            add(designation, SCHEMA.endDate, Literal(end.isoformat(), datatype=XSD.date))
+        notice = _clean(cells.get("federal_register_notice", ""))
+        if notice:
+            add(designation, TKG.federalRegisterNotice, Literal(notice))
+            for i, citation in enumerate(parse_citations(notice)):
+                add(designation, TKG.designatedBy if i == 0 else TKG.modifiedBy, self.rule(citation, row.line))
+        requirement = _clean(cells.get("license_requirement", ""))
+        if requirement:
+            add(designation, TKG.licenseRequirement, Literal(requirement))
+        policy = _clean(cells.get("license_policy", ""))
+        if policy:
+            add(designation, TKG.licenseReviewPolicy, URIRef(concept_iri("license-policy", license_policy(policy))))
+            add(designation, TKG.licensePolicyText, Literal(policy))
+        remarks = _clean(cells.get("remarks", ""))
+        if remarks:
+            add(designation, TKG.remarks, Literal(remarks))
+        for program in split_multi(cells.get("programs", "")):
+            add(designation, TKG.program, Literal(program))
+        for address in addresses:
+            add(designation, TKG.address, Literal(address))
+        for country in countries:
+            add(designation, TKG.listedCountry, Literal(country))
+        for identifier in split_multi(cells.get("ids", "")):
+            add(designation, TKG.identifier, Literal(identifier))
+        for column in _ENTRY_EXTRAS:
+            value = _clean(cells.get(column, ""))
+            if value:
+                add(designation, TKG.cslAttribute, Literal(f"{column}: {value}"))
+        label = parse_source(source_text).name
+        self.rows_per_list[label] = self.rows_per_list.get(label, 0) + 1
+
+
+def plan_import(csl: CslFile, store: ox.Store | None, as_of: date | None = None,
+                progress: Callable[[Iterable[CslRow]], Iterable[CslRow]] | None = None,
+                partial: bool = False) -> ImportPlan:
+    """Map every row and compute the exact change to the store (nothing is written here).
+
+    Subjects the importer mints (parties, designations, lists, agencies and
+    rules not curated, the file's source node) are replaced as a whole by
+    what this file says about them; curated nodes are never changed. CSL
+    designations on the lists this file covers that the file no longer has
+    get an end date (``as_of``, default today) instead of being deleted,
+    unless ``partial`` says the file is a subset of the list.
+    """
+    as_of = as_of or date.today()
+    view = StoreView.of(store)
+    mapper = _Mapper(csl, view, as_of)
+    mapper.source_node()
+    for row in (progress(csl.rows) if progress else csl.rows):
+        mapper.row(row)
+    plan = ImportPlan(csl, dict(sorted(mapper.rows_per_list.items())), mapper.problems)
+    plan.linked_to_curated = dict(mapper.linked)
+
+    new_by_subject: dict[str, set[ox.Quad]] = {}
+    for quad in graph_to_quads(mapper.graph):
+        new_by_subject.setdefault(quad.subject.value, set()).add(quad)
+    for subject, new in new_by_subject.items():
+        old = view.subject_quads(subject)
+        if old == new:
+            if subject in mapper.designations:
+                plan.unchanged_designations += 1
+            continue
+        if subject in mapper.designations:
+            if old:
+                plan.changed_designations += 1
+            else:
+                plan.new_designations += 1
+        plan.removals += sorted(old - new, key=str)
+        plan.additions += sorted(new - old, key=str)
+        plan.focus.add(subject)
+
+    ended_note = Literal(f"No longer in the CSL file {csl.display} imported on {as_of.isoformat()}; "
+                         "the end date is that import date, not the date of delisting.")
+    for iri, known in sorted(view.designations.items()):
+        if known["end"] is None and known["list"] in mapper.lists:
+            plan.active_by_list[known["list"]] = plan.active_by_list.get(known["list"], 0) + 1
+        if partial or iri in mapper.designations or known["end"] is not None or known["list"] not in mapper.lists:
+            continue
+        plan.ended_by_list[known["list"]] = plan.ended_by_list.get(known["list"], 0) + 1
+        subject = URIRef(iri)
+        end = max(as_of.isoformat(), known["start"])
+        extra = [(subject, SCHEMA.endDate, Literal(end, datatype=XSD.date)),
+                 (subject, DCTERMS.source, mapper.source)]
+        if known["note"] is None:
+            extra.append((subject, SKOS.note, ended_note))
+        plan.additions += [ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), ox.DefaultGraph())
+                           for s, p, o in extra]
+        plan.focus.add(iri)
+        plan.ended_designations += 1
+    if plan.ended_designations and str(mapper.source) not in plan.focus:
+        # The ended designations cite this file: its source node must exist.
+        plan.additions += sorted(new_by_subject[str(mapper.source)] - view.subject_quads(str(mapper.source)),
+                                 key=str)
+    return plan

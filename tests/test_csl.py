@@ -1,0 +1,321 @@
+"""The CSL importer: both layouts, citations, affiliates, re-import, end-dating, bad rows.
+
+Real rows come from ../shared/realdata/csl/ (never copied into the project);
+tests that need them skip with a reason when that folder is absent. Files the
+tests write (an older-layout copy, a "newer" file with rows missing) are
+derived from the real ones in a temporary directory.
+"""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kg import csl
+from kg.backend import EmbeddedBackend
+from kg.build import build, data_files
+from kg.incremental import commit_delta
+from kg.namespaces import TKG
+from kg.queries import find_query, run_saved
+from kg.store import VersionedStore
+from tests.conftest import REALDATA
+
+HUAWEI_BLOCK = "csl/csl_consolidated_2025_entity_list_huawei_block.csv"
+WATCHMAN = "csl/watchman_cslustest_consolidated_2025_sample.csv"
+LEGACY_2015 = "csl/ita_webservices_el_fixture_2015_legacy_format.csv"
+
+
+@pytest.fixture(scope="module")
+def curated_template(tmp_path_factory: pytest.TempPathFactory) -> VersionedStore:
+    store = VersionedStore(tmp_path_factory.mktemp("csl-curated") / "store")
+    build(store, data_files())
+    return store
+
+
+@pytest.fixture
+def store(curated_template: VersionedStore, tmp_path: Path) -> VersionedStore:
+    """A private copy of the curated store (imports write to it)."""
+    target = tmp_path / "store"
+    shutil.copytree(curated_template.path, target, symlinks=True)
+    return VersionedStore(target)
+
+
+@pytest.fixture(scope="module")
+def imported(curated_template: VersionedStore, tmp_path_factory: pytest.TempPathFactory) -> tuple[VersionedStore,
+                                                                                                 csl.ImportPlan]:
+    """The curated store with the real Huawei block imported once (tests here only read it)."""
+    if not (REALDATA / HUAWEI_BLOCK).is_file():
+        pytest.skip(f"real data folder {REALDATA} is absent (it sits beside the checkout in shared/realdata)")
+    target = tmp_path_factory.mktemp("csl-imported") / "store"
+    shutil.copytree(curated_template.path, target, symlinks=True)
+    store = VersionedStore(target)
+    return store, do_import(store, REALDATA / HUAWEI_BLOCK)
+
+
+def do_import(store: VersionedStore, path: Path, as_of: str = "2025-06-01") -> csl.ImportPlan:
+    parsed = csl.read_csl(path, path.name)
+    plan = csl.plan_import(parsed, store.open_read(), date.fromisoformat(as_of))
+    commit_delta(store, plan.removals, plan.additions, plan.focus, {"command": "import csl"})
+    return plan
+
+
+def rules_for(store: VersionedStore, firm: str) -> set[tuple[str, str, str]]:
+    backend = EmbeddedBackend(store.open_read())
+    table = run_saved(find_query("rules-affecting-firm"), {"firm": firm}, backend)
+    return {(str(r["rule"]).rsplit("/", 1)[-1], str(r["effect"]), str(r["reach"])) for r in table.rows}
+
+
+# --- parsing ------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("84 FR 22961, 84 FR 43495, 85 FR 29852 ", ["84 FR 22961", "84 FR 43495", "85 FR 29852"]),
+    ("84 FR 29373; 87 FR 62202", ["84 FR 29373", "87 FR 62202"]),
+    ("85 FR 36720,  85 FR 51603,  ", ["85 FR 36720", "85 FR 51603"]),
+    (" 85 FR 51603, 87 FR 6026, 87 FR 55250", ["85 FR 51603", "87 FR 6026", "87 FR 55250"]),
+    ("67 F.R. 56530 9/4/02 67 F.R. 10890 3/11/02 71 F.R. 38843 7/10/06",
+     ["67 FR 56530", "67 FR 10890", "71 FR 38843"]),
+    ("84 FR 22961; 84 FR 22961;; 84FR22961", ["84 FR 22961"]),
+    ("Vol. 88, No. 151, 08/08/2023", []),
+    ("", []),
+])
+def test_citations_are_parsed_from_messy_text(text: str, expected: list[str]) -> None:
+    assert csl.parse_citations(text) == expected
+
+
+def test_names_split_into_party_alias_and_affiliation() -> None:
+    affiliate = csl.split_name(
+        "Huawei Technologies Co., Ltd. (Huawei).  Affiliated Entity:  Beijing Huawei Longshine Information "
+        "Technology Co., Ltd.")
+    assert affiliate.primary == "Beijing Huawei Longshine Information Technology Co., Ltd."
+    assert affiliate.affiliate_of is not None
+    assert affiliate.affiliate_of.primary == "Huawei Technologies Co., Ltd."
+    assert "Huawei" in affiliate.affiliate_of.aliases
+
+    hisilicon = csl.split_name("HiSilicon Technologies Co., Ltd (HiSilicon), Bantian Longgang District      ")
+    assert hisilicon.primary == "HiSilicon Technologies Co., Ltd"
+    assert "HiSilicon" in hisilicon.aliases
+    assert csl.split_name("Chengdu Huawei Technologies Co., Ltd., Chengdu, Sichuan").primary == (
+        "Chengdu Huawei Technologies Co., Ltd.")
+    # A parenthesis inside the name is part of it; an institute after the legal form is not a place.
+    assert csl.split_name("Huawei Technologies (Bolivia) S.R.L.").primary == "Huawei Technologies (Bolivia) S.R.L."
+    assert csl.split_name("Huawei Technologies Co., Ltd., Beijing Research Institute").primary == (
+        "Huawei Technologies Co., Ltd., Beijing Research Institute")
+
+
+@pytest.mark.parametrize(("text", "notation"), [
+    ("Presumption of denial", "presumption-of-denial"),
+    ("Presumption of denial.", "presumption-of-denial"),
+    ("Case-by-case review", "case-by-case"),
+    ("The license application procedure and license review policy for entities specified in supplement no. 2 "
+     "to part 744 is specified in §744.21(d) and (e).", "see-entry"),
+])
+def test_license_policy_text_maps_to_concepts(text: str, notation: str) -> None:
+    assert csl.license_policy(text) == notation
+
+
+def test_sources_give_list_name_code_and_agency() -> None:
+    assert csl.parse_source("Entity List (EL) - Bureau of Industry and Security") == csl.ListSource(
+        "Entity List", "EL", "Bureau of Industry and Security")
+    assert csl.parse_source("Military End User (MEU) List - Bureau of Industry and Security").code == "MEU"
+    assert csl.parse_source("Specially Designated Nationals (SDN) - Treasury Department").agency == (
+        "Treasury Department")
+
+
+# --- real rows ---------------------------------------------------------------
+
+def test_huawei_block_imports_every_row_onto_the_entity_list(imported: tuple[VersionedStore, csl.ImportPlan]) -> None:
+    store, plan = imported
+    assert plan.problems == []
+    assert plan.rows_per_list == {"Entity List": 89}
+    assert plan.new_designations == 89
+    backend = EmbeddedBackend(store.open_read())
+    assert backend.ask(
+        "PREFIX tkg: <https://w3id.org/tradekg/ontology#> ASK { ?d tkg:cslRecordId ?r ; "
+        "tkg:onList <https://w3id.org/tradekg/id/list/entity-list> ; "
+        "tkg:designatedParty <https://w3id.org/tradekg/id/company/huawei> ; "
+        "tkg:designatedBy ?rule ; tkg:licenseReviewPolicy "
+        "<https://w3id.org/tradekg/concept/license-policy/presumption-of-denial> }")
+
+
+def test_current_and_older_layouts_give_the_same_counts(realdata: Path, store: VersionedStore,
+                                                        tmp_path: Path) -> None:
+    expected = {
+        "Denied Persons List": 1, "Entity List": 1, "Foreign Sanctions Evaders": 1, "ITAR Debarred": 1,
+        "Military End User List": 1, "Nonproliferation Sanctions": 1, "Palestinian Legislative Council List": 2,
+        "Sectoral Sanctions Identifications List": 3, "Specially Designated Nationals": 1, "Unverified List": 1,
+    }
+    current = csl.read_csl(realdata / WATCHMAN, "sample.csv")
+    assert current.layout.startswith("current")
+    plan = csl.plan_import(current, store.open_read(), date(2025, 6, 1))
+    assert plan.problems == []
+    assert plan.rows_per_list == expected
+
+    older = tmp_path / "older.csv"
+    with (realdata / WATCHMAN).open(encoding="utf-8", newline="") as src, older.open("w", encoding="utf-8",
+                                                                                    newline="") as dst:
+        writer = csv.writer(dst)
+        for record in csv.reader(src):
+            writer.writerow(record[1:])
+    legacy = csl.read_csl(older, "older.csv")
+    assert legacy.layout.startswith("older")
+    legacy_plan = csl.plan_import(legacy, store.open_read(), date(2025, 6, 1))
+    assert legacy_plan.problems == []
+    assert legacy_plan.rows_per_list == expected
+    commit_delta(store, legacy_plan.removals, legacy_plan.additions, legacy_plan.focus, {})
+    backend = EmbeddedBackend(store.open_read())
+    # Individuals become persons; lists not curated are created with their agency.
+    assert backend.ask('PREFIX tkg: <https://w3id.org/tradekg/ontology#> PREFIX rdfs: '
+                       '<http://www.w3.org/2000/01/rdf-schema#> ASK { ?p a tkg:Person ; rdfs:label "Evren KAYAKIRAN" }')
+    assert backend.ask('PREFIX dcterms: <http://purl.org/dc/terms/> PREFIX schema: <https://schema.org/> '
+                       'ASK { ?l dcterms:title "Nonproliferation Sanctions" ; dcterms:publisher ?a . '
+                       '?a schema:name "State Department" }')
+
+
+def test_the_2015_bis_layout_is_refused_with_a_clear_reason(realdata: Path) -> None:
+    with pytest.raises(csl.NotACslFile) as caught:
+        csl.read_csl(realdata / LEGACY_2015, "el.csv")
+    assert "pre-2016 BIS Entity List layout" in caught.value.details()
+
+
+def test_affiliates_named_only_in_the_csl_reach_the_curated_rules(imported: tuple[VersionedStore,
+                                                                                  csl.ImportPlan]) -> None:
+    store = imported[0]
+    bolivia = rules_for(store, "Huawei Technologies (Bolivia) S.R.L.")
+    assert ("el-huawei-2019", "designates", "named") in bolivia
+    assert ("standards-2022", "authorizes exception", "on a list") in bolivia
+    # Only the CSL names this firm: it reaches the 2019 listing and the 2022 authorization.
+    chile = rules_for(store, "Huawei Chile S.A.")
+    assert ("el-huawei-2019", "designates", "named") in chile
+    assert ("standards-2022", "authorizes exception", "on a list") in chile
+    # An "Affiliated Entity" row: affiliate of Huawei, so Huawei's listing reaches it through its parent.
+    longshine = rules_for(store, "Beijing Huawei Longshine Information Technology Co., Ltd.")
+    assert ("el-huawei-2019", "designates", "through parent") in longshine
+    backend = EmbeddedBackend(store.open_read())
+    firm = backend.select(
+        'PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> SELECT ?f WHERE '
+        '{ ?f rdfs:label "Beijing Huawei Longshine Information Technology Co., Ltd." }').rows[0]["f"]
+    assert backend.ask(f"ASK {{ <{firm}> <{TKG.affiliateOf}> <https://w3id.org/tradekg/id/company/huawei> }}")
+
+
+def test_citations_link_curated_rules_or_mint_minimal_ones(imported: tuple[VersionedStore, csl.ImportPlan]) -> None:
+    store = imported[0]
+    backend = EmbeddedBackend(store.open_read())
+    rows = backend.select(
+        "PREFIX tkg: <https://w3id.org/tradekg/ontology#> PREFIX dcterms: <http://purl.org/dc/terms/> "
+        "SELECT DISTINCT ?rule ?citation WHERE { ?d tkg:cslRecordId ?r ; tkg:designatedBy|tkg:modifiedBy ?rule . "
+        "?rule dcterms:bibliographicCitation ?citation }").rows
+    by_citation = {str(r["citation"]): str(r["rule"]).rsplit("/", 1)[-1] for r in rows}
+    assert by_citation["84 FR 22961"] == "el-huawei-2019"
+    assert by_citation["85 FR 36720"] == "csl-fr-85-36720"
+    assert by_citation["84 FR 29373"] == "csl-fr-84-29373"
+
+
+def test_reimporting_the_same_file_changes_nothing(realdata: Path,
+                                                   imported: tuple[VersionedStore, csl.ImportPlan]) -> None:
+    store = imported[0]
+    version = store.current_version()
+    again = csl.plan_import(csl.read_csl(realdata / HUAWEI_BLOCK, HUAWEI_BLOCK.rsplit("/", 1)[-1]),
+                            store.open_read(), date(2026, 1, 1))
+    assert not again.changes
+    assert again.unchanged_designations == 89
+    outcome = commit_delta(store, again.removals, again.additions, again.focus, {})
+    assert not outcome.written
+    assert store.current_version() == version
+
+
+def test_a_newer_file_end_dates_rows_it_no_longer_has(realdata: Path, store: VersionedStore,
+                                                     tmp_path: Path) -> None:
+    do_import(store, realdata / WATCHMAN, as_of="2025-06-01")
+    newer = tmp_path / "newer.csv"
+    with (realdata / WATCHMAN).open(encoding="utf-8", newline="") as src:
+        records = list(csv.reader(src))
+    dropped = [r for r in records[1:] if r[5] in ("SME BANK", "Mohammed ABU JHEISHEH")]
+    assert len(dropped) == 2
+    with newer.open("w", encoding="utf-8", newline="") as dst:
+        csv.writer(dst).writerows([r for r in records if r not in dropped])
+    plan = do_import(store, newer, as_of="2025-09-01")
+    assert plan.ended_designations == 2
+    assert plan.new_designations == 0
+    backend = EmbeddedBackend(store.open_read())
+    rows = backend.select(
+        "PREFIX tkg: <https://w3id.org/tradekg/ontology#> PREFIX schema: <https://schema.org/> "
+        "SELECT ?name ?start ?end WHERE { ?d tkg:cslRecordId ?r ; tkg:listedName ?name ; "
+        "schema:startDate ?start ; schema:endDate ?end }").rows
+    # Not deleted: the designations are still there, with the first-seen start date and an end date.
+    assert sorted((str(r["name"]), str(r["start"]), str(r["end"])) for r in rows) == [
+        ("I. ASH", "2002-03-04", "2056-06-29"),  # its own end date, from the file
+        ("Mohammed ABU JHEISHEH", "2025-06-01", "2025-09-01"), ("SME BANK", "2025-06-01", "2025-09-01")]
+    again = csl.plan_import(csl.read_csl(newer, "newer.csv"), store.open_read(), date(2025, 10, 1))
+    assert not again.changes
+
+
+def test_rows_that_cannot_be_mapped_are_reported_with_line_and_reason(realdata: Path, store: VersionedStore,
+                                                                     tmp_path: Path) -> None:
+    with (realdata / WATCHMAN).open(encoding="utf-8", newline="") as src:
+        records = list(csv.reader(src))
+    bad_name = list(records[2])
+    bad_name[0], bad_name[5] = "bad-1", "  "
+    bad_date = list(records[3])
+    bad_date[0], bad_date[9] = "bad-2", "2020-13-45"
+    bad_type = list(records[4])
+    bad_type[0], bad_type[3] = "bad-3", "Spaceship"
+    path = tmp_path / "bad.csv"
+    with path.open("w", encoding="utf-8", newline="") as dst:
+        csv.writer(dst).writerows([*records, bad_name, bad_date, bad_type])
+    plan = csl.plan_import(csl.read_csl(path, "bad.csv"), store.open_read(), date(2025, 6, 1))
+    assert [(p.line, p.reason.split(":")[0].split(" ")[0]) for p in plan.problems] == [
+        (15, "column"), (16, "date"), (17, "unknown")]
+    assert sum(plan.rows_per_list.values()) == 13
+
+
+def test_import_csl_command_reports_counts(realdata: Path, store: VersionedStore, runner: CliRunner) -> None:
+    from kg.cli import cli
+
+    path = str(realdata / WATCHMAN)
+    result = runner.invoke(cli, ["import", "csl", path, "--store", str(store.path), "--as-of", "2025-06-01"])
+    assert result.exit_code == 0, result.output
+    assert "took 13, skipped 0" in result.output
+    assert "3  Sectoral Sanctions Identifications List" in result.output
+    assert "conforms" in result.output
+    result = runner.invoke(cli, ["import", "csl", path, "--store", str(store.path)])
+    assert result.exit_code == 0
+    assert "nothing changed" in result.output
+
+
+def test_screening_an_affiliate_after_import_names_designation_policy_and_rules(
+        imported: tuple[VersionedStore, csl.ImportPlan], runner: CliRunner) -> None:
+    from kg.cli import cli
+
+    store = imported[0]
+    result = runner.invoke(cli, ["screen", "Huawei Technologies (Bolivia)", "--store", str(store.path),
+                                 "--format", "text", "--limit", "1"])
+    assert result.exit_code == 0, result.output
+    assert "Huawei Technologies (Bolivia) S.R.L." in result.output
+    assert "on Entity List from 2019-05-21" in result.output
+    assert "license policy: presumption of denial" in result.output
+    assert "rule: 84 FR 22961 Addition of Huawei" in result.output
+    assert "rule: Authorization of Certain 'Items' to Entities on the Entity List in the Context of Specific " \
+           "Standards Activities (authorizes exception, on a list" in result.output
+    # A firm only the CSL names is screened the same way.
+    chile = runner.invoke(cli, ["screen", "HUAWEI CHILE SA", "--store", str(store.path), "--format", "text",
+                                "--limit", "1"])
+    assert "Huawei Chile S.A." in chile.output and "rule: 84 FR 22961" in chile.output
+
+
+def test_a_subset_file_does_not_end_a_whole_list_by_accident(realdata: Path, store: VersionedStore,
+                                                             runner: CliRunner) -> None:
+    from kg.cli import cli
+
+    block, sample = str(realdata / HUAWEI_BLOCK), str(realdata / WATCHMAN)
+    assert runner.invoke(cli, ["import", "csl", block, "--store", str(store.path)]).exit_code == 0
+    refused = runner.invoke(cli, ["import", "csl", sample, "--store", str(store.path)])
+    assert refused.exit_code == 2
+    assert "lacks 89 of 89 entries" in refused.output and "--partial" in refused.output
+    partial = runner.invoke(cli, ["import", "csl", sample, "--store", str(store.path), "--partial"])
+    assert partial.exit_code == 0, partial.output
+    assert "13 new, 0 changed, 0 unchanged, 0 ended" in partial.output
