@@ -1,0 +1,303 @@
+"""Files for graph tools: GraphML (Gephi, yEd, Cytoscape), GEXF (Gephi) and DOT (Graphviz).
+
+Each tool shows something different by default, so each file carries what
+its tool looks for:
+
+* GraphML: a ``label`` and a ``name`` attribute (Gephi and Cytoscape show
+  those), every node attribute as a string column, and yEd's own
+  ``y:ShapeNode``/``y:PolyLineEdge`` graphics (label, colour, shape), since
+  yEd shows only those. networkx reads the file back, yEd data included.
+* GEXF: the node label, ``viz:color``/``viz:size``/``viz:shape`` for Gephi,
+  and every attribute.
+* DOT: shapes and colours by type, edge labels, a legend, and the layout
+  engine chosen for the size of the graph, so that ``dot -Tsvg`` on the file
+  draws what ``tradekg export svg`` draws.
+
+Small graphs (up to ``PICTURE_NODE_LIMIT`` nodes) get starting positions
+(Graphviz's, when it is installed, else a seeded spring layout), so Gephi
+and yEd open them spread out as in the SVG rather than as a pile in one
+corner; larger ones are left to the tool's own layout.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from html import escape as html_escape
+from typing import IO
+from xml.sax.saxutils import escape, quoteattr
+
+import networkx as nx
+
+from kg.export import PICTURE_NODE_LIMIT
+from kg.export.network import IN_OFFICE, NetworkView, edge_sort_key, fill_colour, kind_of
+
+GRAPHML_NS = "http://graphml.graphdrawing.org/xmlns"
+YED_NS = "http://www.yworks.com/xml/graphml"
+XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+
+_YED_SHAPES = {
+    "round-rectangle": "roundrectangle", "rectangle": "rectangle", "ellipse": "ellipse",
+    "hexagon": "hexagon", "octagon": "octagon", "diamond": "diamond", "rhomboid": "parallelogram",
+    "tag": "trapezoid2", "barrel": "ellipse",
+}
+_GEXF_SHAPES = {"ellipse": "disc", "diamond": "diamond", "triangle": "triangle"}
+
+
+def positions(view: NetworkView, scale: float = 1000.0) -> dict[str, tuple[float, float]]:
+    """Starting positions for small graphs: Graphviz's when installed, else a seeded spring layout.
+
+    None for large graphs: too slow to compute, and the tool's own layout is
+    what a reader of thousands of nodes wants anyway.
+    """
+    from kg.export.render import layout_positions  # render imports this module
+
+    g = view.graph
+    if g.number_of_nodes() == 0 or g.number_of_nodes() > PICTURE_NODE_LIMIT:
+        return {}
+    where = layout_positions(view)
+    if len(where) == g.number_of_nodes():
+        return {n: (p.x, p.y) for n, p in where.items()}
+    simple = nx.Graph()
+    simple.add_nodes_from(sorted(g.nodes))
+    simple.add_edges_from((u, v) for u, v in g.edges() if u != v)
+    k = 2.0 / math.sqrt(max(simple.number_of_nodes(), 1))
+    layout = nx.spring_layout(simple, seed=7, k=k, iterations=100, scale=scale)
+    return {n: (float(x), float(y)) for n, (x, y) in layout.items()}
+
+
+def _node_attributes(view: NetworkView, node: str) -> dict[str, object]:
+    data = dict(view.graph.nodes[node])
+    data.setdefault("name", data.get("label", node))
+    if not data.get("name"):
+        data["name"] = data.get("label", node)
+    return data
+
+
+def _hex_rgb(colour: str) -> tuple[int, int, int]:
+    colour = colour.lstrip("#")
+    return int(colour[0:2], 16), int(colour[2:4], 16), int(colour[4:6], 16)
+
+
+# ---------------------------------------------------------------------------
+# GraphML
+# ---------------------------------------------------------------------------
+
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_text(value: object) -> str:
+    """Text escaped for XML content, minus the control characters XML 1.0 cannot hold."""
+    return escape(_XML_INVALID.sub("", str(value)))
+
+
+def xml_attr(value: object) -> str:
+    """A quoted, escaped XML attribute value (newlines kept as character references)."""
+    return quoteattr(_XML_INVALID.sub("", str(value)), {"\n": "&#10;", "\r": "&#13;", "\t": "&#9;"})
+
+
+def write_graphml(view: NetworkView, out: IO[bytes]) -> None:
+    """GraphML with plain attributes for Gephi/Cytoscape and yEd graphics for yEd.
+
+    Written as text rather than through ElementTree: a 14k-node graph takes a
+    third of the time and memory.
+    """
+    g = view.graph
+    lines: list[str] = [
+        '<?xml version="1.0" encoding="UTF-8"?>',
+        f'<graphml xmlns="{GRAPHML_NS}" xmlns:xsi="{XSI_NS}" xmlns:y="{YED_NS}" '
+        f'xsi:schemaLocation="{GRAPHML_NS} http://www.yworks.com/xml/schema/graphml/1.1/ygraphml.xsd">',
+    ]
+    node_data = {n: _node_attributes(view, n) for n in g.nodes}
+    node_keys = sorted({k for data in node_data.values() for k in data})
+    edge_keys = sorted({k for _, _, d in g.edges(data=True) for k in d})
+    node_ids = {name: f"n{i}" for i, name in enumerate(node_keys)}
+    edge_ids = {name: f"e{i}" for i, name in enumerate(edge_keys)}
+    for name, key in node_ids.items():
+        kind = "int" if name == "distance" else "string"
+        lines.append(f'  <key id="{key}" for="node" attr.name={xml_attr(name)} attr.type="{kind}"/>')
+    for name, key in edge_ids.items():
+        lines.append(f'  <key id="{key}" for="edge" attr.name={xml_attr(name)} attr.type="string"/>')
+    lines.append('  <key id="yn" for="node" yfiles.type="nodegraphics"/>')
+    lines.append('  <key id="ye" for="edge" yfiles.type="edgegraphics"/>')
+    lines.append('  <graph id="tradekg" edgedefault="directed">')
+    where = positions(view)
+    for node in sorted(g.nodes):
+        data = node_data[node]
+        lines.append(f"    <node id={xml_attr(node)}>")
+        # yEd graphics first: networkx's reader takes the label from them, and the
+        # plain ``label`` attribute that follows wins, so both tools agree.
+        lines.append(_yed_node(data, where.get(node, (0.0, 0.0))))
+        lines.extend(f'      <data key="{node_ids[name]}">{xml_text(data[name])}</data>'
+                     for name in node_keys if name in data)
+        lines.append("    </node>")
+    for number, (source, target, data) in enumerate(sorted(g.edges(data=True), key=edge_sort_key)):
+        lines.append(f'    <edge id="edge{number}" source={xml_attr(source)} target={xml_attr(target)}>')
+        lines.append(_yed_edge(data))
+        lines.extend(f'      <data key="{edge_ids[name]}">{xml_text(data[name])}</data>'
+                     for name in edge_keys if name in data)
+        lines.append("    </edge>")
+    lines.append("  </graph>")
+    lines.append("</graphml>\n")
+    out.write("\n".join(lines).encode("utf-8"))
+
+
+def _yed_node(data: dict[str, object], xy: tuple[float, float]) -> str:
+    kind = kind_of(str(data["kind"]))
+    label = str(data.get("short_label", data.get("label", "")))
+    rows = label.split("\n")
+    width = max(60.0, 7.0 * max(len(row) for row in rows) + 16)
+    height = 18.0 * len(rows) + 12
+    shape = _YED_SHAPES.get(kind.html_shape, "rectangle")
+    border = "dashed" if kind.record else "line"
+    return (
+        f'      <data key="yn"><y:ShapeNode>'
+        f'<y:Geometry x="{xy[0]:.1f}" y="{-xy[1]:.1f}" width="{width:.1f}" height="{height:.1f}"/>'
+        f'<y:Fill color="{fill_colour(str(data["kind"])).upper()}" transparent="false"/>'
+        f'<y:BorderStyle color="#333333" type="{border}" width="1.0"/>'
+        f'<y:NodeLabel fontSize="12" textColor="#000000">{xml_text(label)}</y:NodeLabel>'
+        f'<y:Shape type="{shape}"/></y:ShapeNode></data>'
+    )
+
+
+def _yed_edge(data: dict[str, object]) -> str:
+    style = "dashed" if data.get("derived") == "true" else "line"
+    return (
+        f'      <data key="ye"><y:PolyLineEdge><y:LineStyle color="#888888" type="{style}" width="1.0"/>'
+        f'<y:Arrows source="none" target="standard"/>'
+        f'<y:EdgeLabel fontSize="10" textColor="#555555">{xml_text(data.get("label", ""))}</y:EdgeLabel>'
+        f'</y:PolyLineEdge></data>'
+    )
+
+
+# ---------------------------------------------------------------------------
+# GEXF
+# ---------------------------------------------------------------------------
+
+def write_gexf(view: NetworkView, out: IO[bytes]) -> None:
+    """GEXF 1.2 through networkx, with Gephi's colour, size and shape per type."""
+    g = nx.MultiDiGraph()
+    where = positions(view)
+    for node in sorted(view.graph.nodes):
+        data = _node_attributes(view, node)
+        kind = kind_of(str(data["kind"]))
+        r, gr, b = _hex_rgb(kind.colour)
+        viz: dict[str, object] = {
+            "color": {"r": r, "g": gr, "b": b, "a": 1.0},
+            "size": 6.0 if kind.record else (16.0 if node == view.focus else 10.0),
+            "shape": _GEXF_SHAPES.get(kind.html_shape, "square" if "rect" in kind.html_shape else "disc"),
+        }
+        if node in where:
+            x, y = where[node]
+            viz["position"] = {"x": x, "y": y, "z": 0.0}
+        g.add_node(node, **{k: v for k, v in data.items() if k != "short_label"}, viz=viz)
+    for number, (source, target, data) in enumerate(sorted(view.graph.edges(data=True), key=edge_sort_key)):
+        g.add_edge(source, target, key=f"edge{number}", **data)
+    nx.write_gexf(g, out, encoding="utf-8", prettyprint=True)
+
+
+# ---------------------------------------------------------------------------
+# DOT
+# ---------------------------------------------------------------------------
+
+def dot_string(text: str) -> str:
+    """A DOT double-quoted string: backslashes and quotes escaped, newlines as ``\\n``.
+
+    Escaping the backslash first keeps Graphviz's own escapes (``\\N`` is the
+    node name, ``\\G`` the graph name) from firing on text from the data.
+    """
+    text = text.replace("\\", "\\\\").replace('"', '\\"')
+    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\n", "\\n")
+    return f'"{text}"'
+
+
+LAYOUTS = ("sfdp", "neato", "fdp", "dot", "twopi", "circo")
+
+
+def choose_layout(view: NetworkView) -> str:
+    """``sfdp``: it spreads a neighbourhood around its focus and stays fast at thousands of nodes.
+
+    (``dot`` ranks a Huawei picture into a strip ten times taller than wide.)
+    """
+    return "sfdp"
+
+
+def to_dot(view: NetworkView, *, layout: str | None = None, edge_labels: bool | None = None) -> str:
+    """The view as a Graphviz DOT document (with a legend node)."""
+    g = view.graph
+    layout = layout or choose_layout(view)
+    if edge_labels is None:
+        edge_labels = g.number_of_nodes() <= PICTURE_NODE_LIMIT
+    out = io.StringIO()
+    title = "tradekg" + (f": around {g.nodes[view.focus]['label']}" if view.focus in g else "")
+    out.write("digraph tradekg {\n")
+    graph_attrs = {
+        "layout": layout, "charset": "UTF-8", "fontname": "DejaVu Sans", "fontsize": "18",
+        "label": title, "labelloc": "t", "bgcolor": "white", "pad": "0.3",
+        "outputorder": "edgesfirst",
+    }
+    if layout == "dot":
+        graph_attrs.update(rankdir="LR", ranksep="1.1", nodesep="0.25", newrank="true")
+    else:
+        graph_attrs.update(overlap="prism", splines="true", sep="+14", K="1.2")
+        if g.number_of_nodes() > PICTURE_NODE_LIMIT:
+            graph_attrs.update(splines="false", overlap="false", sep="+4")
+    for key, value in graph_attrs.items():
+        out.write(f"  {key}={dot_string(value)};\n")
+    out.write('  node [fontname="DejaVu Sans", fontsize="11", style="filled", color="#333333", penwidth="0.8", '
+              'margin="0.08,0.04"];\n')
+    out.write('  edge [fontname="DejaVu Sans", fontsize="8", color="#8a8a8a", fontcolor="#555555", '
+              'arrowsize="0.6"];\n')
+    for node in sorted(g.nodes):
+        out.write(f"  {dot_string(node)} [{_dot_node_attrs(view, node)}];\n")
+    for source, target, data in sorted(g.edges(data=True), key=edge_sort_key):
+        attrs = []
+        if edge_labels:
+            attrs.append(f"label={dot_string(str(data.get('label', '')))}")
+        attrs.append(f"tooltip={dot_string(str(data.get('label', '')))}")
+        if data.get("derived") == "true":
+            attrs.append('style="dashed"')
+            if data.get("predicate") == IN_OFFICE:
+                attrs.append('color="#b07aa1"')
+        out.write(f"  {dot_string(source)} -> {dot_string(target)} [{', '.join(attrs)}];\n")
+    out.write(f"  {dot_string('legend')} [shape=plaintext, style=\"\", label=<{_legend_table(view)}>];\n")
+    out.write("}\n")
+    return out.getvalue()
+
+
+def _dot_node_attrs(view: NetworkView, node: str) -> str:
+    data = view.graph.nodes[node]
+    kind = kind_of(str(data["kind"]))
+    style = ["filled"]
+    if kind.dot_shape == "box":
+        style.append("rounded")
+    if kind.record:
+        style.append("dashed")
+    attrs = {
+        "label": str(data.get("short_label", data.get("label", node))),
+        "tooltip": f"{data.get('label', node)} ({data.get('type', '')})",
+        "shape": kind.dot_shape,
+        "fillcolor": kind.colour,
+        "style": ",".join(style),
+        "class": f"kind-{data['kind']}",
+    }
+    if kind.record:
+        attrs.update(fontsize="9", fillcolor=fill_colour(str(data["kind"])))
+    if node == view.focus:
+        attrs.update(penwidth="3", fontsize="14", color="#000000")
+    return ", ".join(f"{key}={dot_string(value)}" for key, value in attrs.items())
+
+
+def _legend_table(view: NetworkView) -> str:
+    rows = ['<TR><TD COLSPAN="2" ALIGN="LEFT"><B>Legend</B></TD></TR>']
+    for table in view.kinds_present():
+        kind = kind_of(table)
+        colour = fill_colour(table)
+        name = view.type_label(table) + (" (record)" if kind.record else "")
+        rows.append(f'<TR><TD BGCOLOR="{colour}" WIDTH="24" HEIGHT="14"></TD>'
+                    f'<TD ALIGN="LEFT">{html_escape(name)}</TD></TR>')
+    if any(d.get("derived") == "true" for _, _, d in view.graph.edges(data=True)):
+        rows.append('<TR><TD>- - -</TD><TD ALIGN="LEFT">derived link</TD></TR>')
+    return ('<TABLE BORDER="1" CELLBORDER="0" CELLSPACING="2" CELLPADDING="3" BGCOLOR="#ffffff" COLOR="#999999">'
+            + "".join(rows) + "</TABLE>")
