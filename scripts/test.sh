@@ -3,6 +3,9 @@
 # every test. This is the README's test command and what CI runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# Graphviz draws the SVG/PNG exports; chromium and its driver open the HTML export in the
+# export tests. Installed where we may (root with apt, as on CI); elsewhere those tests skip.
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz chromium chromium-driver >/dev/null; fi
 python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[test]'

@@ -76,3 +76,5 @@ def _no_store_env(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests name their store explicitly; a developer's TRADEKG_STORE must not leak in."""
     monkeypatch.delenv("TRADEKG_STORE", raising=False)
     os.environ.pop("TRADEKG_STORE", None)
+    for name in ("TRADEKG_ENDPOINT", "TRADEKG_GRAPH"):  # nor a developer's server (issue 4)
+        monkeypatch.delenv(name, raising=False)

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 import click
 
 from kg import __version__
+from kg.backend import Backend, EmbeddedBackend
 from kg.build import ValidationFailed
 from kg.errors import LoadFailed, TradekgError
 from kg.store import STORE_ENV, VersionedStore, default_store_path
@@ -63,6 +64,40 @@ def open_store(store_path: Path | None) -> VersionedStore:
     return VersionedStore(store_path or default_store_path())
 
 
+def endpoint_options(func: F) -> F:
+    """``--endpoint``, ``--graph`` and ``--timeout``: read a SPARQL server instead of the store.
+
+    The command receives ``endpoint``, ``graph_iri`` and ``timeout`` and passes
+    them to ``open_backend``. Credentials are never options: they come from
+    TRADEKG_USER/TRADEKG_PASSWORD or TRADEKG_TOKEN (see kg.remote).
+    """
+    func = click.option(
+        "--timeout", type=float, envvar="TRADEKG_TIMEOUT", default=None, show_envvar=True,
+        help="Seconds to wait for the server (default 60).",
+    )(func)
+    func = click.option(
+        "--graph", "graph_iri", envvar="TRADEKG_GRAPH", default=None, show_envvar=True, metavar="IRI",
+        help="With --endpoint: read this named graph (default: the server's default graph).",
+    )(func)
+    return click.option(
+        "--endpoint", envvar="TRADEKG_ENDPOINT", default=None, show_envvar=True, metavar="URL",
+        help="SPARQL 1.1 query URL of a server to read instead of the store "
+             "(Oxigraph: http://HOST:7878/query).",
+    )(func)
+
+
+def open_backend(store_path: Path | None, endpoint: str | None = None, graph_iri: str | None = None,
+                 timeout: float | None = None) -> Backend:
+    """The graph to read: the server at ``endpoint`` if given, else the embedded store."""
+    if not endpoint:
+        if graph_iri:
+            raise TradekgError("--graph names a graph on a SPARQL server; pass --endpoint URL too")
+        return EmbeddedBackend(open_store(store_path).open_read())
+    from kg.remote import DEFAULT_TIMEOUT, Endpoint, RemoteBackend
+
+    return RemoteBackend(Endpoint(endpoint, graph=graph_iri or None, timeout=timeout or DEFAULT_TIMEOUT))
+
+
 def format_option(func: F) -> F:
     return click.option(
         "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default=None,
@@ -91,11 +126,18 @@ def cli() -> None:
 
 
 def _register() -> None:
+    """Add each command module's commands; one module per job (kg/cli/*.py)."""
+    from kg.cli import csl as csl_commands
+    from kg.cli import export as export_commands
     from kg.cli import load as load_commands
+    from kg.cli import push as push_commands
     from kg.cli import query as query_commands
+    from kg.cli import screen as screen_commands
 
     for command in (load_commands.build, load_commands.load, load_commands.validate,
-                    query_commands.query, query_commands.sparql, query_commands.show):
+                    query_commands.query, query_commands.sparql, query_commands.show,
+                    export_commands.export, push_commands.push, csl_commands.import_group,
+                    screen_commands.screen):
         cli.add_command(command)
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from kg import build as builder
-from kg.cli import handle_errors, open_store, store_option
+from kg.cli import endpoint_options, handle_errors, open_store, store_option
 
 
 def _summary(outcome: builder.Outcome, verb: str, store_path: Path) -> str:
@@ -41,14 +41,35 @@ def build(data_path: Path | None, store_path: Path | None) -> None:
 @click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path, dir_okay=False, exists=True))
 @click.option("--table", default=None, help="Table the files hold (default: guessed from the file name).")
 @store_option
+@endpoint_options
+@click.option("--update-endpoint", envvar="TRADEKG_UPDATE_ENDPOINT", default=None, metavar="URL", show_envvar=True,
+              help="With --endpoint: SPARQL Update URL (default: /update beside an Oxigraph /query URL).")
 @handle_errors
-def load(files: tuple[Path, ...], table: str | None, store_path: Path | None) -> None:
-    """Add the facts in FILES to the store; validated; all or nothing.
+def load(files: tuple[Path, ...], table: str | None, store_path: Path | None, endpoint: str | None,
+         graph_iri: str | None, timeout: float | None, update_endpoint: str | None) -> None:
+    """Add the facts in FILES to the store (or a server); validated; all or nothing.
+
+    With --endpoint, the files are validated here together with the server's
+    graph, and the new facts and rule effects are sent in one SPARQL Update.
 
     \b
     Example:
       tradekg load new-designations.csv --table designations
+      tradekg load new-designations.csv --endpoint http://127.0.0.1:7878/query
     """
+    if endpoint:
+        from kg.push import load_remote
+        from kg.remote import DEFAULT_TIMEOUT, Endpoint
+
+        target = Endpoint(endpoint, graph=graph_iri or None, timeout=timeout or DEFAULT_TIMEOUT,
+                          update_url=update_endpoint)
+        target.update()  # fail now on an unknown layout, before any work
+        remote = load_remote(builder.user_files(files, table), target)
+        where = f"{endpoint}" + (f" graph <{graph_iri}>" if graph_iri else "")
+        summary = _summary(remote.outcome, "loaded", Path(where)).rsplit("\n", 1)[0]
+        click.echo(f"{summary}\nsent {remote.inserted} new triples and {remote.deleted} removals (derived "
+                   f"effects that no longer hold) in one update to {where}")
+        return
     store = open_store(store_path)
     outcome = builder.load(store, builder.user_files(files, table))
     click.echo(_summary(outcome, "loaded", store.path))

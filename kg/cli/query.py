@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 from rdflib import Graph
 
-from kg.backend import EmbeddedBackend, ResultTable
-from kg.cli import format_option, handle_errors, open_store, output_format, store_option
+from kg.backend import Backend, ResultTable
+from kg.cli import endpoint_options, format_option, handle_errors, open_backend, output_format, store_option
 from kg.errors import TradekgError
 from kg.namespaces import bind_prefixes
 from kg.queries import find_query, run_saved, saved_queries
@@ -17,8 +17,9 @@ from kg.render import render
 from kg.show import describe, render_description
 
 
-def _backend(store_path: Path | None) -> EmbeddedBackend:
-    return EmbeddedBackend(open_store(store_path).open_read())
+def _backend(store_path: Path | None, endpoint: str | None = None, graph_iri: str | None = None,
+             timeout: float | None = None) -> Backend:
+    return open_backend(store_path, endpoint, graph_iri, timeout)
 
 
 def _parse_params(params: tuple[str, ...]) -> dict[str, str]:
@@ -63,9 +64,10 @@ def _list_queries(fmt: str) -> None:
 @click.option("--list", "list_queries", is_flag=True, help="List the saved queries and their parameters.")
 @format_option
 @store_option
+@endpoint_options
 @handle_errors
 def query(name: str | None, params: tuple[str, ...], list_queries: bool, fmt: str | None,
-          store_path: Path | None) -> None:
+          store_path: Path | None, endpoint: str | None, graph_iri: str | None, timeout: float | None) -> None:
     """Run the saved query NAME.
 
     \b
@@ -74,6 +76,7 @@ def query(name: str | None, params: tuple[str, ...], list_queries: bool, fmt: st
       tradekg query rules-affecting-firm -p firm=Huawei -p as_of=2021-01-01
       tradekg query firms-affected-by-rule -p "rule=84 FR 22961" --format json
       tradekg query --list
+      tradekg query designations --endpoint http://127.0.0.1:7878/query
     """
     fmt = output_format(fmt)
     if list_queries:
@@ -82,7 +85,7 @@ def query(name: str | None, params: tuple[str, ...], list_queries: bool, fmt: st
     if not name:
         raise click.UsageError("name a saved query, or pass --list to see them")
     saved = find_query(name)
-    result = run_saved(saved, _parse_params(params), _backend(store_path))
+    result = run_saved(saved, _parse_params(params), _backend(store_path, endpoint, graph_iri, timeout))
     render(result, fmt, sys.stdout)
 
 
@@ -92,9 +95,10 @@ def query(name: str | None, params: tuple[str, ...], list_queries: bool, fmt: st
               help="Read the query from a .rq file ('-' for standard input).")
 @format_option
 @store_option
+@endpoint_options
 @handle_errors
 def sparql(text: str | None, query_file: click.utils.LazyFile | None, fmt: str | None,
-           store_path: Path | None) -> None:
+           store_path: Path | None, endpoint: str | None, graph_iri: str | None, timeout: float | None) -> None:
     """Run your own read-only SPARQL query (SELECT, ASK, CONSTRUCT, DESCRIBE).
 
     Updates (INSERT, DELETE, LOAD, CLEAR, DROP...) are refused: the graph
@@ -104,7 +108,7 @@ def sparql(text: str | None, query_file: click.utils.LazyFile | None, fmt: str |
     if (text is None) == (query_file is None):
         raise click.UsageError("give the query as an argument or with -f FILE, not both")
     query_text = text if text is not None else query_file.read()  # type: ignore[union-attr]
-    result = _backend(store_path).query_any(query_text)
+    result = _backend(store_path, endpoint, graph_iri, timeout).query_any(query_text)
     if isinstance(result, bool):
         click.echo("true" if result else "false")
     elif isinstance(result, Graph):
@@ -118,8 +122,10 @@ def sparql(text: str | None, query_file: click.utils.LazyFile | None, fmt: str |
 @click.option("--type", "tables", multiple=True, help="Only look among this table's entities (repeatable).")
 @format_option
 @store_option
+@endpoint_options
 @handle_errors
-def show(entity: str, tables: tuple[str, ...], fmt: str | None, store_path: Path | None) -> None:
+def show(entity: str, tables: tuple[str, ...], fmt: str | None, store_path: Path | None,
+         endpoint: str | None, graph_iri: str | None, timeout: float | None) -> None:
     """Everything about one ENTITY (IRI, id, name or alias), with its sources.
 
     \b
@@ -127,7 +133,7 @@ def show(entity: str, tables: tuple[str, ...], fmt: str | None, store_path: Path
       tradekg show Huawei
       tradekg show "84 FR 22961"
     """
-    description = describe(_backend(store_path), entity, tables or None)
+    description = describe(_backend(store_path, endpoint, graph_iri, timeout), entity, tables or None)
     fmt = output_format(fmt)
     if fmt == "table":
         click.echo(render_description(description))
