@@ -25,7 +25,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 import pyoxigraph as ox
@@ -36,7 +35,7 @@ from kg.derive import derived_subjects, rederive_in_store
 from kg.errors import TradekgError
 from kg.namespaces import SCHEMA, TKG, bind_prefixes
 from kg.queries import derivation_rules
-from kg.resources import queries_dir
+from kg.resources import lookup_query
 from kg.shaclsparql import validate_store
 from kg.store import VersionedStore
 from kg.terms import to_rdflib
@@ -180,7 +179,7 @@ def affected_parties(source: ox.Store, removals: list[ox.Quad], additions: list[
     backend = EmbeddedBackend(source)
     below: set[str] = set()
     for party in parties:
-        rows = backend.select(_lookup("descendants"), {"ancestor": URIRef(party)}).rows
+        rows = backend.select(lookup_query("descendants"), {"ancestor": URIRef(party)}).rows
         below |= {str(r["descendant"]) for r in rows}
     return parties | below
 
@@ -222,6 +221,3 @@ def rederive_parties(store: ox.Store, parties: set[str]) -> tuple[int, set[str]]
     return count, effects
 
 
-@cache
-def _lookup(name: str) -> str:
-    return (queries_dir() / "lookup" / f"{name}.rq").read_text(encoding="utf-8")

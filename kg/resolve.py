@@ -10,14 +10,13 @@ from __future__ import annotations
 import difflib
 import re
 import unicodedata
-from functools import cache
 from typing import TYPE_CHECKING
 
 from rdflib import URIRef
 
 from kg.errors import NotFound, TradekgError
 from kg.namespaces import DATA
-from kg.resources import queries_dir
+from kg.resources import lookup_query
 from kg.tables import load_catalog
 
 if TYPE_CHECKING:
@@ -33,9 +32,6 @@ def normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-@cache
-def _lookup_query(name: str) -> str:
-    return (queries_dir() / "lookup" / f"{name}.rq").read_text(encoding="utf-8")
 
 
 def entity_names(backend: Backend, tables: tuple[str, ...]) -> dict[URIRef, set[str]]:
@@ -43,7 +39,7 @@ def entity_names(backend: Backend, tables: tuple[str, ...]) -> dict[URIRef, set[
     names: dict[URIRef, set[str]] = {}
     for table in tables:
         spec = catalog.tables[table]
-        result = backend.select(_lookup_query("entity-names"), {"class": URIRef(spec.class_iri)})
+        result = backend.select(lookup_query("entity-names"), {"class": URIRef(spec.class_iri)})
         prefix = f"{DATA}{spec.iri_kind}/"
         for row in result.rows:
             entity = row["entity"]
@@ -60,7 +56,7 @@ def resolve_entity(backend: Backend, text: str, tables: tuple[str, ...], what: s
     if re.match(r"^(https?|urn):", text):
         iri = URIRef(text)
         for table in tables:
-            if backend.ask(_lookup_query("entity-exists"),
+            if backend.ask(lookup_query("entity-exists"),
                            {"entity": iri, "class": URIRef(catalog.tables[table].class_iri)}):
                 return iri
         raise NotFound(f"{what}: no {' or '.join(tables)} entity has the IRI <{text}>")

@@ -7,6 +7,7 @@ wheel they are force-included inside it (``kg/_resources/ontology``), see
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
@@ -45,3 +46,9 @@ def shapes_file() -> Path:
 
 def tables_file() -> Path:
     return data_dir() / "tables.yml"
+
+
+@cache
+def lookup_query(name: str) -> str:
+    """The text of ``queries/lookup/<name>.rq``: SPARQL the code runs lives in files."""
+    return (queries_dir() / "lookup" / f"{name}.rq").read_text(encoding="utf-8")

@@ -28,14 +28,13 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import cache
 from typing import Any
 
 from rapidfuzz import fuzz, process
 from rdflib import URIRef
 
 from kg.backend import Backend, ResultTable
-from kg.resources import queries_dir
+from kg.resources import lookup_query
 
 LEGAL_FORMS = frozenset([
     "co", "company", "companies", "corp", "corporation", "inc", "incorporated", "ltd", "limited", "llc", "llp", "lp",
@@ -59,9 +58,6 @@ def normalise_name(text: str) -> str:
     return " ".join(words)
 
 
-@cache
-def _lookup(name: str) -> str:
-    return (queries_dir() / "lookup" / f"{name}.rq").read_text(encoding="utf-8")
 
 
 @dataclass
@@ -84,7 +80,7 @@ class Index:
     def from_backend(cls, backend: Backend) -> Index:
         names: dict[URIRef, set[str]] = {}
         countries: dict[URIRef, set[str]] = {}
-        for row in backend.select(_lookup("screen-names")).rows:
+        for row in backend.select(lookup_query("screen-names")).rows:
             party = row["party"]
             assert isinstance(party, URIRef)
             if row.get("name") is not None:
@@ -202,7 +198,7 @@ def screen(backend: Backend, name: str, country: str | None = None, limit: int =
 
 
 def _describe(backend: Backend, match: Match) -> None:
-    rows = backend.select(_lookup("screen-party"), {"party": match.party}).rows
+    rows = backend.select(lookup_query("screen-party"), {"party": match.party}).rows
     designations: dict[str, dict[str, str]] = {}
     rules: dict[str, dict[str, Any]] = {}
     for row in rows:

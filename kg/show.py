@@ -7,7 +7,6 @@ the sources (title and URL) of the entity's facts are listed in full.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
 
 from rdflib import RDF, Literal, URIRef
 from rdflib.namespace import DCTERMS
@@ -17,13 +16,8 @@ from kg.backend import Backend, ResultTable
 from kg.namespaces import SCHEMA, TKG
 from kg.render import cell_text, shorten
 from kg.resolve import resolve_entity
-from kg.resources import queries_dir
+from kg.resources import lookup_query
 from kg.tables import load_catalog
-
-
-@cache
-def _query(name: str) -> str:
-    return (queries_dir() / "lookup" / f"{name}.rq").read_text(encoding="utf-8")
 
 
 @dataclass
@@ -56,7 +50,7 @@ def describe(backend: Backend, text: str, tables: tuple[str, ...] | None = None)
     entity = resolve_entity(backend, text, tables)
     description = Description(entity)
     labels: dict[Node, str] = {}
-    for row in backend.select(_query("describe-out"), {"entity": entity}).rows:
+    for row in backend.select(lookup_query("describe-out"), {"entity": entity}).rows:
         prop = row["property"]
         value = row["value"]
         assert isinstance(prop, URIRef)
@@ -69,7 +63,7 @@ def describe(backend: Backend, text: str, tables: tuple[str, ...] | None = None)
     for statement in description.statements:
         statement.value_label = labels.get(statement.value)
     seen = set()
-    for row in backend.select(_query("describe-in"), {"entity": entity}).rows:
+    for row in backend.select(lookup_query("describe-in"), {"entity": entity}).rows:
         key = (str(row["property"]), str(row["subject"]))
         if key in seen:
             continue
@@ -81,7 +75,7 @@ def describe(backend: Backend, text: str, tables: tuple[str, ...] | None = None)
         ))
     for statement in description.statements:
         if statement.property == DCTERMS.source and isinstance(statement.value, URIRef):
-            rows = backend.select(_query("describe-out"), {"entity": statement.value}).rows
+            rows = backend.select(lookup_query("describe-out"), {"entity": statement.value}).rows
             url = next((str(r["value"]) for r in rows if r["property"] == SCHEMA.url), "")
             description.sources.append((statement.value_label or shorten(str(statement.value)), url))
     return description

@@ -106,7 +106,7 @@ from kg.backend import Backend
 from kg.errors import NotFound, TradekgError
 from kg.namespaces import PREFIXES, SCHEMA, TKG
 from kg.resolve import resolve_entity
-from kg.resources import queries_dir
+from kg.resources import lookup_query
 from kg.tables import load_catalog
 from kg.terms import graph_to_quads
 
@@ -200,12 +200,6 @@ class NetworkView:
 # ---------------------------------------------------------------------------
 # Reading the store
 # ---------------------------------------------------------------------------
-
-@cache
-def lookup_query(name: str) -> str:
-    """A saved query of ``queries/lookup/`` (Python never embeds SPARQL)."""
-    return (queries_dir() / "lookup" / f"{name}.rq").read_text(encoding="utf-8")
-
 
 def source_store(backend: Backend) -> ox.Store:
     """An Oxigraph store holding what the backend serves.
@@ -719,6 +713,5 @@ def network_view(backend: Backend, *, focus: str | None = None, depth: int = 2,
 
 __all__ = [
     "KINDS", "Kind", "NetworkView", "build_view", "edge_sort_key", "fill_colour", "filter_types", "kind_of",
-    "lookup_query",
     "neighbourhood", "network_view", "read_statements", "resolve_focus", "source_store",
 ]

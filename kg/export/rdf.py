@@ -33,9 +33,10 @@ import pyoxigraph as ox
 from rdflib.namespace import DCTERMS, PROV
 
 from kg.backend import Backend
-from kg.export.network import lookup_query, source_store
+from kg.export.network import source_store
 from kg.namespaces import PREFIXES, TKG, concept_iri, entity_iri
 from kg.ontology import concept_notations
+from kg.resources import lookup_query
 from kg.tables import load_catalog
 
 FORMATS: dict[str, ox.RdfFormat] = {

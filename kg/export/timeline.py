@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING
 
 from kg.backend import Backend
 from kg.errors import TradekgError
-from kg.export.network import lookup_query
 from kg.queries import find_query, run_saved
 from kg.resolve import resolve_entity
+from kg.resources import lookup_query
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
