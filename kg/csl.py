@@ -47,9 +47,10 @@ from rdflib.namespace import DCTERMS, FOAF, SKOS, XSD
 
 from kg.backend import EmbeddedBackend
 from kg.errors import InputProblem, LoadFailed
+from kg.loaders.csvfile import _line_at  # also raises csv.field_size_limit for long cells
 from kg.namespaces import DATA, SCHEMA, TKG, concept_iri, entity_iri
 from kg.resolve import normalise
-from kg.resources import data_dir, queries_dir
+from kg.resources import data_dir, lookup_query
 from kg.terms import graph_to_quads, to_oxigraph
 
 CURRENT_HEADER = [
@@ -68,7 +69,8 @@ _ENTRY_EXTRAS = ("entity_number", "standard_order", "source_list_url", "source_i
 
 MINTED = "csl-"  # identifiers the importer mints start with this; curated ones never do
 
-_CITATION = re.compile(r"(\d{1,3})\s*F\.?\s*R\.?\s*(\d{1,6})", re.IGNORECASE)
+# ASCII digits, not glued to other digits: "2184 FR 5" is no citation of 184 FR 5, nor "84 FR 1234567" of 84 FR 123456.
+_CITATION = re.compile(r"(?<![0-9])([0-9]{1,3})\s*F\.?\s*R\.?\s*([0-9]{1,6})(?![0-9])", re.IGNORECASE)
 _SOURCE = re.compile(r"^(?P<name>.+?)\s*(?:\((?P<code>[A-Z0-9-]+)\))?\s*(?:List)?\s*-\s*(?P<agency>[^-]+)$")
 _AFFILIATE = re.compile(r"^(?P<parent>.+?)\.?\s+Affiliated Entity:\s*(?P<child>.+)$", re.IGNORECASE)
 _TRAILING_ALIAS = re.compile(r"^(?P<base>.+?)\s*\((?P<alias>[^()]+)\)\s*(?:,\s*(?P<place>.*))?$")
@@ -146,13 +148,17 @@ def read_csl(path: Path, display: str) -> CslFile:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise NotACslFile([InputProblem(display, None, None,
-                                        f"not UTF-8 text (byte {exc.start}); save the CSL file as UTF-8")]) from None
-    reader = csv.reader(io.StringIO(text, newline=""))
+        offset = exc.start + (3 if raw.startswith(b"\xef\xbb\xbf") else 0)
+        raise NotACslFile([InputProblem(display, _line_at(raw, offset), None,
+                                        f"not UTF-8 text (byte {offset}); save the CSL file as UTF-8")]) from None
+    # strict: an unbalanced quote is an error, not a cell that swallows the rest of the file.
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
-        raise NotACslFile([InputProblem(display, None, None, "the file is empty")]) from None
+        raise NotACslFile([InputProblem(display, 1, None, "the file is empty")]) from None
+    except csv.Error as exc:
+        raise NotACslFile([InputProblem(display, 1, None, f"header row is not valid CSV: {exc}")]) from None
     while header and header[-1] == "":
         header.pop()
     if header == CURRENT_HEADER:
@@ -174,7 +180,14 @@ def read_csl(path: Path, display: str) -> CslFile:
         )])
     rows: list[CslRow] = []
     start = reader.line_num + 1
-    for record in reader:
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise NotACslFile([InputProblem(display, start, None,
+                                            f"not valid CSV: {exc} (check the quotes)")]) from None
         if any(cell.strip() for cell in record):
             cells = {name: (record[i] if i < len(record) else "") for i, name in enumerate(header)}
             if len(record) > len(header) and any(c.strip() for c in record[len(header):]):
@@ -196,7 +209,8 @@ def parse_citations(text: str) -> list[str]:
     """
     seen: dict[str, None] = {}
     for volume, page in _CITATION.findall(text or ""):
-        seen.setdefault(f"{int(volume)} FR {int(page)}", None)
+        if int(volume) and int(page):  # the Federal Register starts at volume 1, page 1: "0 FR 0" is none
+            seen.setdefault(f"{int(volume)} FR {int(page)}", None)
     return list(seen)
 
 
@@ -323,9 +337,6 @@ def license_policy(text: str) -> str:
     return "see-entry"
 
 
-@cache
-def _lookup(name: str) -> str:
-    return (queries_dir() / "lookup" / f"{name}.rq").read_text(encoding="utf-8")
 
 
 def _is_minted(iri: str) -> bool:
@@ -349,19 +360,19 @@ class StoreView:
         if store is None:
             return view
         backend = EmbeddedBackend(store)
-        for row in backend.select(_lookup("csl-parties")).rows:
+        for row in backend.select(lookup_query("csl-parties")).rows:
             iri = str(row["entity"])
             if _is_minted(iri):
                 continue
             country = row.get("country")
             view.parties.setdefault(normalise(str(row["name"])), []).append(
                 (iri, str(country) if country is not None else None))
-        for row in backend.select(_lookup("csl-rules")).rows:
+        for row in backend.select(lookup_query("csl-rules")).rows:
             view.rules.setdefault(_citation_key(str(row["citation"])), str(row["rule"]))
-        for row in backend.select(_lookup("csl-lists")).rows:
+        for row in backend.select(lookup_query("csl-lists")).rows:
             target = view.lists if str(row["kind"]) == "list" else view.agencies
             target.setdefault(normalise(str(row["name"])), str(row["entity"]))
-        for row in backend.select(_lookup("csl-designations")).rows:
+        for row in backend.select(lookup_query("csl-designations")).rows:
             view.designations[str(row["designation"])] = {
                 "list": str(row["list"]), "start": str(row["start"]),
                 "end": str(row["end"]) if row.get("end") is not None else None,
@@ -389,8 +400,9 @@ def _hash(*parts: str) -> str:
 
 
 def _slug(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
-    return re.sub(r"[^a-z0-9]+", "-", text).strip("-") or _hash(text)
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    # Hash the original text, not the folded one: every all-non-ASCII text folds to "".
+    return re.sub(r"[^a-z0-9]+", "-", folded).strip("-") or _hash(text)
 
 
 class _Mapper:
@@ -546,6 +558,11 @@ class _Mapper:
         except ValueError as exc:
             self.problems.append(RowProblem(row.line, str(exc)))
             return
+        if start is not None and end is not None and start > end:
+            # The shapes would refuse it too, but then for the whole file: refuse the row, with its line.
+            self.problems.append(RowProblem(row.line, f"start_date {start.isoformat()} is after end_date "
+                                                      f"{end.isoformat()}"))
+            return
         addresses = split_multi(cells.get("addresses", ""))
         countries = [c for c in (address_country(a) for a in addresses) if c]
         for column in ("citizenships", "nationalities"):
@@ -557,6 +574,13 @@ class _Mapper:
             self.problems.append(RowProblem(
                 row.line, f"duplicate record {record!r} (first at line {self.record_ids[record]}); row skipped"))
             return
+        designation = URIRef(entity_iri("designation", f"{MINTED}{_slug(record)}"))
+        if str(designation) in self.designations:
+            # Two record ids with one slug ("ABC" and "abc", "a_1" and "a-1") would merge two rows.
+            self.problems.append(RowProblem(
+                row.line, f"record {record!r} gives the same designation identifier as an earlier row "
+                          f"({designation.rsplit('/', 1)[-1]}); row skipped"))
+            return
         self.record_ids[record] = row.line
         list_iri = self.list_node(source_text, row)
         party = self.party(name, kind, countries, row, split_multi(cells.get("alt_names", "")))
@@ -565,7 +589,6 @@ class _Mapper:
             if str(party) in self.minted and party != parent:
                 self.add(party, TKG.affiliateOf, parent)
 
-        designation = URIRef(entity_iri("designation", f"{MINTED}{_slug(record)}"))
         self.designations.add(str(designation))
         self.node(designation, TKG.Designation, row.line)
         add = self.add
@@ -578,9 +601,17 @@ class _Mapper:
             add(designation, SCHEMA.startDate, Literal(start.isoformat(), datatype=XSD.date))
         else:
             first_seen = known["start"] if known else self.as_of.isoformat()
-            add(designation, SCHEMA.startDate, Literal(first_seen, datatype=XSD.date))
-            add(designation, SKOS.note, Literal(
-                "The CSL row gives no start date; start_date is the date tradekg first imported the row."))
+            if end is not None and end.isoformat() < first_seen:
+                # An entry that ended before it was first imported: the import date would come after
+                # its end, which the shapes refuse (for the whole file). Its end date is the best bound.
+                add(designation, SCHEMA.startDate, Literal(end.isoformat(), datatype=XSD.date))
+                add(designation, SKOS.note, Literal(
+                    "The CSL row gives no start date and an end date before tradekg first imported it; "
+                    "start_date is set to the end date."))
+            else:
+                add(designation, SCHEMA.startDate, Literal(first_seen, datatype=XSD.date))
+                add(designation, SKOS.note, Literal(
+                    "The CSL row gives no start date; start_date is the date tradekg first imported the row."))
         if end is not None:
             add(designation, SCHEMA.endDate, Literal(end.isoformat(), datatype=XSD.date))
         notice = _clean(cells.get("federal_register_notice", ""))

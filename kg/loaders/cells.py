@@ -18,9 +18,11 @@ from rdflib.namespace import XSD
 
 from kg.namespaces import concept_iri
 
-ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-DATE_PATTERN = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-WIKIDATA_PATTERN = re.compile(r"^Q[1-9][0-9]*$")
+# ASCII digits only ([0-9], not \d, which also takes Arabic-Indic and other digits) and \Z, not $,
+# which would let a trailing newline through.
+ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*\Z")
+DATE_PATTERN = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+WIKIDATA_PATTERN = re.compile(r"^Q[1-9][0-9]*\Z")
 COUNTRY_CODES = frozenset(c.alpha_2 for c in pycountry.countries)
 _TRUE = {"true", "yes", "1"}
 _FALSE = {"false", "no", "0"}
@@ -49,20 +51,23 @@ def to_date(value: str) -> Literal:
 
 
 def to_url(value: str) -> Literal:
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+    except ValueError:  # "http://[x": urlsplit refuses a malformed IPv6 host
+        raise CellError(f"{value!r} is not an absolute http(s) URL") from None
     if parts.scheme not in ("http", "https") or not parts.netloc or any(c.isspace() for c in value):
         raise CellError(f"{value!r} is not an absolute http(s) URL")
     return Literal(value, datatype=XSD.anyURI)
 
 
 def to_integer(value: str) -> Literal:
-    if not re.fullmatch(r"[+-]?\d+", value):
+    if not re.fullmatch(r"[+-]?[0-9]+", value):
         raise CellError(f"{value!r} is not a whole number")
     return Literal(int(value), datatype=XSD.integer)
 
 
 def to_decimal(value: str) -> Literal:
-    if not re.fullmatch(r"[+-]?(\d+(\.\d*)?|\.\d+)", value):
+    if not re.fullmatch(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)", value):
         raise CellError(f"{value!r} is not a number (digits, optional decimal point, no thousands separators)")
     try:
         return Literal(Decimal(value), datatype=XSD.decimal)
@@ -81,7 +86,8 @@ def to_boolean(value: str) -> Literal:
 
 def to_country(value: str) -> Literal:
     code = value.upper()
-    if code not in COUNTRY_CODES:
+    # ASCII letters only: "ﬆ".upper() is "ST" (a ligature must not become Sao Tome).
+    if not re.fullmatch(r"[A-Za-z]{2}", value) or code not in COUNTRY_CODES:
         raise CellError(f"{value!r} is not an ISO 3166-1 alpha-2 country code (for example CN, US, DE)")
     return Literal(code)
 

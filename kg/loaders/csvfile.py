@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,14 @@ from kg.errors import InputProblem
 # Large enough for any real cell (CSL addresses run to a few KB); small enough
 # that a file with an unbalanced quote fails instead of swallowing itself.
 csv.field_size_limit(10_000_000)
+
+# Where the csv module starts a new line (it reads with newline=""): \r\n, \r or \n.
+_BREAK = re.compile(rb"\r\n|\r|\n")
+
+
+def _line_at(data: bytes, offset: int) -> int:
+    """The 1-based line of byte ``offset``, counted as the csv reader counts (a lone \\r ends a line too)."""
+    return len(_BREAK.findall(data, 0, offset)) + 1
 
 
 @dataclass
@@ -41,7 +50,7 @@ def _decode(data: bytes, display: str) -> tuple[str | None, list[InputProblem]]:
     try:
         return data.decode("utf-8"), []
     except UnicodeDecodeError as exc:
-        line = data.count(b"\n", 0, exc.start) + 1
+        line = _line_at(data, exc.start)
         bad = data[exc.start : exc.start + 1].hex()
         return None, [
             InputProblem(
@@ -63,7 +72,7 @@ def read_csv(path: Path, display: str | None = None) -> tuple[CsvFile | None, li
     if text is None:
         return None, problems
     if "\x00" in text:
-        line = text.count("\n", 0, text.index("\x00")) + 1
+        line = _line_at(text.encode("utf-8"), text.encode("utf-8").index(b"\x00"))
         return None, [InputProblem(display, line, None, "contains a NUL byte; is this a binary file?")]
     if not text.strip():
         return None, [InputProblem(display, 1, None, "file is empty; a CSV file needs a header row")]
