@@ -62,7 +62,20 @@ def _display(path: Path) -> str:
 
 
 def user_files(paths: Iterable[Path], table: str | None = None) -> list[InputFile]:
-    return [InputFile(Path(p), _display(Path(p)), table) for p in paths]
+    """The files a user named; a symlink is named with its target in every message.
+
+    A link is followed (as ``cat`` would) but never silently: errors and the
+    recorded ``tkg:sourceFile`` say ``link -> target``, so a row is traced to
+    the file it really came from.
+    """
+    files = []
+    for raw in paths:
+        path = Path(raw)
+        display = _display(path)
+        if path.is_symlink():
+            display = f"{display} -> {path.resolve()}"
+        files.append(InputFile(path, display, table))
+    return files
 
 
 @dataclass
@@ -148,16 +161,19 @@ def load(store: VersionedStore, files: list[InputFile]) -> Outcome:
     reference) are validated, and the new version is a checkpoint of the
     current one plus the new triples, re-derived in place (``kg.incremental``):
     a 20-row load into a million-triple store takes about a second instead of
-    a full rebuild and re-validation.
+    a full rebuild and re-validation. The writer lock is held from the first
+    read: a load that waits for another one checks against what it wrote.
     """
-    loaded = load_files(files, existing=_existing_lookup(store))
-    previous = store.manifest()
-    try:
-        delta = commit_delta(store, [], list(graph_to_quads(loaded.graph)), {str(n) for n in loaded.new_nodes}, {
-            "command": "load",
-            "files": list(previous.get("files", [])) + [f.display for f in files],
-            "rows_per_table": loaded.rows_per_table,
-        })
-    except DeltaRejected as exc:
-        raise ValidationFailed(exc.report) from None
+    store.current_version()  # no graph yet: say so before the lock creates the directory
+    with store.locked():
+        loaded = load_files(files, existing=_existing_lookup(store))
+        previous = store.manifest()
+        try:
+            delta = commit_delta(store, [], list(graph_to_quads(loaded.graph)), {str(n) for n in loaded.new_nodes}, {
+                "command": "load",
+                "files": list(previous.get("files", [])) + [f.display for f in files],
+                "rows_per_table": loaded.rows_per_table,
+            })
+        except DeltaRejected as exc:
+            raise ValidationFailed(exc.report) from None
     return Outcome(loaded.rows_per_table, len(loaded.graph), delta.derived_triples, delta.total_triples, delta.report)

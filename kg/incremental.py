@@ -117,8 +117,15 @@ def commit_delta(store: VersionedStore, removals: list[ox.Quad], additions: list
 
     Raises ``DeltaRejected`` (nothing written) when a touched node or a newly
     derived rule effect does not conform. A change that removes and adds
-    nothing writes nothing.
+    nothing writes nothing. The writer lock is held from the first read, so a
+    change that had to wait for another writer is checked against its result.
     """
+    with store.locked():
+        return _commit_delta(store, removals, additions, focus, manifest)
+
+
+def _commit_delta(store: VersionedStore, removals: list[ox.Quad], additions: list[ox.Quad],
+                  focus: Iterable[str], manifest: dict[str, Any]) -> DeltaOutcome:
     reader = store.open_read()
     report = validate_delta(reader, focus, removals, additions)
     if not report.conforms:

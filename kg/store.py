@@ -12,6 +12,13 @@ A write never touches the version readers use: it copies the current version
 flushes and closes it, and only then swaps ``current`` with ``os.replace``.
 So a failed or killed ``build``/``load`` leaves the store exactly as it was,
 and a reader sees the old graph or the new one, never half of either.
+
+One writer at a time: a second one waits for the lock, 30 s by default or
+``TRADEKG_LOCK_WAIT`` seconds (``0`` refuses at once; tests shorten it), and
+then refuses with a message naming the process that holds it. The lock is an
+``flock``, so a killed writer's lock goes with its process. ``load`` holds it
+from its first read (``VersionedStore.locked``), so a load that waited checks
+and derives against what the load before it wrote.
 """
 
 from __future__ import annotations
@@ -35,6 +42,8 @@ from kg.errors import TradekgError
 DEFAULT_STORE = Path(".tradekg") / "store"
 STORE_ENV = "TRADEKG_STORE"
 MANIFEST = "tradekg-manifest.json"
+LOCK_WAIT_ENV = "TRADEKG_LOCK_WAIT"
+DEFAULT_LOCK_WAIT = 30.0
 
 
 class StoreMissing(TradekgError):
@@ -49,9 +58,24 @@ def default_store_path() -> Path:
     return Path(os.environ.get(STORE_ENV) or DEFAULT_STORE)
 
 
+def lock_wait_seconds() -> float:
+    """How long a writer waits for another one: ``TRADEKG_LOCK_WAIT`` seconds, default 30."""
+    raw = os.environ.get(LOCK_WAIT_ENV, "").strip()
+    if not raw:
+        return DEFAULT_LOCK_WAIT
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:  # also refuses nan
+        raise TradekgError(f"{LOCK_WAIT_ENV} must be a number of seconds (0 or more), not {raw!r}")
+    return seconds
+
+
 class VersionedStore:
     def __init__(self, path: Path):
         self.path = Path(path)
+        self._held = False  # this object holds the writer lock (``locked``)
 
     @property
     def pointer(self) -> Path:
@@ -112,14 +136,36 @@ class VersionedStore:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     @contextlib.contextmanager
+    def locked(self, wait_seconds: float | None = None) -> Iterator[None]:
+        """Hold the writer lock around the reads a write depends on (re-entrant per object).
+
+        A load reads the graph before it writes (duplicate identifiers, the
+        manifest, which parties to re-derive). Taken before those reads, the
+        lock makes a second load wait and then read what the first one wrote;
+        taken only around ``write`` it would write on top of the first load's
+        version checks and derivations made against the version before it.
+        """
+        if self._held:
+            yield
+            return
+        with self._lock(lock_wait_seconds() if wait_seconds is None else wait_seconds):
+            self._held = True
+            try:
+                yield
+            finally:
+                self._held = False
+
+    @contextlib.contextmanager
     def write(self, *, from_current: bool, manifest: dict[str, Any] | None = None,
-              wait_seconds: float = 30.0) -> Iterator[ox.Store]:
+              wait_seconds: float | None = None) -> Iterator[ox.Store]:
         """Yield a writable new version; publish it only if the block succeeds.
 
         ``from_current`` starts from a copy of the current version (for
         ``load``); otherwise the new version starts empty (for ``build``).
+        ``wait_seconds`` (default: ``TRADEKG_LOCK_WAIT`` or 30) is how long to
+        wait for another writer before refusing with ``StoreBusy``.
         """
-        with self._lock(wait_seconds):
+        with self.locked(wait_seconds):
             self.versions.mkdir(parents=True, exist_ok=True)
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
             target = self.versions / f"v-{stamp}-{os.getpid()}"

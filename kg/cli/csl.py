@@ -48,30 +48,33 @@ def csl(file: Path, as_of: object, strict: bool, partial: bool, end_missing: boo
       tradekg screen "Huawei Technologies (Bolivia)"
     """
     store = open_store(store_path)
-    reader = store.open_read()
-    parsed = importer.read_csl(file, _display(file))
-    day = as_of.date() if as_of is not None else date.today()  # type: ignore[attr-defined]
-    plan = importer.plan_import(parsed, reader, day,
-                                progress=lambda rows: progress(rows, "mapping rows", len(parsed.rows)),
-                                partial=partial)
-    del reader
-    for problem in plan.problems:
-        click.echo(f"{parsed.display}:{problem.line}: {problem.reason}", err=True)
-    mass = plan.mass_endings()
-    if mass and not end_missing:
-        lists = "; ".join(f"{n} of {m} entries of <{lst}>" for lst, (n, m) in sorted(mass.items()))
-        raise TradekgError(f"this file lacks {lists} imported before; nothing was imported. If it is a subset "
-                           "of the list, pass --partial; if those entries were all removed, pass --end-missing")
-    if strict and plan.problems:
-        raise SystemExit(f"Error: {len(plan.problems)} row(s) cannot be mapped; nothing was imported (--strict)")
-    try:
-        outcome = commit_delta(store, plan.removals, plan.additions, plan.focus, {
-            "command": "import csl", "file": parsed.display, "layout": parsed.layout,
-            "rows_per_list": plan.rows_per_list, "as_of": day.isoformat(),
-            "files": list(store.manifest().get("files", [])),
-        })
-    except DeltaRejected as exc:
-        raise ValidationFailed(exc.report) from None
+    # Planned and committed under the writer lock: a plan read from a version
+    # another writer is replacing would be committed on top of its result.
+    with store.locked():
+        reader = store.open_read()
+        parsed = importer.read_csl(file, _display(file))
+        day = as_of.date() if as_of is not None else date.today()  # type: ignore[attr-defined]
+        plan = importer.plan_import(parsed, reader, day,
+                                    progress=lambda rows: progress(rows, "mapping rows", len(parsed.rows)),
+                                    partial=partial)
+        del reader
+        for problem in plan.problems:
+            click.echo(f"{parsed.display}:{problem.line}: {problem.reason}", err=True)
+        mass = plan.mass_endings()
+        if mass and not end_missing:
+            lists = "; ".join(f"{n} of {m} entries of <{lst}>" for lst, (n, m) in sorted(mass.items()))
+            raise TradekgError(f"this file lacks {lists} imported before; nothing was imported. If it is a subset "
+                               "of the list, pass --partial; if those entries were all removed, pass --end-missing")
+        if strict and plan.problems:
+            raise SystemExit(f"Error: {len(plan.problems)} row(s) cannot be mapped; nothing was imported (--strict)")
+        try:
+            outcome = commit_delta(store, plan.removals, plan.additions, plan.focus, {
+                "command": "import csl", "file": parsed.display, "layout": parsed.layout,
+                "rows_per_list": plan.rows_per_list, "as_of": day.isoformat(),
+                "files": list(store.manifest().get("files", [])),
+            })
+        except DeltaRejected as exc:
+            raise ValidationFailed(exc.report) from None
     taken = sum(plan.rows_per_list.values())
     click.echo(f"read {len(parsed.rows)} rows from {parsed.display} ({parsed.layout}); "
                f"took {taken}, skipped {len(plan.problems)}")
