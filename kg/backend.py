@@ -13,9 +13,12 @@ block works the same on every SPARQL 1.1 server.)
 
 from __future__ import annotations
 
+import os
 import re
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import pyoxigraph as ox
 from rdflib import Graph
@@ -28,6 +31,80 @@ from kg.terms import quads_to_graph, to_oxigraph, to_rdflib
 
 class QueryRejected(TradekgError):
     """The query is not valid SPARQL or is not allowed here (an update)."""
+
+
+QUERY_TIMEOUT_ENV = "TRADEKG_QUERY_TIMEOUT"
+DEFAULT_QUERY_TIMEOUT = 120.0
+
+T = TypeVar("T")
+
+
+class QueryTimeout(TradekgError):
+    """A query ran past its deadline and was abandoned."""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        super().__init__(
+            f"the query did not finish within {seconds:g} s and was stopped; raise --query-timeout "
+            f"SECONDS (or {QUERY_TIMEOUT_ENV}; 0 means no limit) or ask a narrower question"
+        )
+
+
+def query_timeout_from(value: float | str | None) -> float | None:
+    """The deadline in seconds: ``value``, else TRADEKG_QUERY_TIMEOUT, else 120; 0 means none."""
+    if value is None:
+        value = os.environ.get(QUERY_TIMEOUT_ENV) or DEFAULT_QUERY_TIMEOUT
+    try:
+        seconds = float(value)
+    except ValueError:
+        raise TradekgError(f"{QUERY_TIMEOUT_ENV}={value!r} is not a number of seconds") from None
+    if seconds < 0 or seconds != seconds:
+        raise TradekgError("--query-timeout must be 0 (no limit) or a positive number of seconds")
+    return seconds or None
+
+
+def run_with_deadline(work: Callable[[threading.Event], T], seconds: float | None) -> T:
+    """Run ``work(cancelled)`` and return its result, or raise ``QueryTimeout`` after ``seconds``.
+
+    The work runs in a daemon thread: pyoxigraph releases the GIL while it
+    evaluates, and a server request waits on a socket, so the caller wakes at
+    the deadline whatever the query is doing. ``cancelled`` is set then, and
+    work that reads rows one by one stops at the next row; an evaluation inside
+    Oxigraph cannot be interrupted and ends with the process (the CLI exits at
+    once on a timeout). Without ``seconds`` the work runs here, as before.
+    """
+    if not seconds:
+        return work(threading.Event())
+    cancelled = threading.Event()
+    outcome: dict[str, object] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = work(cancelled)
+        except BaseException as exc:  # handed to the caller below
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=target, name="tradekg-query", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        cancelled.set()
+        _abandoned.append(worker)
+        raise QueryTimeout(seconds)
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    return outcome["value"]  # type: ignore[return-value]
+
+
+_abandoned: list[threading.Thread] = []
+
+
+def abandoned_queries() -> list[threading.Thread]:
+    """Query threads given up at their deadline that are still running."""
+    _abandoned[:] = [t for t in _abandoned if t.is_alive()]
+    return list(_abandoned)
+
+
 
 
 @dataclass
@@ -72,7 +149,7 @@ def with_values(query: str, bindings: dict[str, Node] | None) -> str:
     for name in names:
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
             raise QueryRejected(f"{name!r} is not a SPARQL variable name")
-    terms = " ".join(str(to_oxigraph(bindings[n])) for n in names)
+    terms = " ".join(_term_text(n, bindings[n]) for n in names)
     block = f" VALUES ({' '.join('?' + n for n in names)}) {{ ({terms}) }} "
     # The same block also opens every UNION branch: Oxigraph evaluates a UNION
     # before joining it with an outer VALUES, so without this a query bound to
@@ -87,6 +164,15 @@ def with_values(query: str, bindings: dict[str, Node] | None) -> str:
     for position in sorted(at, reverse=True):
         query = query[:position] + block + query[position:]
     return query
+
+
+def _term_text(name: str, value: Node) -> str:
+    """``value`` as N-Triples; a value Oxigraph cannot hold as a term (an IRI with a space,
+    a quote or a '>') is refused in plain words, never pasted."""
+    try:
+        return str(to_oxigraph(value))
+    except ValueError as exc:
+        raise QueryRejected(f"{name}: {str(value)[:200]!r} is not a valid IRI or term ({exc})") from None
 
 
 def _union_branches(masked: str) -> list[int]:
@@ -107,8 +193,50 @@ def _union_branches(masked: str) -> list[int]:
     return starts
 
 
+# Words that begin an update operation (SPARQL 1.1 Update, section 3) and are
+# never keywords of a query: one outside strings, IRIs and comments means the
+# text is, or smuggles in, an update.
+UPDATE_KEYWORDS = frozenset({"INSERT", "DELETE", "LOAD", "CLEAR", "DROP", "CREATE", "ADD", "MOVE", "COPY", "WITH"})
+
+_NAME_CHAR = r"\w\u00b7\u00c0-\uffff"
+_TOKEN = re.compile(
+    r"(?P<skip>#[^\n\r]*"  # comment
+    r"|'''(?:[^'\\]|\\.|'(?!''))*(?:'''|$)"  # long strings
+    r'|"""(?:[^"\\]|\\.|"(?!""))*(?:"""|$)'
+    r"|'(?:[^'\\\n\r]|\\.)*(?:'|$)"  # strings
+    r'|"(?:[^"\\\n\r]|\\.)*(?:"|$)'
+    r'|<[^<>"{}|^`\\\s]*>'  # IRIs
+    rf"|[?$][{_NAME_CHAR}]+"  # variables
+    r"|@[A-Za-z]+(?:-[A-Za-z0-9]+)*"  # language tags
+    rf"|(?:[A-Za-z_\u00c0-\uffff][{_NAME_CHAR}.\-]*)?:[{_NAME_CHAR}.\-:%]*"  # prefixed names, blank nodes
+    r"|\d[\w.]*)"  # numbers
+    rf"|(?P<word>[A-Za-z_][{_NAME_CHAR}]*)",
+)
+
+
+def update_keyword(query: str) -> str | None:
+    """The first update keyword in ``query`` outside comments, strings and IRIs, or None.
+
+    A leading byte-order mark, whitespace of any kind, comments, PREFIX and
+    BASE declarations and letter case hide nothing.
+    """
+    for match in _TOKEN.finditer(query):
+        word = match.group("word")
+        if word and word.upper() in UPDATE_KEYWORDS:
+            return word.upper()
+    return None
+
+
 def is_update(query: str) -> bool:
-    """True when ``query`` parses as a SPARQL Update (INSERT, DROP, LOAD...)."""
+    """True when ``query`` is, or contains, a SPARQL Update (INSERT, DROP, LOAD...).
+
+    Either of two checks is enough: an update keyword outside strings, IRIs
+    and comments, wherever it stands (so a malformed update, or one after a
+    query, is refused before a lenient server sees it); or the text parsing
+    as an update and not as a query.
+    """
+    if update_keyword(query) is not None:
+        return True
     try:
         parseUpdate(query)
     except Exception:
@@ -126,39 +254,56 @@ def _parses_as_query(query: str) -> bool:
     return True
 
 
+_UPDATE_REFUSED = ("this is a SPARQL update; tradekg sparql only reads the graph "
+                   "(use build or load to change it)")
+
+
 class EmbeddedBackend:
     """Reads one Oxigraph store (read-only on disk, or in memory for derivation)."""
 
-    def __init__(self, store: ox.Store):
+    def __init__(self, store: ox.Store, timeout: float | None = None):
         self.store = store
+        self.timeout = timeout  # seconds a query may run (None: no limit), see run_with_deadline
 
     def _run(self, query: str, bindings: dict[str, Node] | None) -> object:
+        if update_keyword(query) is not None:
+            raise QueryRejected(_UPDATE_REFUSED)
         try:
             return self.store.query(with_values(query, bindings))
         except SyntaxError as exc:
             if is_update(query):
-                raise QueryRejected(
-                    "this is a SPARQL update; tradekg sparql only reads the graph "
-                    "(use build or load to change it)"
-                ) from None
+                raise QueryRejected(_UPDATE_REFUSED) from None
             raise QueryRejected(f"not valid SPARQL: {exc}") from None
         except OSError as exc:
             raise QueryRejected(f"the query failed: {exc}") from None
 
     def query_any(self, query: str, bindings: dict[str, Node] | None = None) -> ResultTable | Graph | bool:
-        """Run a query of any form and convert its result to rdflib terms."""
+        """Run a query of any form and convert its result to rdflib terms (within ``timeout``)."""
+        return run_with_deadline(lambda cancelled: self._evaluate(query, bindings, cancelled), self.timeout)
+
+    def _evaluate(self, query: str, bindings: dict[str, Node] | None,
+                  cancelled: threading.Event) -> ResultTable | Graph | bool:
         result = self._run(query, bindings)
-        if isinstance(result, ox.QueryBoolean):
-            return bool(result)
-        if isinstance(result, ox.QueryTriples):
-            graph = Graph()
-            for t in result:
-                graph.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))
-            return graph
-        assert isinstance(result, ox.QuerySolutions)
-        variables = [v.value for v in result.variables]
-        rows = [{n: to_rdflib(s[n]) for n in variables if s[n] is not None} for s in result]
-        return ResultTable(variables, rows)
+        try:
+            if isinstance(result, ox.QueryBoolean):
+                return bool(result)
+            if isinstance(result, ox.QueryTriples):
+                graph = Graph()
+                for t in result:
+                    if cancelled.is_set():
+                        break
+                    graph.add((to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)))
+                return graph
+            assert isinstance(result, ox.QuerySolutions)
+            variables = [v.value for v in result.variables]
+            rows = []
+            for s in result:
+                if cancelled.is_set():  # given up: stop reading rows nobody will see
+                    break
+                rows.append({n: to_rdflib(s[n]) for n in variables if s[n] is not None})
+            return ResultTable(variables, rows)
+        except OSError as exc:
+            raise QueryRejected(f"the query failed: {exc}") from None
 
     def select(self, query: str, bindings: dict[str, Node] | None = None) -> ResultTable:
         result = self.query_any(query, bindings)

@@ -39,7 +39,7 @@ from rdflib.namespace import XSD
 from rdflib.term import Node
 from SPARQLWrapper import JSON, POST, TURTLE, URLENCODED, SPARQLWrapper
 
-from kg.backend import QueryRejected, ResultTable, is_update, with_values
+from kg.backend import QueryRejected, ResultTable, is_update, run_with_deadline, with_values
 from kg.errors import TradekgError
 
 ENDPOINT_ENV = "TRADEKG_ENDPOINT"
@@ -318,8 +318,11 @@ def parse_results(response: Response, url: str) -> ResultTable | Graph | bool:
 class RemoteBackend:
     """The ``Backend`` protocol over a SPARQL 1.1 query endpoint."""
 
-    def __init__(self, endpoint: Endpoint):
+    def __init__(self, endpoint: Endpoint, query_timeout: float | None = None):
         self.endpoint = endpoint
+        # The longest a query may take in all (None: no limit). ``endpoint.timeout``
+        # bounds each wait on the network; whichever ends first stops the query.
+        self.query_timeout = query_timeout
 
     def __repr__(self) -> str:
         return f"RemoteBackend({self.endpoint.query_url!r}, graph={self.endpoint.graph!r})"
@@ -343,8 +346,12 @@ class RemoteBackend:
                 "(use push or load to change it)"
             )
         wrapper = self._wrapper(with_values(query, bindings))
-        response = send(self.endpoint, wrapper._createRequest, "query")
-        return parse_results(response, self.endpoint.query_url)
+
+        def ask_server(_cancelled: object) -> ResultTable | Graph | bool:
+            response = send(self.endpoint, wrapper._createRequest, "query")
+            return parse_results(response, self.endpoint.query_url)
+
+        return run_with_deadline(ask_server, self.query_timeout)
 
     def select(self, query: str, bindings: dict[str, Node] | None = None) -> ResultTable:
         result = self.query_any(query, bindings)

@@ -20,6 +20,9 @@ from kg.backend import ResultTable
 from kg.namespaces import PREFIXES
 
 FORMATS = ("table", "csv", "json")
+# A table on a terminal shows at most this many rows, then says how many it left
+# out; CSV and JSON (and a table written to a file or pipe) always hold every row.
+TABLE_MAX_ROWS = 200
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -64,9 +67,13 @@ def csv_safe(text: str) -> str:
 
 def render_csv(table: ResultTable, out: TextIO) -> None:
     writer = csv.writer(out, lineterminator="\n")
+    # With "\n" as line terminator the csv module leaves a cell holding a lone
+    # "\r" unquoted, which a reader takes for a line end: quote such rows whole.
+    quote_all = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow(table.variables)
     for row in table.rows:
-        writer.writerow([csv_safe(cell_text(row.get(v), short=False)) for v in table.variables])
+        cells = [csv_safe(cell_text(row.get(v), short=False)) for v in table.variables]
+        (quote_all if any("\r" in c for c in cells) else writer).writerow(cells)
 
 
 def render_json(table: ResultTable, out: TextIO) -> None:
@@ -81,10 +88,19 @@ def render_json(table: ResultTable, out: TextIO) -> None:
     out.write("\n")
 
 
-def render_table(table: ResultTable, out: TextIO, width: int | None = None) -> None:
+def render_table(table: ResultTable, out: TextIO, width: int | None = None, max_rows: int | None = None) -> None:
+    """An aligned text table; ``max_rows`` (default: TABLE_MAX_ROWS on a terminal, else all) caps it.
+
+    A capped table ends with a note of how many rows it left out and how to
+    get them all.
+    """
     width = width or shutil.get_terminal_size((160, 24)).columns
+    if max_rows is None and _is_terminal(out):
+        max_rows = TABLE_MAX_ROWS
+    total = len(table.rows)
+    shown = table.rows if max_rows is None or total <= max_rows else table.rows[:max_rows]
     headers = table.variables
-    rows = [[_one_line(cell_text(r.get(v), short=True)) for v in headers] for r in table.rows]
+    rows = [[_one_line(cell_text(r.get(v), short=True)) for v in headers] for r in shown]
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
     # Shrink the widest columns until the table fits the terminal.
     budget = max(width - 3 * (len(headers) - 1), len(headers) * 8)
@@ -96,7 +112,19 @@ def render_table(table: ResultTable, out: TextIO, width: int | None = None) -> N
     out.write("-+-".join("-" * w for w in widths) + "\n")
     for r in rows:
         out.write(" | ".join(_fit(c, w) for c, w in zip(r, widths, strict=True)).rstrip() + "\n")
+    if len(shown) < total:
+        out.write(f"… {total - len(shown):,} more rows; use --format csv or --format json to get all "
+                  f"{total:,}\n")
+        out.write(f"({len(shown):,} of {total:,} rows shown)\n")
+        return
     out.write(f"({len(rows)} row{'s' if len(rows) != 1 else ''})\n")
+
+
+def _is_terminal(out: TextIO) -> bool:
+    try:
+        return bool(out.isatty())
+    except (AttributeError, ValueError):
+        return False
 
 
 def _one_line(text: str) -> str:

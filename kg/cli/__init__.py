@@ -7,6 +7,7 @@ Exit codes (DESIGN.md): 0 ok, 1 the data does not conform or a check failed,
 from __future__ import annotations
 
 import functools
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any, TypeVar
 import click
 
 from kg import __version__
-from kg.backend import Backend, EmbeddedBackend
+from kg.backend import QUERY_TIMEOUT_ENV, Backend, EmbeddedBackend, QueryTimeout, query_timeout_from
 from kg.build import ValidationFailed
 from kg.errors import LoadFailed, TradekgError
 from kg.store import STORE_ENV, VersionedStore, default_store_path
@@ -43,13 +44,44 @@ def handle_errors(func: F) -> F:
         except LoadFailed as exc:
             click.echo(exc.details(), err=True)
             fail(str(exc), 2)
+        except QueryTimeout as exc:
+            click.echo(f"Error: {exc}", err=True)
+            _exit_now(2)
         except TradekgError as exc:
             fail(str(exc), 2)
         except BrokenPipeError:
             sys.stderr.close()
             sys.exit(0)
+        except OSError as exc:  # a path that is a folder, unreadable, on a full disk...: one line, no traceback
+            where = f"{exc.filename}: " if exc.filename else ""
+            fail(f"{where}{exc.strerror or exc}", 2)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _exit_now(code: int) -> None:
+    """Exit at once: a query given up at its deadline may still be running inside Oxigraph.
+
+    ``os._exit`` ends it with the process (a normal exit would tear the store
+    down under it). Inside a test runner (standard streams replaced) it
+    raises ``SystemExit`` instead, so the runner lives on.
+    """
+    from kg.backend import abandoned_queries
+
+    if abandoned_queries() and sys.stdout is sys.__stdout__ and sys.stderr is sys.__stderr__:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
+def query_timeout_option(func: F) -> F:
+    """``--query-timeout SECONDS``: the longest one query may run, on the store or a server."""
+    return click.option(
+        "--query-timeout", "query_timeout", type=click.FloatRange(min=0), envvar=QUERY_TIMEOUT_ENV,
+        default=None, show_envvar=True, metavar="SECONDS",
+        help="Stop a query that runs longer than this (default 120; 0: no limit).",
+    )(func)
 
 
 def store_option(func: F) -> F:
@@ -87,15 +119,21 @@ def endpoint_options(func: F) -> F:
 
 
 def open_backend(store_path: Path | None, endpoint: str | None = None, graph_iri: str | None = None,
-                 timeout: float | None = None) -> Backend:
-    """The graph to read: the server at ``endpoint`` if given, else the embedded store."""
+                 timeout: float | None = None, query_timeout: float | None = None) -> Backend:
+    """The graph to read: the server at ``endpoint`` if given, else the embedded store.
+
+    ``query_timeout`` (seconds; default TRADEKG_QUERY_TIMEOUT or 120, 0 for no
+    limit) bounds every query run through the backend.
+    """
+    deadline = query_timeout_from(query_timeout)
     if not endpoint:
         if graph_iri:
             raise TradekgError("--graph names a graph on a SPARQL server; pass --endpoint URL too")
-        return EmbeddedBackend(open_store(store_path).open_read())
+        return EmbeddedBackend(open_store(store_path).open_read(), timeout=deadline)
     from kg.remote import DEFAULT_TIMEOUT, Endpoint, RemoteBackend
 
-    return RemoteBackend(Endpoint(endpoint, graph=graph_iri or None, timeout=timeout or DEFAULT_TIMEOUT))
+    return RemoteBackend(Endpoint(endpoint, graph=graph_iri or None, timeout=timeout or DEFAULT_TIMEOUT),
+                         query_timeout=deadline)
 
 
 def format_option(func: F) -> F:

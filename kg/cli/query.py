@@ -9,7 +9,15 @@ import click
 from rdflib import Graph
 
 from kg.backend import Backend, ResultTable
-from kg.cli import endpoint_options, format_option, handle_errors, open_backend, output_format, store_option
+from kg.cli import (
+    endpoint_options,
+    format_option,
+    handle_errors,
+    open_backend,
+    output_format,
+    query_timeout_option,
+    store_option,
+)
 from kg.errors import TradekgError
 from kg.namespaces import bind_prefixes
 from kg.queries import find_query, run_saved, saved_queries
@@ -18,8 +26,8 @@ from kg.show import describe, render_description
 
 
 def _backend(store_path: Path | None, endpoint: str | None = None, graph_iri: str | None = None,
-             timeout: float | None = None) -> Backend:
-    return open_backend(store_path, endpoint, graph_iri, timeout)
+             timeout: float | None = None, query_timeout: float | None = None) -> Backend:
+    return open_backend(store_path, endpoint, graph_iri, timeout, query_timeout)
 
 
 def _parse_params(params: tuple[str, ...]) -> dict[str, str]:
@@ -65,9 +73,11 @@ def _list_queries(fmt: str) -> None:
 @format_option
 @store_option
 @endpoint_options
+@query_timeout_option
 @handle_errors
 def query(name: str | None, params: tuple[str, ...], list_queries: bool, fmt: str | None,
-          store_path: Path | None, endpoint: str | None, graph_iri: str | None, timeout: float | None) -> None:
+          store_path: Path | None, endpoint: str | None, graph_iri: str | None, timeout: float | None,
+          query_timeout: float | None) -> None:
     """Run the saved query NAME.
 
     \b
@@ -85,20 +95,23 @@ def query(name: str | None, params: tuple[str, ...], list_queries: bool, fmt: st
     if not name:
         raise click.UsageError("name a saved query, or pass --list to see them")
     saved = find_query(name)
-    result = run_saved(saved, _parse_params(params), _backend(store_path, endpoint, graph_iri, timeout))
+    result = run_saved(saved, _parse_params(params),
+                       _backend(store_path, endpoint, graph_iri, timeout, query_timeout))
     render(result, fmt, sys.stdout)
 
 
 @click.command()
 @click.argument("text", required=False)
-@click.option("-f", "--file", "query_file", type=click.File("r", encoding="utf-8"),
+@click.option("-f", "--file", "query_file", type=click.File("r", encoding="utf-8-sig"),
               help="Read the query from a .rq file ('-' for standard input).")
 @format_option
 @store_option
 @endpoint_options
+@query_timeout_option
 @handle_errors
 def sparql(text: str | None, query_file: click.utils.LazyFile | None, fmt: str | None,
-           store_path: Path | None, endpoint: str | None, graph_iri: str | None, timeout: float | None) -> None:
+           store_path: Path | None, endpoint: str | None, graph_iri: str | None, timeout: float | None,
+           query_timeout: float | None) -> None:
     """Run your own read-only SPARQL query (SELECT, ASK, CONSTRUCT, DESCRIBE).
 
     Updates (INSERT, DELETE, LOAD, CLEAR, DROP...) are refused: the graph
@@ -108,7 +121,7 @@ def sparql(text: str | None, query_file: click.utils.LazyFile | None, fmt: str |
     if (text is None) == (query_file is None):
         raise click.UsageError("give the query as an argument or with -f FILE, not both")
     query_text = text if text is not None else query_file.read()  # type: ignore[union-attr]
-    result = _backend(store_path, endpoint, graph_iri, timeout).query_any(query_text)
+    result = _backend(store_path, endpoint, graph_iri, timeout, query_timeout).query_any(query_text)
     if isinstance(result, bool):
         click.echo("true" if result else "false")
     elif isinstance(result, Graph):
@@ -123,9 +136,11 @@ def sparql(text: str | None, query_file: click.utils.LazyFile | None, fmt: str |
 @format_option
 @store_option
 @endpoint_options
+@query_timeout_option
 @handle_errors
 def show(entity: str, tables: tuple[str, ...], fmt: str | None, store_path: Path | None,
-         endpoint: str | None, graph_iri: str | None, timeout: float | None) -> None:
+         endpoint: str | None, graph_iri: str | None, timeout: float | None,
+         query_timeout: float | None) -> None:
     """Everything about one ENTITY (IRI, id, name or alias), with its sources.
 
     \b
@@ -133,7 +148,8 @@ def show(entity: str, tables: tuple[str, ...], fmt: str | None, store_path: Path
       tradekg show Huawei
       tradekg show "84 FR 22961"
     """
-    description = describe(_backend(store_path, endpoint, graph_iri, timeout), entity, tables or None)
+    description = describe(_backend(store_path, endpoint, graph_iri, timeout, query_timeout), entity,
+                           tables or None)
     fmt = output_format(fmt)
     if fmt == "table":
         click.echo(render_description(description))
