@@ -258,7 +258,32 @@ _UPDATE_REFUSED = ("this is a SPARQL update; tradekg sparql only reads the graph
                    "(use build or load to change it)")
 
 
-class EmbeddedBackend:
+class QueryForms:
+    """``select``, ``construct`` and ``ask`` for any backend that has ``query_any``."""
+
+    def query_any(self, query: str, bindings: dict[str, Node] | None = None) -> ResultTable | Graph | bool:
+        raise NotImplementedError
+
+    def select(self, query: str, bindings: dict[str, Node] | None = None) -> ResultTable:
+        result = self.query_any(query, bindings)
+        if not isinstance(result, ResultTable):
+            raise QueryRejected("expected a SELECT query")
+        return result
+
+    def construct(self, query: str, bindings: dict[str, Node] | None = None) -> Graph:
+        result = self.query_any(query, bindings)
+        if not isinstance(result, Graph):
+            raise QueryRejected("expected a CONSTRUCT or DESCRIBE query")
+        return result
+
+    def ask(self, query: str, bindings: dict[str, Node] | None = None) -> bool:
+        result = self.query_any(query, bindings)
+        if not isinstance(result, bool):
+            raise QueryRejected("expected an ASK query")
+        return result
+
+
+class EmbeddedBackend(QueryForms):
     """Reads one Oxigraph store (read-only on disk, or in memory for derivation)."""
 
     def __init__(self, store: ox.Store, timeout: float | None = None):
@@ -304,24 +329,6 @@ class EmbeddedBackend:
             return ResultTable(variables, rows)
         except OSError as exc:
             raise QueryRejected(f"the query failed: {exc}") from None
-
-    def select(self, query: str, bindings: dict[str, Node] | None = None) -> ResultTable:
-        result = self.query_any(query, bindings)
-        if not isinstance(result, ResultTable):
-            raise QueryRejected("expected a SELECT query")
-        return result
-
-    def construct(self, query: str, bindings: dict[str, Node] | None = None) -> Graph:
-        result = self.query_any(query, bindings)
-        if not isinstance(result, Graph):
-            raise QueryRejected("expected a CONSTRUCT or DESCRIBE query")
-        return result
-
-    def ask(self, query: str, bindings: dict[str, Node] | None = None) -> bool:
-        result = self.query_any(query, bindings)
-        if not isinstance(result, bool):
-            raise QueryRejected("expected an ASK query")
-        return result
 
     def all_triples(self) -> Graph:
         return quads_to_graph(self.store.quads_for_pattern(None, None, None, ox.DefaultGraph()))

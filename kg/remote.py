@@ -39,7 +39,7 @@ from rdflib.namespace import XSD
 from rdflib.term import Node
 from SPARQLWrapper import JSON, POST, TURTLE, URLENCODED, SPARQLWrapper
 
-from kg.backend import QueryRejected, ResultTable, is_update, run_with_deadline, with_values
+from kg.backend import QueryForms, QueryRejected, ResultTable, is_update, run_with_deadline, with_values
 from kg.errors import TradekgError
 
 ENDPOINT_ENV = "TRADEKG_ENDPOINT"
@@ -315,7 +315,7 @@ def parse_results(response: Response, url: str) -> ResultTable | Graph | bool:
     raise not_results
 
 
-class RemoteBackend:
+class RemoteBackend(QueryForms):
     """The ``Backend`` protocol over a SPARQL 1.1 query endpoint."""
 
     def __init__(self, endpoint: Endpoint, query_timeout: float | None = None):
@@ -353,23 +353,6 @@ class RemoteBackend:
 
         return run_with_deadline(ask_server, self.query_timeout)
 
-    def select(self, query: str, bindings: dict[str, Node] | None = None) -> ResultTable:
-        result = self.query_any(query, bindings)
-        if not isinstance(result, ResultTable):
-            raise QueryRejected("expected a SELECT query")
-        return result
-
-    def construct(self, query: str, bindings: dict[str, Node] | None = None) -> Graph:
-        result = self.query_any(query, bindings)
-        if not isinstance(result, Graph):
-            raise QueryRejected("expected a CONSTRUCT or DESCRIBE query")
-        return result
-
-    def ask(self, query: str, bindings: dict[str, Node] | None = None) -> bool:
-        result = self.query_any(query, bindings)
-        if not isinstance(result, bool):
-            raise QueryRejected("expected an ASK query")
-        return result
 
     def all_triples(self) -> Graph:
         """Every triple of the graph read (the default graph, or ``--graph``)."""
