@@ -1,9 +1,10 @@
-"""Build and load: CSV files to a validated, derived graph in the store.
+"""Build, load and validate: CSV files to a validated, derived graph in the store.
 
-Both are one transaction from the store's point of view. The new graph is
-assembled and validated in memory; the store gets a new version only when
-nothing is wrong (see ``kg.store``). A load re-derives from all facts, so a
-new designation also yields the rule effects it implies.
+``build`` and ``load`` are each one transaction from the store's point of view:
+they write a new store version (empty, or a checkpoint of the current one),
+derive and check the shapes there, and publish it only when nothing is wrong
+(see ``kg.store``). ``prepare`` does the same work in memory with pySHACL and
+writes nothing; ``tradekg validate`` and ``load --endpoint`` use it.
 """
 
 from __future__ import annotations
