@@ -275,6 +275,9 @@ def test_readers_see_the_old_or_the_new_graph_during_loads(stores: Stores, tmp_p
             assert code == 0, err
         count = len(answers)
         _poll(lambda: len(answers) > count, "a query process has read the final graph")
+        # The in-process reader may be between reads when the loads end: wait
+        # for it to read the final graph rather than stop it before it could.
+        _poll(lambda: bool(seen) and seen[-1] == "A+B", "the in-process reader has read the final graph")
     finally:
         stop.set()
         for thread in readers:
