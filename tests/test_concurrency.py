@@ -10,7 +10,6 @@ never an error.
 
 from __future__ import annotations
 
-import fcntl
 import os
 import subprocess
 import threading
@@ -95,17 +94,9 @@ def _finish(proc: subprocess.Popen[str]) -> tuple[int, str, str]:
 
 @contextmanager
 def _held_lock(store: Path) -> Iterator[None]:
-    """Hold the store's writer lock as a writer would (flock on .lock, naming this process)."""
-    with open(store / ".lock", "a+", encoding="utf-8") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        handle.seek(0)
-        handle.truncate()
-        handle.write(f"tradekg pid {os.getpid()}\n")
-        handle.flush()
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    """Hold the store's writer lock as a writer does: through the store's own lock."""
+    with VersionedStore(store).locked(wait_seconds=0):
+        yield
 
 
 def _waiting_for_lock(proc: subprocess.Popen[str], store: Path) -> bool:
