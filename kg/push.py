@@ -232,6 +232,6 @@ def load_remote(files: list[InputFile], endpoint: Endpoint) -> RemoteLoadOutcome
     if parts:
         backend.update(" ;\n".join(parts))
     loaded = prepared.loaded
-    outcome = builder.Outcome(loaded.rows_per_table, len(loaded.graph), len(prepared.derived), len(full),
+    outcome = builder.Outcome(loaded.rows_per_table, len(loaded.triples), len(prepared.derived), len(full),
                               prepared.report)
     return RemoteLoadOutcome(outcome, len(inserts), len(deletes))

@@ -11,8 +11,10 @@ from __future__ import annotations
 import difflib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
+import pyoxigraph as ox
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
@@ -22,6 +24,7 @@ from kg.loaders.csvfile import CsvFile, read_csv
 from kg.namespaces import TKG, bind_prefixes, entity_iri
 from kg.ontology import concept_notations
 from kg.tables import Catalog, ColumnSpec, TableSpec, load_catalog
+from kg.terms import Triple, triples_to_ntriples, triples_to_quads
 
 # Given a set of IRIs, answer which of them the store already holds.
 ExistingLookup = Callable[[set[str]], set[str]]
@@ -36,10 +39,31 @@ class InputFile:
 
 @dataclass
 class LoadResult:
-    graph: Graph
+    """The triples of a load, without duplicates, in the order the rows gave them.
+
+    Kept as a list, not an rdflib Graph: adding to a Graph (three indexes)
+    was half of the loader's time, and reading the triples back out of it
+    another large share of writing them to the store (measured at 1M
+    triples); ``graph`` builds one only for the callers that want it.
+    """
+
+    triples: list[Triple]
     rows_per_table: dict[str, int] = field(default_factory=dict)
     new_nodes: set[URIRef] = field(default_factory=set)
     referenced_nodes: set[URIRef] = field(default_factory=set)
+
+    @cached_property
+    def graph(self) -> Graph:
+        graph = bind_prefixes(Graph())
+        for triple in self.triples:
+            graph.add(triple)
+        return graph
+
+    def quads(self) -> list[ox.Quad]:
+        return triples_to_quads(self.triples)
+
+    def ntriples(self) -> bytes:
+        return triples_to_ntriples(self.triples)
 
 
 @dataclass
@@ -63,7 +87,7 @@ class _Loader:
         self.existing = existing
         self.notations = concept_notations()
         self.problems: list[InputProblem] = []
-        self.graph = bind_prefixes(Graph())
+        self.triples: dict[Triple, None] = {}  # an ordered set
         self.ids: dict[tuple[str, str], tuple[str, int]] = {}
         self.refs: list[_PendingRef] = []
         self.rows_per_table: dict[str, int] = {}
@@ -146,7 +170,7 @@ class _Loader:
         self.ids[key] = (display, line)
         subject = URIRef(entity_iri(table.iri_kind, identifier))
         self.new_nodes.add(subject)
-        triples: list[tuple[URIRef, URIRef, object]] = [
+        triples: list[Triple] = [
             (subject, RDF.type, URIRef(table.class_iri)),
             (subject, TKG.sourceFile, Literal(display)),
             (subject, TKG.sourceLine, Literal(line, datatype=XSD.integer)),
@@ -171,8 +195,7 @@ class _Loader:
                 triples.append((subject, URIRef(col.predicate), term))
                 if col.label:
                     triples.append((subject, RDFS.label, term))
-        for t in triples:
-            self.graph.add(t)  # type: ignore[arg-type]
+        self.triples.update(dict.fromkeys(triples))
 
     def _term(self, col: ColumnSpec, value: str, display: str, line: int, subject: URIRef) -> object | None:
         try:
@@ -248,4 +271,4 @@ def load_files(
     referenced = loader.resolve_refs()
     if loader.problems:
         raise LoadFailed(loader.problems)
-    return LoadResult(loader.graph, loader.rows_per_table, loader.new_nodes, referenced)
+    return LoadResult(list(loader.triples), loader.rows_per_table, loader.new_nodes, referenced)
