@@ -16,7 +16,9 @@ def test_benchmark_runs_at_its_smallest_size_and_prints_the_table() -> None:
                             capture_output=True, text=True, timeout=600, check=False)
     assert result.returncode == 0, result.stderr[-3000:]
     table = result.stdout
-    assert "| CSV -> store load, s (tradekg) |" in table
+    assert "| CSV -> store load (read CSV, derive, write the store), s (tradekg) |" in table
+    assert "load + validation (`tradekg build`, wall clock), s" in table
+    assert "build steps: read / derive / validate / write, s" in table
     assert "full validation (shapes as SPARQL on Oxigraph" in table
     assert "20-row load into the store" in table
     for query in ("rules-affecting-firm", "firms-affected-by-rule", "designations", "firm-timeline",
