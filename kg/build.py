@@ -1,10 +1,12 @@
 """Build, load and validate: CSV files to a validated, derived graph in the store.
 
 ``build`` and ``load`` are each one transaction from the store's point of view:
-they write a new store version (empty, or a checkpoint of the current one),
-derive and check the shapes there, and publish it only when nothing is wrong
-(see ``kg.store``). ``prepare`` does the same work in memory with pySHACL and
-writes nothing; ``tradekg validate`` and ``load --endpoint`` use it.
+each publishes a new store version only when nothing is wrong (see
+``kg.store``). ``build`` derives and checks the shapes in memory and writes a
+fresh version in one bulk load; ``load`` starts from a checkpoint of the
+current version and derives and checks only what it touches there.
+``prepare`` does the same work in memory with pySHACL and writes nothing;
+``tradekg validate`` and ``load --endpoint`` use it.
 """
 
 from __future__ import annotations
