@@ -204,7 +204,7 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def load(store: VersionedStore, files: list[InputFile]) -> Outcome:
+def load(store: VersionedStore, files: list[InputFile], dry_run: bool = False) -> Outcome:
     """Add the facts of ``files`` to the store, all or nothing.
 
     A load only adds new nodes, so only they (and the types of what they
@@ -213,6 +213,7 @@ def load(store: VersionedStore, files: list[InputFile]) -> Outcome:
     a 20-row load into a million-triple store takes about a second instead of
     a full rebuild and re-validation. The writer lock is held from the first
     read: a load that waits for another one checks against what it wrote.
+    ``dry_run`` does all of it but publishes nothing (``tradekg validate FILES``).
     """
     store.current_version()  # no graph yet: say so before the lock creates the directory
     with store.locked():
@@ -223,7 +224,7 @@ def load(store: VersionedStore, files: list[InputFile]) -> Outcome:
                 "command": "load",
                 "files": list(previous.get("files", [])) + [f.display for f in files],
                 "rows_per_table": loaded.rows_per_table,
-            })
+            }, publish=not dry_run)
         except DeltaRejected as exc:
             raise ValidationFailed(exc.report) from None
     return Outcome(loaded.rows_per_table, len(loaded.triples), delta.derived_triples, delta.total_triples, delta.report)

@@ -111,21 +111,34 @@ def validate_delta(source: ox.Store, focus: Iterable[str], removals: Iterable[ox
     return validate_store(data, focus_nodes=focus)
 
 
+class _Discard(Exception):
+    """Leaves ``store.write`` without publishing: a dry run is done."""
+
+    def __init__(self, outcome: DeltaOutcome):
+        self.outcome = outcome
+
+
 def commit_delta(store: VersionedStore, removals: list[ox.Quad], additions: list[ox.Quad],
-                 focus: Iterable[str], manifest: dict[str, Any]) -> DeltaOutcome:
+                 focus: Iterable[str], manifest: dict[str, Any], publish: bool = True) -> DeltaOutcome:
     """Validate the change on the nodes it touches, then write it as a new version.
 
     Raises ``DeltaRejected`` (nothing written) when a touched node or a newly
     derived rule effect does not conform. A change that removes and adds
     nothing writes nothing. The writer lock is held from the first read, so a
     change that had to wait for another writer is checked against its result.
+    With ``publish=False`` (``tradekg validate FILES``) everything is done,
+    derivation and the check of the new rule effects included, in a version
+    that is then thrown away: the verdict is the one a real load would get.
     """
     with store.locked():
-        return _commit_delta(store, removals, additions, focus, manifest)
+        try:
+            return _commit_delta(store, removals, additions, focus, manifest, publish)
+        except _Discard as done:
+            return done.outcome
 
 
 def _commit_delta(store: VersionedStore, removals: list[ox.Quad], additions: list[ox.Quad],
-                  focus: Iterable[str], manifest: dict[str, Any]) -> DeltaOutcome:
+                  focus: Iterable[str], manifest: dict[str, Any], publish: bool) -> DeltaOutcome:
     reader = store.open_read()
     report = validate_delta(reader, focus, removals, additions)
     if not report.conforms:
@@ -149,6 +162,8 @@ def _commit_delta(store: VersionedStore, removals: list[ox.Quad], additions: lis
                 raise DeltaRejected(effects_report)
             report.nodes_checked += effects_report.nodes_checked
         total = len(target)
+        if not publish:
+            raise _Discard(DeltaOutcome(len(additions), len(removals), derived, total, report, written=False))
     return DeltaOutcome(len(additions), len(removals), derived, total, report, written=True)
 
 

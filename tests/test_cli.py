@@ -153,3 +153,56 @@ def test_real_subprocess_build_and_query(tmp_path: Path) -> None:
                              timeout=120)
     assert unknown.returncode == 2
     assert unknown.stderr.startswith("Error: no saved query named 'nope'")
+
+
+def _copy_of_mini_store(mini_store: VersionedStore, tmp_path: Path) -> VersionedStore:
+    import shutil
+
+    shutil.copytree(mini_store.path, tmp_path / "store", symlinks=True)
+    return VersionedStore(tmp_path / "store")
+
+
+def _store_state(store: VersionedStore) -> tuple[Path, list[str], frozenset]:
+    quads = frozenset(store.open_read().quads_for_pattern(None, None, None, None))
+    return store.current_version(), sorted(p.name for p in store.versions.iterdir()), quads
+
+
+NEW_DESIGNATION = ("id,party,list,rule,start_date,end_date,license_policy,source,confidence\n"
+                   "d-new,subco,list-a,r-list,2021-01-01,{end},case-by-case,fixture,confirmed\n")
+
+
+def test_validate_files_checks_them_as_load_would_and_writes_nothing(
+        mini_store: VersionedStore, tmp_path: Path, runner: CliRunner) -> None:
+    store = _copy_of_mini_store(mini_store, tmp_path)
+    before = _store_state(store)
+    good = tmp_path / "designations.csv"
+    good.write_text(NEW_DESIGNATION.format(end=""))
+    result = runner.invoke(cli, ["validate", str(good), "--store", str(store.path)])
+    assert result.exit_code == 0, result.output
+    assert "conforms" in result.output
+    assert _store_state(store) == before  # no new version, no leftover directory
+
+    bad = tmp_path / "bad" / "designations.csv"
+    bad.parent.mkdir()
+    bad.write_text(NEW_DESIGNATION.format(end="2020-06-30"))  # ends before it starts: a shape, not the loader
+    result = runner.invoke(cli, ["validate", str(bad), "--store", str(store.path)])
+    assert result.exit_code == 1, result.output
+    assert "designations.csv:2: column start_date" in result.stderr + result.output
+    assert _store_state(store) == before
+
+    # The same verdicts as a real load: the good file loads, the bad one is refused.
+    assert runner.invoke(cli, ["load", str(bad), "--store", str(store.path)]).exit_code == 1
+    assert runner.invoke(cli, ["load", str(good), "--store", str(store.path)]).exit_code == 0
+
+
+def test_validate_files_names_an_id_the_store_already_has(
+        mini_store: VersionedStore, tmp_path: Path, runner: CliRunner) -> None:
+    store = _copy_of_mini_store(mini_store, tmp_path)
+    before = _store_state(store)
+    again = tmp_path / "designations.csv"
+    again.write_text(NEW_DESIGNATION.format(end="").replace("d-new", "d-parentco"))
+    result = runner.invoke(cli, ["validate", str(again), "--store", str(store.path)])
+    assert result.exit_code == 2, result.output
+    assert "designations.csv:2: column id" in result.stderr + result.output
+    assert "already has this designations row" in result.stderr + result.output
+    assert _store_state(store) == before
