@@ -28,6 +28,7 @@ from kg.incremental import DeltaRejected, commit_delta
 from kg.loaders import ExistingLookup, InputFile, LoadResult, load_files
 from kg.namespaces import DERIVATION, TKG, bind_prefixes
 from kg.ontology import ontology_graph
+from kg.progress import stage
 from kg.resources import data_dir
 from kg.shaclsparql import validate_store
 from kg.store import VersionedStore
@@ -162,6 +163,7 @@ def build(store: VersionedStore, files: list[InputFile]) -> Outcome:
         clock = now
 
     with _gc_paused():
+        stage("reading the CSV files")
         loaded = load_files(files)
         manifest = {"command": "build", "files": [f.display for f in files], "rows_per_table": loaded.rows_per_table}
         fact_triples = len(loaded.triples)
@@ -171,6 +173,7 @@ def build(store: VersionedStore, files: list[InputFile]) -> Outcome:
         rows_per_table = loaded.rows_per_table
         del loaded  # the rdflib terms are the largest thing in memory after the store
         lap("read")
+        stage("deriving the rule effects")
         derived = rederive_in_store(work)
         lap("derive")
         report = validate_store(work)
@@ -178,6 +181,7 @@ def build(store: VersionedStore, files: list[InputFile]) -> Outcome:
         if not report.conforms:
             raise ValidationFailed(report)
         total = len(work)
+        stage(f"writing {total:,} triples to the store")
         with tempfile.TemporaryDirectory(prefix="tradekg-build-") as tmp:
             dump = Path(tmp) / "graph.nq"
             work.dump(dump, format=ox.RdfFormat.N_QUADS)

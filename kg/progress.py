@@ -27,3 +27,13 @@ def progress(items: Iterable[T], label: str, length: int | None = None) -> Itera
         return
     with click.progressbar(items, length=length, label=label, file=sys.stderr) as bar:
         yield from bar
+
+
+def stage(label: str) -> None:
+    """Say which step a long command has reached, on a terminal only.
+
+    For steps that are one call into Oxigraph (deriving, bulk-loading), where
+    there is nothing to count: a million-triple build spends ~10 s in each.
+    """
+    if interactive():
+        click.echo(f"{label}...", err=True)

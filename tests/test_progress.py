@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -29,3 +30,23 @@ def test_no_bar_in_ci_even_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> Non
     assert progress.interactive()
     assert list(progress.progress(range(3), "counting", 3)) == [0, 1, 2]
     assert "counting" in sys.stderr.getvalue()
+
+
+def test_build_names_its_steps_on_a_terminal_only(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from kg.build import build
+    from kg.store import VersionedStore
+    from tests.conftest import mini_files
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setattr(sys, "stderr", Tty())
+    build(VersionedStore(tmp_path / "a"), mini_files())
+    shown = sys.stderr.getvalue()
+    for step in ("reading the CSV files", "deriving the rule effects", "validating", "triples to the store"):
+        assert step in shown
+    monkeypatch.setattr(sys, "stderr", io.StringIO())
+    build(VersionedStore(tmp_path / "b"), mini_files())
+    assert sys.stderr.getvalue() == ""
