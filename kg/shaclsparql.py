@@ -89,12 +89,6 @@ class _Compiler:
         t = f"?class{next(self.fresh)}"
         return f"VALUES {t} {{ {' '.join(_n3(URIRef(c)) for c in classes)} }} {var} {_RDF_TYPE} {t} ."
 
-    def value_condition(self, node: Node, var: str = "?v") -> list[tuple[str, str]]:
-        return _value_condition(self, node, var)
-
-    def checks_for(self, target: URIRef, node_shape: Node) -> list[Check]:
-        return _checks_for(self, target, node_shape)
-
 
 def _value_condition(compiler: _Compiler, node: Node, var: str = "?v") -> list[tuple[str, str]]:
     """(component, SPARQL condition that is true when ``var`` violates it) for value-level constraints."""
@@ -205,7 +199,7 @@ def _compiled(subclasses: tuple[tuple[str, tuple[str, ...]], ...]) -> tuple[Chec
     for node_shape in sorted(shapes.subjects(RDF.type, SH.NodeShape), key=str):
         for target in shapes.objects(node_shape, SH.targetClass):
             assert isinstance(target, URIRef)
-            checks += compiler.checks_for(target, node_shape)
+            checks += _checks_for(compiler, target, node_shape)
     return tuple(checks)
 
 
