@@ -1,6 +1,7 @@
 """The remote suite against a second, different server: Debian's Virtuoso Open Source.
 
-Skipped where Virtuoso is not installed (``apt-get install virtuoso-opensource``);
+Skipped where Virtuoso is not installed (``scripts/test.sh`` installs it as root with
+apt: ``apt-get install virtuoso-opensource``);
 the Oxigraph suite in test_remote.py is the one every run has. What differs on
 Virtuoso is written down here as expected failures with the reason, so a
 change in either engine shows up:
