@@ -24,7 +24,7 @@ from rdflib import RDF, Graph
 
 from kg.derive import derive, rederive_in_store
 from kg.errors import TradekgError
-from kg.incremental import DeltaRejected, commit_delta
+from kg.incremental import commit_delta
 from kg.loaders import ExistingLookup, InputFile, LoadResult, load_files
 from kg.namespaces import DERIVATION, TKG, bind_prefixes
 from kg.ontology import ontology_graph
@@ -33,15 +33,7 @@ from kg.resources import data_dir
 from kg.shaclsparql import validate_store
 from kg.store import VersionedStore
 from kg.terms import graph_to_quads, quads_to_graph
-from kg.validate import Report, validate_graph
-
-
-class ValidationFailed(TradekgError):
-    """The data does not conform to the shapes (exit code 1)."""
-
-    def __init__(self, report: Report):
-        self.report = report
-        super().__init__(f"the graph does not conform: {len(report.violations)} violation(s); nothing was written")
+from kg.validate import Report, ValidationFailed, validate_graph
 
 
 @dataclass
@@ -223,12 +215,9 @@ def load(store: VersionedStore, files: list[InputFile], dry_run: bool = False) -
     with store.locked():
         loaded = load_files(files, existing=_existing_lookup(store))
         previous = store.manifest()
-        try:
-            delta = commit_delta(store, [], loaded.quads(), {str(n) for n in loaded.new_nodes}, {
-                "command": "load",
-                "files": list(previous.get("files", [])) + [f.display for f in files],
-                "rows_per_table": loaded.rows_per_table,
-            }, publish=not dry_run)
-        except DeltaRejected as exc:
-            raise ValidationFailed(exc.report) from None
+        delta = commit_delta(store, [], loaded.quads(), {str(n) for n in loaded.new_nodes}, {
+            "command": "load",
+            "files": list(previous.get("files", [])) + [f.display for f in files],
+            "rows_per_table": loaded.rows_per_table,
+        }, publish=not dry_run)
     return Outcome(loaded.rows_per_table, len(loaded.triples), delta.derived_triples, delta.total_triples, delta.report)

@@ -28,28 +28,18 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyoxigraph as ox
-from rdflib import Graph, URIRef
+from rdflib import URIRef
 
 from kg.backend import EmbeddedBackend
 from kg.derive import derived_subjects, rederive_in_store
-from kg.errors import TradekgError
-from kg.namespaces import SCHEMA, TKG, bind_prefixes
+from kg.namespaces import SCHEMA, TKG
 from kg.queries import derivation_rules
 from kg.resources import lookup_query
 from kg.shaclsparql import validate_store
 from kg.store import VersionedStore
-from kg.terms import to_rdflib
-from kg.validate import Report
+from kg.validate import Report, ValidationFailed
 
 _RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-
-
-class DeltaRejected(TradekgError):
-    """The change does not conform; carries the report (exit code 1)."""
-
-    def __init__(self, report: Report):
-        self.report = report
-        super().__init__(f"the graph does not conform: {len(report.violations)} violation(s); nothing was written")
 
 
 @dataclass
@@ -84,15 +74,6 @@ def neighbourhood_quads(source: ox.Store, focus: Iterable[str], removals: Iterab
     return quads
 
 
-def neighbourhood(source: ox.Store, focus: Iterable[str], removals: Iterable[ox.Quad],
-                  additions: Iterable[ox.Quad]) -> Graph:
-    """``neighbourhood_quads`` as an rdflib graph (for pySHACL)."""
-    graph = bind_prefixes(Graph())
-    for q in neighbourhood_quads(source, focus, removals, additions):
-        graph.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
-    return graph
-
-
 def validate_delta(source: ox.Store, focus: Iterable[str], removals: Iterable[ox.Quad],
                    additions: Iterable[ox.Quad]) -> Report:
     """Validate the focus nodes as they will be after the change.
@@ -111,18 +92,11 @@ def validate_delta(source: ox.Store, focus: Iterable[str], removals: Iterable[ox
     return validate_store(data, focus_nodes=focus)
 
 
-class _Discard(Exception):
-    """Leaves ``store.write`` without publishing: a dry run is done."""
-
-    def __init__(self, outcome: DeltaOutcome):
-        self.outcome = outcome
-
-
 def commit_delta(store: VersionedStore, removals: list[ox.Quad], additions: list[ox.Quad],
                  focus: Iterable[str], manifest: dict[str, Any], publish: bool = True) -> DeltaOutcome:
     """Validate the change on the nodes it touches, then write it as a new version.
 
-    Raises ``DeltaRejected`` (nothing written) when a touched node or a newly
+    Raises ``ValidationFailed`` (nothing written) when a touched node or a newly
     derived rule effect does not conform. A change that removes and adds
     nothing writes nothing. The writer lock is held from the first read, so a
     change that had to wait for another writer is checked against its result.
@@ -131,10 +105,7 @@ def commit_delta(store: VersionedStore, removals: list[ox.Quad], additions: list
     that is then thrown away: the verdict is the one a real load would get.
     """
     with store.locked():
-        try:
-            return _commit_delta(store, removals, additions, focus, manifest, publish)
-        except _Discard as done:
-            return done.outcome
+        return _commit_delta(store, removals, additions, focus, manifest, publish)
 
 
 def _commit_delta(store: VersionedStore, removals: list[ox.Quad], additions: list[ox.Quad],
@@ -142,12 +113,12 @@ def _commit_delta(store: VersionedStore, removals: list[ox.Quad], additions: lis
     reader = store.open_read()
     report = validate_delta(reader, focus, removals, additions)
     if not report.conforms:
-        raise DeltaRejected(report)
+        raise ValidationFailed(report)
     if not removals and not additions:
         return DeltaOutcome(0, 0, 0, len(reader), report, written=False)
     parties = affected_parties(reader, removals, additions)
     before = derived_subjects(reader) if parties is None else set()
-    with store.write(from_current=True, manifest=manifest) as target:
+    with store.write(from_current=True, manifest=manifest, publish=publish) as target:
         for quad in removals:
             target.remove(quad)
         target.extend(additions)
@@ -159,12 +130,10 @@ def _commit_delta(store: VersionedStore, removals: list[ox.Quad], additions: lis
         if new_effects:
             effects_report = validate_delta(target, new_effects, [], [])
             if not effects_report.conforms:
-                raise DeltaRejected(effects_report)
+                raise ValidationFailed(effects_report)
             report.nodes_checked += effects_report.nodes_checked
         total = len(target)
-        if not publish:
-            raise _Discard(DeltaOutcome(len(additions), len(removals), derived, total, report, written=False))
-    return DeltaOutcome(len(additions), len(removals), derived, total, report, written=True)
+    return DeltaOutcome(len(additions), len(removals), derived, total, report, written=publish)
 
 
 # Additions that can change the rule effects of parties they do not name:

@@ -157,13 +157,15 @@ class VersionedStore:
 
     @contextlib.contextmanager
     def write(self, *, from_current: bool, manifest: dict[str, Any] | None = None,
-              wait_seconds: float | None = None) -> Iterator[ox.Store]:
+              wait_seconds: float | None = None, publish: bool = True) -> Iterator[ox.Store]:
         """Yield a writable new version; publish it only if the block succeeds.
 
         ``from_current`` starts from a copy of the current version (for
         ``load``); otherwise the new version starts empty (for ``build``).
         ``wait_seconds`` (default: ``TRADEKG_LOCK_WAIT`` or 30) is how long to
         wait for another writer before refusing with ``StoreBusy``.
+        ``publish=False`` throws the version away even when the block succeeds
+        (a dry run: ``tradekg validate FILES``).
         """
         with self.locked(wait_seconds):
             self.versions.mkdir(parents=True, exist_ok=True)
@@ -180,6 +182,8 @@ class VersionedStore:
                     store.flush()
                 finally:
                     del store  # closes RocksDB before the version is published
+                if not publish:
+                    return
                 info = dict(manifest or {})
                 info.setdefault("written_at", datetime.now(UTC).isoformat(timespec="seconds"))
                 (target / MANIFEST).write_text(json.dumps(info, indent=2, sort_keys=True), encoding="utf-8")

@@ -8,7 +8,6 @@ turned back into ``companies.csv:12: column country``.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from pyshacl import validate as shacl_validate
@@ -16,6 +15,7 @@ from rdflib import RDF, Graph, URIRef
 from rdflib.namespace import SH
 from rdflib.term import Node
 
+from kg.errors import TradekgError
 from kg.namespaces import TKG
 from kg.ontology import ontology_graph, shapes_graph
 from kg.tables import Catalog, load_catalog
@@ -85,30 +85,26 @@ def _column(graph: Graph, catalog: Catalog, focus: Node, path: Node | None) -> s
     return None
 
 
-def validate_graph(data: Graph, focus_nodes: Iterable[Node] | None = None,
-                   catalog: Catalog | None = None, with_ontology: bool = True) -> Report:
-    """Validate ``data`` (optionally only ``focus_nodes``) against our shapes.
+class ValidationFailed(TradekgError):
+    """The data does not conform to the shapes (exit code 1); carries the report."""
 
-    ``with_ontology=False`` leaves the ontology out of the data graph: the
-    shapes need no subclass reasoning (see shapes.ttl), and it spares pySHACL a
-    copy of the data, which dominates when a small change is validated.
-    """
+    def __init__(self, report: Report):
+        self.report = report
+        super().__init__(f"the graph does not conform: {len(report.violations)} violation(s); nothing was written")
+
+
+def validate_graph(data: Graph, catalog: Catalog | None = None) -> Report:
+    """Validate ``data`` against our shapes with pySHACL, the reference engine."""
     catalog = catalog or load_catalog()
-    kwargs: dict[str, object] = {}
-    if with_ontology:
-        kwargs["ont_graph"] = ontology_graph()
-    focus = list(focus_nodes) if focus_nodes is not None else None
-    if focus is not None:
-        kwargs["focus_nodes"] = focus
     conforms, results, _ = shacl_validate(
         data,
         shacl_graph=shapes_graph(),
+        ont_graph=ontology_graph(),
         inference="none",
         abort_on_first=False,
         allow_infos=True,
         allow_warnings=True,
         advanced=True,
-        **kwargs,
     )
     violations: list[Violation] = []
     for result in results.subjects(RDF.type, SH.ValidationResult):
@@ -130,7 +126,7 @@ def validate_graph(data: Graph, focus_nodes: Iterable[Node] | None = None,
                 column=_column(data, catalog, focus_node, path),
             )
         )
-    checked = len(focus) if focus is not None else len(set(data.subjects(RDF.type, None)))
+    checked = len(set(data.subjects(RDF.type, None)))
     blocking = [v for v in violations if v.severity == "Violation"]
     # A derived node inherits a bad row's values (an end before a start, say):
     # once a CSV row is at fault, the derived echoes of it are noise.

@@ -27,9 +27,10 @@ from hypothesis import strategies as st
 from kg import csl
 from kg.backend import EmbeddedBackend
 from kg.build import build
-from kg.incremental import DeltaRejected, commit_delta
+from kg.incremental import commit_delta
 from kg.resolve import normalise
 from kg.store import VersionedStore
+from kg.validate import ValidationFailed
 from tests.conftest import mini_files
 
 FUZZ = settings(deadline=None, derandomize=True, database=None, print_blob=True,
@@ -251,7 +252,7 @@ def test_import_reads_back_every_row_or_names_its_line(
         assert set(refused) <= {r.line for r in parsed.rows}
         try:
             commit_delta(store, plan.removals, plan.additions, plan.focus, {"command": "import csl"})
-        except DeltaRejected as exc:
+        except ValidationFailed as exc:
             assert store.current_version() == version
             assert frozenset(store.open_read().quads_for_pattern(None, None, None, None)) == before
             pytest.fail(f"valid-looking rows were refused by validation: {exc.report.text()}")

@@ -8,10 +8,10 @@ from pathlib import Path
 import click
 
 from kg import csl as importer
-from kg.build import ValidationFailed, _display
+from kg.build import _display
 from kg.cli import handle_errors, open_store, store_option
 from kg.errors import TradekgError
-from kg.incremental import DeltaRejected, commit_delta
+from kg.incremental import commit_delta
 from kg.progress import progress
 
 
@@ -67,14 +67,11 @@ def csl(file: Path, as_of: object, strict: bool, partial: bool, end_missing: boo
                                "of the list, pass --partial; if those entries were all removed, pass --end-missing")
         if strict and plan.problems:
             raise SystemExit(f"Error: {len(plan.problems)} row(s) cannot be mapped; nothing was imported (--strict)")
-        try:
-            outcome = commit_delta(store, plan.removals, plan.additions, plan.focus, {
-                "command": "import csl", "file": parsed.display, "layout": parsed.layout,
-                "rows_per_list": plan.rows_per_list, "as_of": day.isoformat(),
-                "files": list(store.manifest().get("files", [])),
-            })
-        except DeltaRejected as exc:
-            raise ValidationFailed(exc.report) from None
+        outcome = commit_delta(store, plan.removals, plan.additions, plan.focus, {
+            "command": "import csl", "file": parsed.display, "layout": parsed.layout,
+            "rows_per_list": plan.rows_per_list, "as_of": day.isoformat(),
+            "files": list(store.manifest().get("files", [])),
+        })
     taken = sum(plan.rows_per_list.values())
     click.echo(f"read {len(parsed.rows)} rows from {parsed.display} ({parsed.layout}); "
                f"took {taken}, skipped {len(plan.problems)}")
