@@ -39,7 +39,6 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-import pycountry
 import pyoxigraph as ox
 import yaml
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
@@ -47,6 +46,7 @@ from rdflib.namespace import DCTERMS, FOAF, SKOS, XSD
 
 from kg.backend import EmbeddedBackend
 from kg.errors import InputProblem, LoadFailed
+from kg.loaders import cells
 from kg.loaders.csvfile import _line_at  # also raises csv.field_size_limit for long cells
 from kg.namespaces import DATA, SCHEMA, TKG, concept_iri, entity_iri
 from kg.resolve import normalise
@@ -279,10 +279,11 @@ def address_country(address: str) -> str | None:
 
 
 def _country(code: str) -> str | None:
-    code = code.strip().upper()
-    if re.fullmatch(r"[A-Z]{2}", code) and pycountry.countries.get(alpha_2=code) is not None:
-        return code
-    return None
+    """The loader's own check (``cells.to_country``): ASCII letters before upper-casing, so "ﬆ" is not ST."""
+    try:
+        return str(cells.to_country(code.strip()))
+    except cells.CellError:
+        return None
 
 
 def parse_date(text: str) -> date | None:

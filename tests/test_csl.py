@@ -18,7 +18,6 @@ from click.testing import CliRunner
 
 from kg import csl
 from kg.backend import EmbeddedBackend
-from kg.build import build, data_files
 from kg.incremental import commit_delta
 from kg.namespaces import TKG
 from kg.queries import find_query, run_saved
@@ -30,29 +29,22 @@ WATCHMAN = "csl/watchman_cslustest_consolidated_2025_sample.csv"
 LEGACY_2015 = "csl/ita_webservices_el_fixture_2015_legacy_format.csv"
 
 
-@pytest.fixture(scope="module")
-def curated_template(tmp_path_factory: pytest.TempPathFactory) -> VersionedStore:
-    store = VersionedStore(tmp_path_factory.mktemp("csl-curated") / "store")
-    build(store, data_files())
-    return store
-
-
 @pytest.fixture
-def store(curated_template: VersionedStore, tmp_path: Path) -> VersionedStore:
+def store(curated_store: VersionedStore, tmp_path: Path) -> VersionedStore:
     """A private copy of the curated store (imports write to it)."""
     target = tmp_path / "store"
-    shutil.copytree(curated_template.path, target, symlinks=True)
+    shutil.copytree(curated_store.path, target, symlinks=True)
     return VersionedStore(target)
 
 
 @pytest.fixture(scope="module")
-def imported(curated_template: VersionedStore, tmp_path_factory: pytest.TempPathFactory) -> tuple[VersionedStore,
+def imported(curated_store: VersionedStore, tmp_path_factory: pytest.TempPathFactory) -> tuple[VersionedStore,
                                                                                                  csl.ImportPlan]:
     """The curated store with the real Huawei block imported once (tests here only read it)."""
     if not (REALDATA / HUAWEI_BLOCK).is_file():
         pytest.skip(f"real data folder {REALDATA} is absent (it sits beside the checkout in shared/realdata)")
     target = tmp_path_factory.mktemp("csl-imported") / "store"
-    shutil.copytree(curated_template.path, target, symlinks=True)
+    shutil.copytree(curated_store.path, target, symlinks=True)
     store = VersionedStore(target)
     return store, do_import(store, REALDATA / HUAWEI_BLOCK)
 
@@ -116,6 +108,12 @@ def test_names_split_into_party_alias_and_affiliation() -> None:
 ])
 def test_license_policy_text_maps_to_concepts(text: str, notation: str) -> None:
     assert csl.license_policy(text) == notation
+
+
+def test_countries_are_iso_codes_checked_as_the_loader_checks_them() -> None:
+    assert csl.address_country("Bantian, Longgang District, Shenzhen, cn") == "CN"
+    assert csl.address_country("Somewhere, XX") is None
+    assert csl.address_country("Somewhere, \ufb06") is None  # the ligature upper-cases to "ST"
 
 
 def test_sources_give_list_name_code_and_agency() -> None:

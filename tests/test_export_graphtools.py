@@ -94,6 +94,14 @@ def test_hostile_names_survive_graphml_and_gexf(hostile_view: NetworkView) -> No
         assert "</script>" in back.nodes[node]["note"]
 
 
+def test_control_characters_xml_cannot_hold_are_dropped_from_graphml_and_gexf(mini_backend: EmbeddedBackend) -> None:
+    view = network_view(mini_backend)  # a private view: this test changes a label
+    node = next(iter(view.graph.nodes))
+    view.graph.nodes[node]["label"] = "Bell\x01 Co\x1f."
+    for back in (nx.read_graphml(io.BytesIO(graphml_of(view))), nx.read_gexf(io.BytesIO(gexf_of(view)))):
+        assert back.nodes[node]["label"] == "Bell Co."
+
+
 def test_dot_strings_escape_quotes_backslashes_and_newlines() -> None:
     assert graphtools.dot_string('a "b"\\N\nc') == '"a \\"b\\"\\\\N\\nc"'
 

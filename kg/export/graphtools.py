@@ -87,14 +87,19 @@ def _hex_rgb(colour: str) -> tuple[int, int, int]:
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
+def xml_safe(value: object) -> str:
+    """``value`` as text minus the control characters XML 1.0 cannot hold."""
+    return _XML_INVALID.sub("", str(value))
+
+
 def xml_text(value: object) -> str:
     """Text escaped for XML content, minus the control characters XML 1.0 cannot hold."""
-    return escape(_XML_INVALID.sub("", str(value)))
+    return escape(xml_safe(value))
 
 
 def xml_attr(value: object) -> str:
     """A quoted, escaped XML attribute value (newlines kept as character references)."""
-    return quoteattr(_XML_INVALID.sub("", str(value)), {"\n": "&#10;", "\r": "&#13;", "\t": "&#9;"})
+    return quoteattr(xml_safe(value), {"\n": "&#10;", "\r": "&#13;", "\t": "&#9;"})
 
 
 def write_graphml(view: NetworkView, out: IO[bytes]) -> None:
@@ -191,9 +196,12 @@ def write_gexf(view: NetworkView, out: IO[bytes]) -> None:
         if node in where:
             x, y = where[node]
             viz["position"] = {"x": x, "y": y, "z": 0.0}
-        g.add_node(node, **{k: v for k, v in data.items() if k != "short_label"}, viz=viz)
+        # networkx escapes markup but not the control characters XML 1.0 cannot hold.
+        g.add_node(node, **{k: xml_safe(v) if isinstance(v, str) else v for k, v in data.items()
+                            if k != "short_label"}, viz=viz)
     for number, (source, target, data) in enumerate(sorted(view.graph.edges(data=True), key=edge_sort_key)):
-        g.add_edge(source, target, key=f"edge{number}", **data)
+        g.add_edge(source, target, key=f"edge{number}",
+                   **{k: xml_safe(v) if isinstance(v, str) else v for k, v in data.items()})
     nx.write_gexf(g, out, encoding="utf-8", prettyprint=True)
 
 
