@@ -59,16 +59,21 @@ class PushOutcome:
     phases: dict[str, float] = field(default_factory=dict)  # seconds: upload, switch, cleanup
 
 
+def _iri(graph: str) -> str:
+    """A graph IRI written by Oxigraph's serialiser, which refuses what an IRI cannot hold."""
+    return str(ox.NamedNode(graph))
+
+
 def _graph_ref(graph: str | None) -> str:
-    return f"GRAPH <{graph}>" if graph else "DEFAULT"
+    return f"GRAPH {_iri(graph)}" if graph else "DEFAULT"
 
 
 def switch_update(staging: str, target: str | None, mode: str) -> str:
     """The one update request that makes the staged graph the target's content (replace) or adds it."""
-    add = f"ADD GRAPH <{staging}> TO {_graph_ref(target)}"
+    add = f"ADD GRAPH {_iri(staging)} TO {_graph_ref(target)}"
     if mode == "add":
         return add
-    clear = f"DROP SILENT GRAPH <{target}>" if target else "CLEAR SILENT DEFAULT"
+    clear = f"DROP SILENT GRAPH {_iri(target)}" if target else "CLEAR SILENT DEFAULT"
     return f"{clear} ;\n{add}"
 
 
@@ -107,7 +112,7 @@ def _post_chunk(endpoint: Endpoint, graph: str, body: bytes) -> None:
 
 def count_triples(backend: RemoteBackend, graph: str) -> int:
     """Triples in a named graph, counted by the server."""
-    table = backend.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+    table = backend.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH {_iri(graph)} {{ ?s ?p ?o }} }}")
     return int(str(table.rows[0]["n"])) if table.rows else 0
 
 
@@ -160,7 +165,7 @@ def push(store: VersionedStore, endpoint: Endpoint, mode: str = "replace", chunk
     switched = time.perf_counter()
     leftover = None
     try:
-        backend.update(f"DROP SILENT GRAPH <{staging}>")
+        backend.update(f"DROP SILENT GRAPH {_iri(staging)}")
     except RemoteError:
         leftover = staging  # the push itself succeeded: readers already see the new graph
     finished = time.perf_counter()
@@ -173,7 +178,7 @@ def _drop_quietly(backend: RemoteBackend, staging: str) -> None:
     """Best effort: the push has already failed; a second error must not hide the first."""
     quick = RemoteBackend(replace(backend.endpoint, retries=0, timeout=min(backend.endpoint.timeout, 10.0)))
     with contextlib.suppress(Exception):
-        quick.update(f"DROP SILENT GRAPH <{staging}>")
+        quick.update(f"DROP SILENT GRAPH {_iri(staging)}")
 
 
 @dataclass
@@ -193,7 +198,7 @@ def _n3(triple: tuple[Node, Node, Node]) -> tuple[str, ...]:
 
 def _data_block(triples: list[tuple[Node, Node, Node]], graph: str | None) -> str:
     lines = "\n".join(" ".join(str(to_oxigraph(t)) for t in triple) + " ." for triple in triples)
-    return f"GRAPH <{graph}> {{\n{lines}\n}}" if graph else lines
+    return f"GRAPH {_iri(graph)} {{\n{lines}\n}}" if graph else lines
 
 
 def load_remote(files: list[InputFile], endpoint: Endpoint) -> RemoteLoadOutcome:
