@@ -199,9 +199,15 @@ def test_parallel_designations_merge_in_pictures(tmp_path: Path) -> None:
     assert iri("designation", "d-otherco") in merged.graph
 
 
-def test_build_view_reads_statements_once_for_many_views(mini_backend: EmbeddedBackend) -> None:
+def test_build_view_reads_statements_once_for_many_views(mini_backend: EmbeddedBackend,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     statements = read_statements(mini_backend)
     first = build_view(statements)
+
+    def read_again(backend: object) -> None:
+        raise AssertionError("network_view read the statements again instead of using the ones passed in")
+
+    monkeypatch.setattr("kg.export.network.read_statements", read_again)
     second = network_view(mini_backend, statements=statements)
     assert set(first.graph.nodes) == set(second.graph.nodes)
 

@@ -17,8 +17,6 @@ from kg.queries import find_query, run_saved
 from kg.store import VersionedStore
 from tests.conftest import ARTIFACTS
 
-pytest.importorskip("matplotlib", reason="the timeline needs matplotlib (pip install 'tradekg[pictures]')")
-
 
 def marks(svg: bytes) -> list[str]:
     return re.findall(rb'<g id="(event-\d+)"', svg)  # type: ignore[return-value]
