@@ -8,6 +8,8 @@ the rules before it derived.
 
 from __future__ import annotations
 
+import re
+
 import pyoxigraph as ox
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
 
@@ -61,10 +63,36 @@ def rederive_in_store(store: ox.Store) -> int:
     root = queries_dir().parent
     count = 0
     for rule in derivation_rules():
-        result = store.query(rule.text)
-        produced = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in result]
-        meta = _derivation_node(rule.name, rule.title, rule.description, rule.path.relative_to(root).as_posix())
-        produced += list(graph_to_quads(meta))
-        store.bulk_extend(produced)
-        count += len(set(produced))
+        produced = run_rule(store, rule.text, bulk=True)
+        meta = list(graph_to_quads(_derivation_node(rule.name, rule.title, rule.description,
+                                                    rule.path.relative_to(root).as_posix())))
+        store.bulk_extend(meta)
+        count += len(set(produced) | set(meta))
     return count
+
+
+_REPEAT = re.compile(r"^# repeat: until-fixpoint\s*$", re.MULTILINE)
+MAX_ROUNDS = 50
+
+
+def run_rule(store: ox.Store, text: str, bulk: bool = False) -> list[ox.Quad]:
+    """Run one CONSTRUCT rule and add what it derives; return the new quads.
+
+    A rule whose header says ``# repeat: until-fixpoint`` (ownership through
+    firms the rule itself reaches) runs again on its own output until a round
+    adds nothing, at most ``MAX_ROUNDS`` rounds (an ownership chain that long
+    is not in any real record; a cycle stops as soon as nothing changes).
+    """
+    if not _REPEAT.search(text):
+        produced = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in store.query(text)]
+        (store.bulk_extend if bulk else store.extend)(produced)
+        return produced
+    added: list[ox.Quad] = []
+    for _ in range(MAX_ROUNDS):
+        fresh = [q for q in (ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in store.query(text))
+                 if q not in store]
+        if not fresh:
+            break
+        store.extend(fresh)
+        added += fresh
+    return added

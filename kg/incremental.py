@@ -31,7 +31,7 @@ import pyoxigraph as ox
 from rdflib import URIRef
 
 from kg.backend import EmbeddedBackend
-from kg.derive import derived_subjects, rederive_in_store
+from kg.derive import derived_subjects, rederive_in_store, run_rule
 from kg.namespaces import SCHEMA, TKG
 from kg.queries import derivation_rules
 from kg.resources import lookup_query
@@ -138,8 +138,9 @@ def _commit_delta(store: VersionedStore, removals: list[ox.Quad], additions: lis
 
 # Additions that can change the rule effects of parties they do not name:
 # they send a change down the slow path (re-derive everything).
-_WIDE = {str(TKG.changesTermsOf), str(TKG.coversList), str(TKG.includesAffiliates)}
-_PARTY_LINKS = {str(TKG.designatedParty), str(TKG.coversParty)}
+_WIDE = {str(TKG.changesTermsOf), str(TKG.coversList), str(TKG.includesAffiliates), str(TKG.ownedEntity),
+         str(TKG.owner), str(TKG.ownerList), str(TKG.suspendsRule)}
+_PARTY_LINKS = {str(TKG.designatedParty), str(TKG.coversParty), str(TKG.namedParty)}
 _CHAIN = {str(SCHEMA.parentOrganization), str(TKG.affiliateOf)}
 _PARTY_CLASSES = {str(TKG.Company), str(TKG.Person), str(TKG.Vessel), str(TKG.Aircraft)}
 
@@ -204,9 +205,7 @@ def rederive_parties(store: ox.Store, parties: set[str]) -> tuple[int, set[str]]
         match = re.search(r"tkg:effectParty\s+\?(\w+)", rule.text)
         if match is None:
             raise ValueError(f"{rule.path}: no tkg:effectParty in the CONSTRUCT template")
-        produced = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
-                    for t in store.query(_with_rows(rule.text, match.group(1), parties))]
-        store.extend(produced)
+        produced = run_rule(store, _with_rows(rule.text, match.group(1), parties))
         count += len(produced)
         effects |= {q.subject.value for q in produced if q.predicate == _RDF_TYPE}
     return count, effects

@@ -18,11 +18,14 @@ IRI through ``kg.resolve``; ``date`` to an xsd:date; ``string`` to a literal.
 from __future__ import annotations
 
 import difflib
+import os
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 
 from rdflib import Literal, URIRef
+from rdflib.namespace import XSD
 from rdflib.term import Node
 
 from kg.backend import Backend, ResultTable
@@ -178,5 +181,24 @@ def bind_parameters(query: SavedQuery, values: dict[str, str], backend: Backend)
     return bindings
 
 
+def today() -> Literal:
+    """Today's date as an xsd:date: what "holds" means when no as_of is given.
+
+    ``TRADEKG_TODAY`` (YYYY-MM-DD) pins it, so that a test or a reproducible
+    report gives the same answer on every day.
+    """
+    pinned = os.environ.get("TRADEKG_TODAY", "").strip()
+    if pinned:
+        try:
+            return cells.to_date(pinned)
+        except cells.CellError as exc:
+            raise BadParameter(f"TRADEKG_TODAY: {exc}") from None
+    return Literal(date.today().isoformat(), datatype=XSD.date)
+
+
 def run_saved(query: SavedQuery, values: dict[str, str], backend: Backend) -> ResultTable:
-    return backend.select(query.text, bind_parameters(query, values, backend))
+    """Run a saved query; a query that mentions ``?today`` gets today's date bound to it."""
+    bindings = bind_parameters(query, values, backend)
+    if re.search(r"\?today\b", query.text) and "today" not in bindings:
+        bindings["today"] = today()
+    return backend.select(query.text, bindings)

@@ -111,6 +111,7 @@ class Match:
     label: str = ""
     designations: list[dict[str, str]] = field(default_factory=list)
     rules: list[str] = field(default_factory=list)
+    exposure: list[str] = field(default_factory=list)
 
 
 def _expand(query_words: list[str], candidate_words: list[str]) -> tuple[list[str], list[str]]:
@@ -169,8 +170,20 @@ def score(query: str, candidate: Candidate, index: Index, country: str | None = 
 
 
 def screen(backend: Backend, name: str, country: str | None = None, limit: int = 10,
-           threshold: float = 75.0, index: Index | None = None) -> list[Match]:
-    """The parties whose names best match ``name``, best first, one answer per party."""
+           threshold: float = 75.0, index: Index | None = None, on: str | None = None,
+           include_ended: bool = False) -> list[Match]:
+    """The parties whose names best match ``name``, best first, one answer per party.
+
+    Each answer says what holds on ``on`` (an ISO date; default today, or
+    ``TRADEKG_TODAY``): listings, rules and exceptions that ended before it are
+    left out unless ``include_ended``, and then marked "ended"; a rule
+    suspended on that date is marked so. Legal reach (``rules``) and exposure
+    through a listed parent or affiliate (``exposure``) are kept apart.
+    """
+    if on is None:
+        from kg.queries import today
+
+        on = str(today())
     index = index or Index.from_backend(backend)
     country = country.upper() if country else None
     wanted = normalise_name(name)
@@ -190,51 +203,88 @@ def screen(backend: Backend, name: str, country: str | None = None, limit: int =
             best[candidate.party] = Match(round(total, 1), candidate.party, candidate.name, why)
     ranked = sorted(best.values(), key=lambda m: (-m.score, m.matched_name))
     for match in ranked[: limit * 2]:
-        _describe(backend, match)
+        _describe(backend, match, on, include_ended)
     # Equal scores: the party whose own name matched, then the one with more list entries, first.
     ranked[: limit * 2] = sorted(ranked[: limit * 2], key=lambda m: (
         -m.score, m.label != m.matched_name, -len(m.designations), m.matched_name))
     return ranked[:limit]
 
 
-def _describe(backend: Backend, match: Match) -> None:
+def _period_status(start: str, end: str, on: str) -> str:
+    """"ended END" / "from START (not yet)" / "" (holds), by ISO text."""
+    if end and end < on:
+        return f"ended {end}"
+    if start and start > on:
+        return f"not yet in force on {on}"
+    return ""
+
+
+def _describe(backend: Backend, match: Match, on: str, include_ended: bool) -> None:
     rows = backend.select(lookup_query("screen-party"), {"party": match.party}).rows
     designations: dict[str, dict[str, str]] = {}
-    rules: dict[str, dict[str, Any]] = {}
+    rules: dict[tuple[str, bool], dict[str, Any]] = {}
     for row in rows:
         match.label = str(row.get("label", match.label))
         if row.get("designation") is not None:
+            end = str(row["end"]) if row.get("end") is not None else ""
+            status = _period_status(str(row["start"]), end, on)
+            if status.startswith("ended") and not include_ended:
+                continue
             designations.setdefault(str(row["designation"]), {
-                "list": str(row["list"]), "start": str(row["start"]),
-                "end": str(row["end"]) if row.get("end") is not None else "",
+                "list": str(row["list"]), "start": str(row["start"]), "end": end, "status": status,
                 "policy": str(row["policy"]) if row.get("policy") is not None else "",
                 "policy_text": str(row["policyText"]) if row.get("policyText") is not None else "",
             })
         if row.get("rule") is not None:
+            start = str(row["from"])
+            until = str(row["until"]) if row.get("until") is not None else ""
+            status = _period_status(start, until, on)
+            if status.startswith("ended") and not include_ended:
+                continue
+            suspended_from = str(row["suspendedFrom"]) if row.get("suspendedFrom") is not None else ""
+            suspended_to = str(row["suspendedTo"]) if row.get("suspendedTo") is not None else ""
+            if not status and suspended_from and suspended_from <= on and (not suspended_to or suspended_to >= on):
+                status = (f"suspended on {on} by {row['suspender']}"
+                          + (f" to {suspended_to}" if suspended_to else " (end not recorded)"))
             cite = str(row["citation"]) if row.get("citation") is not None else ""
+            document = str(row["document"]) if row.get("document") is not None else ""
             title = str(row["ruleTitle"])
             minted = title.startswith("Federal Register document cited as")
             title = title.replace(f" ({cite})", "") if cite else title
-            text = title if not cite else (cite if minted else f"{cite} {title}")
-            entry = rules.setdefault(str(row["rule"]), {"text": text, "how": set()})
-            entry["how"].add(f"{row['effect']}, {row['reach']}")
+            ident = cite or (f"FR Doc {document}" if document else "")
+            text = title if not ident else (ident if minted else f"{ident} {title}")
+            exposure = str(row.get("exposure", "")).lower() == "true"
+            entry = rules.setdefault((str(row["rule"]), exposure), {"text": text, "how": set(), "gap": ""})
+            how = f"{row['effect']}: {row.get('parentName', '')}" if exposure else f"{row['effect']}, {row['reach']}"
+            period = f"{start}–{until or 'in force'}"
+            entry["how"].add(f"{how}; {period}" + (f"; {status}" if status else ""))
+            if row.get("gap") is not None:
+                entry["gap"] = str(row["gap"])
     match.designations = sorted(designations.values(), key=lambda d: (d["start"], d["list"]))
-    match.rules = sorted(f"{r['text']} ({'; '.join(sorted(r['how']))})" for r in rules.values())
+
+    def line(r: dict[str, Any]) -> str:
+        return f"{r['text']} ({' | '.join(sorted(r['how']))})" + (f" [{r['gap']}]" if r["gap"] else "")
+
+    match.rules = sorted(line(r) for (_, exposure), r in rules.items() if not exposure)
+    match.exposure = sorted(line(r) for (_, exposure), r in rules.items() if exposure)
 
 
 def as_table(matches: list[Match]) -> ResultTable:
     from rdflib import Literal
 
-    table = ResultTable(["score", "matched_name", "party", "lists", "license_policy", "rules", "explanation"])
+    table = ResultTable(["score", "matched_name", "party", "lists", "license_policy", "rules", "exposure",
+                         "explanation"])
     for m in matches:
-        lists = "; ".join(f"{d['list']} {d['start']}–{d['end'] or 'in force'}" for d in m.designations)
+        lists = "; ".join(f"{d['list']} {d['start']}–{d['end'] or 'in force'}" + (f" ({d['status']})" if d["status"]
+                                                                                   else "") for d in m.designations)
         policies = "; ".join(dict.fromkeys(
             f"{d['policy']}" + (f" ({d['policy_text']})" if d["policy_text"] and normalise_name(d["policy_text"])
                                 != normalise_name(d["policy"]) else "") for d in m.designations if d["policy"]))
         table.rows.append({
             "score": Literal(m.score), "matched_name": Literal(m.matched_name), "party": m.party,
             "lists": Literal(lists or "not on a list in the graph"), "license_policy": Literal(policies),
-            "rules": Literal("; ".join(m.rules)), "explanation": Literal(m.explanation),
+            "rules": Literal("; ".join(m.rules)), "exposure": Literal("; ".join(m.exposure)),
+            "explanation": Literal(m.explanation),
         })
     return table
 
@@ -251,11 +301,14 @@ def as_text(matches: list[Match], name: str) -> str:
         for d in m.designations:
             same = normalise_name(d["policy_text"]) == normalise_name(d["policy"])
             policy = d["policy"] + (f" — {d['policy_text']}" if d["policy_text"] and not same else "")
-            lines.append(f"       on {d['list']} from {d['start']} to {d['end'] or 'now'}; license policy: "
-                         f"{policy or 'not given'}")
+            lines.append(f"       on {d['list']} from {d['start']} to {d['end'] or 'now'}"
+                         + (f" ({d['status']})" if d["status"] else "")
+                         + f"; license policy: {policy or 'not given'}")
         if not m.designations:
             lines.append("       not on a list in the graph itself")
         for rule in m.rules:
             lines.append(f"       rule: {rule}")
+        for flag in m.exposure:
+            lines.append(f"       exposure (not a designation of this party): {flag}")
         blocks.append("\n".join(lines))
     return "\n\n".join(blocks)

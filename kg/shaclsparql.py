@@ -4,7 +4,7 @@ pySHACL walks every focus node in Python: about 0.4 ms per triple on our
 shapes, so minutes at a million triples (shared/MEASUREMENTS.md). The shapes
 in ``ontology/shapes.ttl`` use a small set of SHACL Core components
 (minCount, maxCount, datatype, pattern, class, in, or, lessThanOrEquals,
-minInclusive, nodeKind). Each (target class, property shape) pair is turned
+minInclusive, maxInclusive, nodeKind). Each (target class, property shape) pair is turned
 into one SPARQL SELECT that returns the violating focus nodes and values, run
 where the data already is (the on-disk or in-memory Oxigraph store).
 
@@ -53,7 +53,7 @@ _SUBCLASSES = """SELECT ?sub ?super WHERE {
 Subclasses = Mapping[str, frozenset[str]]
 _CASTS = {str(XSD.date), str(XSD.integer), str(XSD.decimal), str(XSD.boolean)}
 _KNOWN = {SH.path, SH.name, SH.message, SH.minCount, SH.maxCount, SH.datatype, SH["class"], SH.pattern, SH["in"],
-          SH["or"], SH.lessThanOrEquals, SH.minInclusive, SH.nodeKind, RDF.type, SH.description}
+          SH["or"], SH.lessThanOrEquals, SH.minInclusive, SH.maxInclusive, SH.nodeKind, RDF.type, SH.description}
 
 
 class UnsupportedShape(ValueError):
@@ -90,14 +90,22 @@ class _Compiler:
         return f"VALUES {t} {{ {' '.join(_n3(URIRef(c)) for c in classes)} }} {var} {_RDF_TYPE} {t} ."
 
 
-def _value_condition(compiler: _Compiler, node: Node, var: str = "?v") -> list[tuple[str, str]]:
-    """(component, SPARQL condition that is true when ``var`` violates it) for value-level constraints."""
+def _value_condition(compiler: _Compiler, node: Node, var: str = "?v",
+                     inline_cast: bool = False) -> list[tuple[str, str]]:
+    """(component, SPARQL condition that is true when ``var`` violates it) for value-level constraints.
+
+    ``inline_cast``: a sh:or member checks a well-formed typed value with its own
+    cast (there is no ``?v_cast`` binding for it: the property shape has no
+    sh:datatype of its own).
+    """
     shapes = compiler.shapes
     conds: list[tuple[str, str]] = []
     datatype = shapes.value(node, SH.datatype)
     if datatype is not None:
         cond = f"(!isLiteral({var}) || datatype({var}) != {_n3(datatype)} || langMatches(lang({var}), \"*\")"
-        if str(datatype) in _CASTS:
+        if str(datatype) in _CASTS and inline_cast:
+            cond += f" || COALESCE(datatype({_n3(datatype)}(STR({var}))) != {_n3(datatype)}, true)"
+        elif str(datatype) in _CASTS:
             cond += f" || !BOUND({var}_cast)"
         conds.append(("datatype", cond + ")"))
     pattern = shapes.value(node, SH.pattern)
@@ -113,6 +121,9 @@ def _value_condition(compiler: _Compiler, node: Node, var: str = "?v") -> list[t
     minimum = shapes.value(node, SH.minInclusive)
     if minimum is not None:
         conds.append(("minInclusive", f"!COALESCE({var} >= {_n3(minimum)}, false)"))
+    maximum = shapes.value(node, SH.maxInclusive)
+    if maximum is not None:
+        conds.append(("maxInclusive", f"!COALESCE({var} <= {_n3(maximum)}, false)"))
     kind = shapes.value(node, SH.nodeKind)
     if kind is not None:
         if kind != SH.IRI:
@@ -122,7 +133,7 @@ def _value_condition(compiler: _Compiler, node: Node, var: str = "?v") -> list[t
     if alternatives is not None and shapes.value(node, SH.path) is not None:
         parts = []
         for member in Collection(shapes, alternatives):
-            member_conds = _value_condition(compiler, member, var)
+            member_conds = _value_condition(compiler, member, var, inline_cast=True)
             if not member_conds or set(shapes.predicates(member)) - {SH["class"], SH.datatype, SH.nodeKind}:
                 raise UnsupportedShape(f"sh:or member {member} of a property shape is not translated")
             parts.append("(" + " || ".join(c for _, c in member_conds) + ")")

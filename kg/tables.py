@@ -18,7 +18,7 @@ from kg.namespaces import expand_curie
 from kg.resources import tables_file
 
 COLUMN_TYPES = frozenset(
-    {"id", "string", "url", "date", "integer", "decimal", "boolean", "country", "wikidata",
+    {"id", "string", "url", "date", "partial-date", "integer", "decimal", "boolean", "country", "wikidata",
      "concept", "ref"}
 )
 

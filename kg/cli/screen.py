@@ -20,24 +20,39 @@ from kg.render import render
               help="Lowest score (0-100) to show.")
 @click.option("--format", "fmt", type=click.Choice(["text", "table", "csv", "json"]), default=None,
               help="Output format (default: text on a terminal, csv when piped).")
+@click.option("--as-of", "as_of", default=None, metavar="YYYY-MM-DD",
+              help="Answer for this date (default today): what holds then, and what is suspended.")
+@click.option("--include-ended", is_flag=True, default=False,
+              help="Also show listings, rules and exceptions that ended before the date, marked ended.")
 @store_option
 @handle_errors
 def screen(name: str, country: str | None, limit: int, threshold: float, fmt: str | None,
-           store_path: Path | None) -> None:
+           as_of: str | None, include_ended: bool, store_path: Path | None) -> None:
     """Match NAME against every name and alias in the graph.
 
     Answers with the score (and how it was made), the matched name, the lists
     the party is on with dates and license policy, and the rules that reach
-    it (named, on a list, or through a parent). Exit code 0 whether or not
-    anything matches.
+    it (named, on a list, as a covered affiliate, or owned by listed parties),
+    apart from exposure (a listed parent or affiliate, which no rule extends
+    to it). By default only what holds today; --include-ended adds what ended,
+    marked ended. Exit code 0 whether or not anything matches.
 
     \b
     Examples:
       tradekg screen "Huawei Technologies (Bolivia)"
       tradekg screen "HUAWEI TECH. CO." --country CN --limit 3
+      tradekg screen Huawei --include-ended
     """
     backend = open_backend(store_path)
-    matches = screening.screen(backend, name, country, limit, threshold)
+    on = None
+    if as_of is not None:
+        from kg.loaders import cells
+
+        try:
+            on = str(cells.to_date(as_of.strip()))
+        except cells.CellError as exc:
+            raise click.BadParameter(str(exc), param_hint="--as-of") from None
+    matches = screening.screen(backend, name, country, limit, threshold, on=on, include_ended=include_ended)
     fmt = fmt or ("text" if sys.stdout.isatty() else "csv")
     if fmt == "text":
         click.echo(screening.as_text(matches, name))

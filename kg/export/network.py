@@ -41,7 +41,8 @@ What becomes what
   firm), and for a listed parent they would add an edge per rule per
   subsidiary. ``include_effects=True`` (``--effects``) folds each into one
   dashed edge ``rule → party`` labelled with the effect and its reach
-  ("designates · through parent"), marked ``derived``. RDF exports always
+  ("designates · named"; a listed parent reads "parent listed · exposure only
+  (no rule extends it)", never as a designation), marked ``derived``. RDF exports always
   carry them, since they are part of the store.
 
 Labels

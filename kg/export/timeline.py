@@ -41,6 +41,9 @@ class Category:
 
 CATEGORIES = (
     Category("listed", "#d62728"),
+    Category("restricted (named in a rule, or through ownership)", "#8c564b"),
+    Category("exposure: parent or affiliate listed (not a designation)", "#ff7f0e"),
+    Category("suspended", "#bcbd22"),
     Category("removed", "#2ca02c"),
     Category("exception granted", "#17becf"),
     Category("exception ended", "#7f7f7f"),
@@ -63,6 +66,12 @@ class Event:
         text = self.event.casefold()
         if text.startswith(("added to", "designates")):
             return _BY_NAME["listed"]
+        if text.startswith(("parent listed", "affiliate listed")):
+            return _BY_NAME["exposure: parent or affiliate listed (not a designation)"]
+        if text.startswith(("restricts", "restricted")):
+            return _BY_NAME["restricted (named in a rule, or through ownership)"]
+        if text.startswith("suspends"):
+            return _BY_NAME["suspended"]
         if text.startswith(("removed from", "removes")):
             return _BY_NAME["removed"]
         if text.startswith("authorization ends"):
@@ -75,7 +84,7 @@ class Event:
 
     @property
     def through_parent(self) -> bool:
-        return "(through " in self.event
+        return "(as affiliate of " in self.event
 
     def text(self, width: int = 120) -> str:
         parts = [self.event]
@@ -154,7 +163,7 @@ def draw_timeline(timeline: Timeline, fmt: str) -> bytes:
                        for c in CATEGORIES if any(e.category == c for e in events)]
             if any(e.through_parent for e in events):
                 handles.append(Line2D([], [], marker="o", linestyle="", markersize=7, markerfacecolor="white",
-                                      markeredgecolor="#333333", label="through parent or affiliate"))
+                                      markeredgecolor="#333333", label="as an affiliate the authorization covers"))
             fig.legend(handles=handles, loc="lower left", ncol=len(handles), fontsize=8.5,
                        frameon=False, bbox_to_anchor=(0.08, 0.05 / height))
         buffer = io.BytesIO()

@@ -211,6 +211,8 @@ class _Loader:
                     return cells.to_concept(value, col.scheme, self.notations.get(col.scheme, frozenset()))
                 case "date":
                     return cells.to_date(value)
+                case "partial-date":
+                    return cells.to_partial_date(value)
                 case "url":
                     return cells.to_url(value)
                 case "integer":

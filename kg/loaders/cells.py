@@ -22,6 +22,8 @@ from kg.namespaces import concept_iri
 # which would let a trailing newline through.
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]*\Z")
 DATE_PATTERN = re.compile(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}\Z")
+MONTH_PATTERN = re.compile(r"^[0-9]{4}-[0-9]{2}\Z")
+YEAR_PATTERN = re.compile(r"^[0-9]{4}\Z")
 WIKIDATA_PATTERN = re.compile(r"^Q[1-9][0-9]*\Z")
 COUNTRY_CODES = frozenset(c.alpha_2 for c in pycountry.countries)
 _TRUE = {"true", "yes", "1"}
@@ -48,6 +50,28 @@ def to_date(value: str) -> Literal:
     except ValueError:
         raise CellError(f"date {value!r} does not exist in the calendar") from None
     return Literal(value, datatype=XSD.date)
+
+
+def to_partial_date(value: str) -> Literal:
+    """A date known to the day, the month or only the year, stored at that precision.
+
+    "2025-01-20" is an xsd:date, "2025-01" an xsd:gYearMonth, "2025" an
+    xsd:gYear: Estevez left office in January 2025 and the day is not
+    confirmed, so the graph must not pick one. Queries compare such values
+    by their ISO text at the shorter precision (``kg/queries.py`` README
+    note): "2025-01-14" falls within "2025-01", so an answer can say
+    "uncertain" instead of guessing.
+    """
+    if DATE_PATTERN.match(value):
+        return to_date(value)
+    if MONTH_PATTERN.match(value):
+        if not 1 <= int(value[5:]) <= 12:
+            raise CellError(f"month {value!r} does not exist in the calendar")
+        return Literal(value, datatype=XSD.gYearMonth)
+    if YEAR_PATTERN.match(value):
+        return Literal(value, datatype=XSD.gYear)
+    raise CellError(f"date {value!r} must be written YYYY-MM-DD, or YYYY-MM or YYYY when only the month or "
+                    "year is known (for example 2025-01)")
 
 
 def to_url(value: str) -> Literal:
