@@ -78,3 +78,5 @@ def _no_store_env(monkeypatch: pytest.MonkeyPatch) -> None:
     os.environ.pop("TRADEKG_STORE", None)
     for name in ("TRADEKG_ENDPOINT", "TRADEKG_GRAPH"):  # nor a developer's server (issue 4)
         monkeypatch.delenv(name, raising=False)
+    # "Holds on" answers depend on today: pin it, so expected rows do not change with the calendar.
+    monkeypatch.setenv("TRADEKG_TODAY", "2026-12-04")

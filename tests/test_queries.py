@@ -67,10 +67,10 @@ def test_subsidiary_is_reached_through_parent_but_not_by_unshared_authorizations
     mini_backend: EmbeddedBackend,
 ) -> None:
     result = run_saved(find_query("rules-affecting-firm"), {"firm": "subco"}, mini_backend)
-    assert [(str(r["citation"]), str(r["reach"]), str(r["viaParent"])) for r in result.rows] == [
-        ("1 FR 100", "through parent", "Parent Telecom Co. Ltd."),
-        ("1 FR 200", "through parent", "Parent Telecom Co. Ltd."),
-        ("2 FR 500", "through parent", "Parent Telecom Co. Ltd."),
+    # The parent's listing is exposure (no rule extends it to the subsidiary),
+    # and the rules that changed the parent's entry or list do not reach it.
+    assert [(str(r["citation"]), str(r["effect"]), str(r["reach"]), str(r["viaParent"])) for r in result.rows] == [
+        ("1 FR 100", "parent listed", "exposure only (no rule extends it)", "Parent Telecom Co. Ltd."),
     ]
 
 
