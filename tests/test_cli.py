@@ -44,9 +44,10 @@ def test_query_json_is_sparql_results_layout(store_dir: Path, runner: CliRunner)
 def test_query_table_and_csv(store_dir: Path, runner: CliRunner) -> None:
     table = runner.invoke(cli, ["query", "designations", "--format", "table", "--store", str(store_dir)])
     assert table.exit_code == 0
-    assert "id:company/parentco" in table.output and "(2 rows)" in table.output
+    assert "Other Corp" in table.output and "(2 rows)" in table.output
     csv_out = runner.invoke(cli, ["query", "designations", "--store", str(store_dir)])  # piped: csv
-    assert csv_out.output.splitlines()[0] == "party,name,list,listName,rules,from,until,policy,requirement"
+    assert csv_out.output.splitlines()[0] == \
+        "party,name,list,listName,rules,documents,from,until,status,policy,requirement"
 
 
 def test_query_list_names_every_query_and_parameter(runner: CliRunner) -> None:
@@ -121,11 +122,11 @@ def test_validate_exits_1_on_violation_with_location(tmp_path: Path, runner: Cli
 
     data = tmp_path / "data"
     shutil.copytree(MINI, data)
-    path = data / "tenures.csv"
-    path.write_text(path.read_text().replace("2020-01-01,2021-12-31", "2022-01-01,2021-12-31"))
+    path = data / "designations.csv"
+    path.write_text(path.read_text().replace("2020-02-28,2020-12-31", "2021-02-28,2020-12-31"))
     result = runner.invoke(cli, ["validate", "--data", str(data)])
     assert result.exit_code == 1
-    assert "tenures.csv:2: column start_date" in result.stderr + result.output
+    assert "designations.csv:3: column start_date" in result.stderr + result.output
 
 
 def test_load_bad_file_exits_2_and_lists_every_problem(store_dir: Path, runner: CliRunner, tmp_path: Path) -> None:
@@ -147,8 +148,8 @@ def test_real_subprocess_build_and_query(tmp_path: Path) -> None:
     answered = subprocess.run([*base, "query", "firm-timeline", "-p", "firm=subco", "--store", str(store)],
                               capture_output=True, text=True, timeout=120)
     assert answered.returncode == 0, answered.stderr
-    assert answered.stdout.splitlines()[0] == "date,event,citation,title,detail"
-    assert "designates (through Parent Telecom Co. Ltd.)" in answered.stdout
+    assert answered.stdout.splitlines()[0] == "date,event,citation,document,title,detail"
+    assert "parent listed: Parent Telecom Co. Ltd." in answered.stdout  # exposure, not a designation
     unknown = subprocess.run([*base, "query", "nope", "--store", str(store)], capture_output=True, text=True,
                              timeout=120)
     assert unknown.returncode == 2

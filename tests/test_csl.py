@@ -190,9 +190,12 @@ def test_affiliates_named_only_in_the_csl_reach_the_curated_rules(imported: tupl
     chile = rules_for(store, "Huawei Chile S.A.")
     assert ("el-huawei-2019", "designates", "named") in chile
     assert ("standards-2022", "authorizes exception", "on a list") in chile
-    # An "Affiliated Entity" row: affiliate of Huawei, so Huawei's listing reaches it through its parent.
+    # An "Affiliated Entity" row names the affiliate on the list itself (its own entry), and Huawei's
+    # listing is exposure for it, never worded as a designation of the affiliate (issue 10).
     longshine = rules_for(store, "Beijing Huawei Longshine Information Technology Co., Ltd.")
-    assert ("el-huawei-2019", "designates", "through parent") in longshine
+    assert any(effect == "designates" and reach == "named" for _, effect, reach in longshine)
+    assert ("el-huawei-2019", "affiliate listed", "exposure only (no rule extends it)") in longshine
+    assert not any(reach == "through parent" for _, _, reach in longshine)
     backend = EmbeddedBackend(store.open_read())
     firm = backend.select(
         'PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> SELECT ?f WHERE '
@@ -297,8 +300,9 @@ def test_screening_an_affiliate_after_import_names_designation_policy_and_rules(
     assert "on Entity List from 2019-05-21" in result.output
     assert "license policy: presumption of denial" in result.output
     assert "rule: 84 FR 22961 Addition of Huawei" in result.output
-    assert "rule: Authorization of Certain 'Items' to Entities on the Entity List in the Context of Specific " \
-           "Standards Activities (authorizes exception, on a list" in result.output
+    # No confirmed page citation: the rule is named by its FR document number (issue 10).
+    assert "rule: FR Doc 2022-19415 Authorization of Certain 'Items' to Entities on the Entity List in the " \
+           "Context of Specific Standards Activities (authorizes exception, on a list" in result.output
     # A firm only the CSL names is screened the same way.
     chile = runner.invoke(cli, ["screen", "HUAWEI CHILE SA", "--store", str(store.path), "--format", "text",
                                 "--limit", "1"])

@@ -106,9 +106,11 @@ def test_rule_effects_are_left_out_unless_asked_for(mini_backend: EmbeddedBacken
     with_effects = network_view(mini_backend, include_effects=True)
     effects = [(u, v, d) for u, v, d in with_effects.graph.edges(data=True) if d["predicate"] == str(TKG.RuleEffect)]
     assert effects and all(d["derived"] == "true" for _, _, d in effects)
-    through_parent = {(with_effects.graph.nodes[u]["identifier"], with_effects.graph.nodes[v]["identifier"])
-                      for u, v, d in effects if "through parent" in d["label"]}
-    assert ("r-list", "subco") in through_parent
+    labels = {(with_effects.graph.nodes[u]["identifier"], with_effects.graph.nodes[v]["identifier"]): d["label"]
+              for u, v, d in effects}
+    # A listed parent is exposure for its subsidiary, drawn as such, never as a designation of it (issue 10).
+    assert labels[("r-list", "subco")] == "parent listed · exposure only (no rule extends it)"
+    assert labels[("r-list", "parentco")] == "designates · named"
     assert with_effects.graph.number_of_nodes() == whole.graph.number_of_nodes()
 
 

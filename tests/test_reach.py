@@ -5,8 +5,6 @@ and unmodelled effects that say so."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from kg import screen as screening
@@ -201,5 +199,5 @@ def test_screen_cli_include_ended(curated_store: VersionedStore, runner, monkeyp
     plain = runner.invoke(main, args)
     assert plain.exit_code == 0, plain.output
     assert "84 FR 23468" not in plain.output
-    ended = runner.invoke(main, args + ["--include-ended"])
+    ended = runner.invoke(main, [*args, "--include-ended"])
     assert "ended 2020-08-13" in ended.output
