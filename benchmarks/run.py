@@ -138,6 +138,28 @@ def generate(directory: Path, companies: int, seed: int = 5) -> dict[str, str]:
                                               "includes_affiliates", "activities", "item_classes", "standards_bodies",
                                               "start_date", "end_date", "description", "source", "confidence",
                                               "note"], auths)
+    # Ownership records with shares and a rule extending list-a/list-b restrictions to
+    # firms owned 50% or more (as the Affiliates rule does), suspended for a year, so
+    # derivation rule 70 (aggregate, indirect, windows) runs on data, not on nothing.
+    # Per group of 8: firm 1 is 50% owned by the head (listed when on list-a), firm 2
+    # 30% by the head and 30% by firm 1 (aggregate, through the rule's own effect),
+    # firm 3 60% by firm 1 (indirect).
+    ownership = []
+    for i in range(0, companies - 3, 8):
+        ownership += [[f"o{i}-1", f"c{i}", f"c{i + 1}", "50", "", "", *common],
+                      [f"o{i}-2a", f"c{i}", f"c{i + 2}", "30", "", "", *common],
+                      [f"o{i}-2b", f"c{i + 1}", f"c{i + 2}", "30", "", "", *common],
+                      [f"o{i}-3", f"c{i + 1}", f"c{i + 3}", "60", "2018-01-01", "", *common]]
+    _write(directory / "ownership.csv", ["id", "owner", "owned", "share_percent", "start_date", "end_date",
+                                         "source", "confidence", "note"], ownership)
+    _write(directory / "ownership_rules.csv", ["id", "name", "rule", "owner_lists", "threshold_percent",
+                                               "start_date", "end_date", "description", "source", "confidence",
+                                               "note"],
+           [["ext", "Synthetic ownership extension", f"r{n_rules - 1}", "list-a;list-b", "50", "2020-01-01", "",
+             "", *common]])
+    _write(directory / "suspensions.csv", ["id", "rule", "suspends", "start_date", "end_date", "description",
+                                           "source", "confidence", "note"],
+           [["susp", f"r{n_rules - 2}", f"r{n_rules - 1}", "2021-01-01", "2021-12-31", "", *common]])
     small = [[f"new{i}", f"c{i * 4 + 1}", lists[i % 4], f"r{i}", "", "", "2023-01-01", "", "For all items",
               "case-by-case", "", *common] for i in range(20)]
     _write(directory.parent / "designations-new.csv", header, small)
