@@ -186,7 +186,7 @@ def _bindings(params: dict[str, str]) -> dict[str, dict[str, Any]]:
     from rdflib.namespace import XSD
 
     from kg.namespaces import entity_iri
-    from kg.queries import saved_queries
+    from kg.queries import saved_queries, with_today
 
     kinds = {"firm": "company", "rule": "rule", "list": "list", "person": "person"}
     out: dict[str, dict[str, Any]] = {}
@@ -197,7 +197,8 @@ def _bindings(params: dict[str, str]) -> dict[str, dict[str, Any]]:
                 bound[p.name] = URIRef(entity_iri(kinds[p.name], params[p.name]))
             elif p.kind == "date" and p.required:
                 bound[p.name] = Literal(params["as_of"], datatype=XSD.date)
-        out[name] = bound
+        # Today, as every saved query that reads ?today gets it from the CLI (kg.queries.run_saved).
+        out[name] = with_today(query, bound)
     return out
 
 

@@ -149,20 +149,26 @@ def with_values(query: str, bindings: dict[str, Node] | None) -> str:
     for name in names:
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
             raise QueryRejected(f"{name!r} is not a SPARQL variable name")
-    terms = " ".join(_term_text(n, bindings[n]) for n in names)
-    block = f" VALUES ({' '.join('?' + n for n in names)}) {{ ({terms}) }} "
+
+    def block(chosen: list[str]) -> str:
+        terms = " ".join(_term_text(n, bindings[n]) for n in chosen)
+        return f" VALUES ({' '.join('?' + n for n in chosen)}) {{ ({terms}) }} "
+
     # The same block also opens every UNION branch: Oxigraph evaluates a UNION
     # before joining it with an outer VALUES, so without this a query bound to
     # one firm read every designation and effect (firm-timeline: 1.5 s instead
     # of 2 ms at 100k triples). Joining equal bindings changes no answer.
-    at = [match.end()] + [o for o in _union_branches(masked) if o > match.end()]
-    # And every subquery that projects all the bound variables (where binding
-    # them inside gives the same rows the outer join would keep).
+    at = [(o, names) for o in [match.end()] + [o for o in _union_branches(masked) if o > match.end()]]
+    # And every subquery, bound to those of the variables it projects (binding
+    # them inside gives the same rows the outer join would keep). Only the ones
+    # it projects: a subquery that projects ?firm but not ?today (bound by every
+    # saved query that reads "today") still starts from the firm.
     for sub in re.finditer(r"\bSELECT\b(?P<projection>[^{]*?)\bWHERE\s*\{", masked[match.end():], re.IGNORECASE):
-        if all(re.search(rf"(?<![\w?])\?{n}(?!\w)", sub.group("projection")) for n in names):
-            at.append(match.end() + sub.end())
-    for position in sorted(at, reverse=True):
-        query = query[:position] + block + query[position:]
+        projected = [n for n in names if re.search(rf"(?<![\w?])\?{n}(?!\w)", sub.group("projection"))]
+        if projected:
+            at.append((match.end() + sub.end(), projected))
+    for position, chosen in sorted(at, reverse=True):
+        query = query[:position] + block(chosen) + query[position:]
     return query
 
 
