@@ -43,6 +43,10 @@ class TableSpec:
     iri_kind: str
     columns: dict[str, ColumnSpec]
     identify_by: tuple[str, ...] = ()
+    # (earlier, later) column pairs whose dates must not run backwards, compared at
+    # the coarser of the two precisions (a partial-date known to the month or year
+    # cannot be ordered against a day by SHACL; kg.loaders.dateorder does it).
+    dates_in_order: tuple[tuple[str, str], ...] = ()
 
     @property
     def id_column(self) -> str:
@@ -110,6 +114,16 @@ def _column(name: str, raw: dict[str, Any], where: str) -> ColumnSpec:
     )
 
 
+def _date_pairs(raw: Any, columns: dict[str, ColumnSpec], where: str) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for pair in raw:
+        if len(pair) != 2 or any(columns.get(c) is None or columns[c].type not in ("date", "partial-date")
+                                 for c in pair):
+            raise ValueError(f"{where}: dates_in_order entry {pair!r} must name two date columns")
+        pairs.append((str(pair[0]), str(pair[1])))
+    return tuple(pairs)
+
+
 def parse_catalog(text: str, where: str = "tables.yml") -> Catalog:
     doc = yaml.safe_load(text)
     common = doc.get("common", {})
@@ -129,6 +143,7 @@ def parse_catalog(text: str, where: str = "tables.yml") -> Catalog:
             iri_kind=raw["iri"],
             columns=columns,
             identify_by=tuple(raw.get("identify_by", ())),
+            dates_in_order=_date_pairs(raw.get("dates_in_order", ()), columns, f"{where}: table {name}"),
         )
     for table in tables.values():
         for col in table.columns.values():

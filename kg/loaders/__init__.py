@@ -19,7 +19,7 @@ from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
 from kg.errors import InputProblem, LoadFailed
-from kg.loaders import cells
+from kg.loaders import cells, dateorder
 from kg.loaders.csvfile import CsvFile, read_csv
 from kg.namespaces import TKG, bind_prefixes, entity_iri
 from kg.ontology import concept_notations
@@ -195,6 +195,12 @@ class _Loader:
                 triples.append((subject, URIRef(col.predicate), term))
                 if col.label:
                     triples.append((subject, RDFS.label, term))
+        for earlier, later in table.dates_in_order:
+            first, second = row.get(earlier, "").strip(), row.get(later, "").strip()
+            if first and second and dateorder.is_partial_date(first) and dateorder.is_partial_date(second):
+                why = dateorder.out_of_order(earlier, first, later, second)
+                if why:
+                    self.problem(display, line, later, why)
         self.triples.update(dict.fromkeys(triples))
 
     def _term(self, col: ColumnSpec, value: str, display: str, line: int, subject: URIRef) -> object | None:
