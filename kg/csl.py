@@ -350,6 +350,7 @@ class StoreView:
 
     parties: dict[str, list[tuple[str, str | None]]] = field(default_factory=dict)  # name -> [(iri, country)]
     rules: dict[str, str] = field(default_factory=dict)  # citation -> iri
+    pages: dict[int, list[tuple[int, int, str]]] = field(default_factory=dict)  # volume -> [(start, end, iri)]
     lists: dict[str, str] = field(default_factory=dict)  # name/short name -> iri
     agencies: dict[str, str] = field(default_factory=dict)
     designations: dict[str, dict[str, Any]] = field(default_factory=dict)  # iri -> record
@@ -370,6 +371,10 @@ class StoreView:
                 (iri, str(country) if country is not None else None))
         for row in backend.select(lookup_query("csl-rules")).rows:
             view.rules.setdefault(_citation_key(str(row["citation"])), str(row["rule"]))
+        for row in backend.select(lookup_query("csl-rule-pages")).rows:
+            # A Federal Register document's page range: "84 FR 22963" cites a page inside 84 FR 22961-22968.
+            view.pages.setdefault(int(str(row["volume"])), []).append(
+                (int(str(row["start"])), int(str(row["end"])), str(row["rule"])))
         for row in backend.select(lookup_query("csl-lists")).rows:
             target = view.lists if str(row["kind"]) == "list" else view.agencies
             target.setdefault(normalise(str(row["name"])), str(row["entity"]))
@@ -380,6 +385,14 @@ class StoreView:
                 "note": str(row["note"]) if row.get("note") is not None else None,
             }
         return view
+
+    def rule_at_page(self, citation: str) -> str | None:
+        """The one rule whose page range holds the cited page, if the graph knows its pages."""
+        volume, _, page = citation.partition(" FR ")
+        if not (volume.isdigit() and page.isdigit()):
+            return None
+        hits = {iri for start, end, iri in self.pages.get(int(volume), []) if start <= int(page) <= end}
+        return next(iter(hits)) if len(hits) == 1 else None
 
     def subject_quads(self, iri: str) -> set[ox.Quad]:
         if self.store is None:
@@ -485,7 +498,7 @@ class _Mapper:
         return iri
 
     def rule(self, citation: str, line: int) -> URIRef:
-        found = self.view.rules.get(citation)
+        found = self.view.rules.get(citation) or self.view.rule_at_page(citation)
         if found:
             self.linked["rules"] = self.linked.get("rules", 0) + 1
             return URIRef(found)

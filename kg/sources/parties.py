@@ -1,0 +1,69 @@
+"""Which party of the graph a listed name is: the minimum the OFAC importer needs.
+
+A listed entry lands on a curated party (``data/companies.csv``,
+``data/persons.csv``) when the entry's name, or one of its aliases, is one of
+the party's names or aliases after normalising case, spacing and punctuation,
+the party is of the same kind (company or person), and exactly one party
+fits. Anything less certain makes a new party: a wrong merge would put one
+firm's restrictions on another, which is worse than two nodes.
+
+This is deliberately small and behind one function (``PartyMatcher.match``):
+the reusable matcher by list identifiers, then name and country, replaces it
+when it lands.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from kg.namespaces import DATA
+from kg.resources import lookup_query
+from kg.sources.base import is_minted, select
+
+_MINTED_PREFIXES = ("csl-", "ofac-", "fr-")
+
+
+def name_key(name: str) -> str:
+    """Case, accents, punctuation and spacing folded: "HUAWEI TECHNOLOGIES CO., LTD." = "Huawei Technologies Co Ltd"."""
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii") or name
+    return re.sub(r"\s+", " ", re.sub(r"[^\w\s&]+", " ", folded.casefold())).strip()
+
+
+def kind_of(iri: str) -> str:
+    return iri[len(str(DATA)):].split("/", 1)[0] if iri.startswith(str(DATA)) else ""
+
+
+@dataclass(frozen=True)
+class Match:
+    party: str
+    reason: str
+
+
+@dataclass
+class PartyMatcher:
+    names: dict[str, set[str]] = field(default_factory=dict)  # name key -> curated party IRIs
+
+    @classmethod
+    def of(cls, store: ox.Store | None) -> PartyMatcher:
+        matcher = cls()
+        for row in select(store, lookup_query("csl-parties")):
+            iri = row["entity"]
+            if any(is_minted(iri, p) for p in _MINTED_PREFIXES):
+                continue
+            matcher.names.setdefault(name_key(row["name"]), set()).add(iri)
+        return matcher
+
+    def match(self, name: str, kind: str | None, aliases: list[str]) -> Match | None:
+        """The one curated party named ``name`` (or else one of ``aliases``), of the same kind."""
+        for form in [name, *aliases]:
+            hits = {iri for iri in self.names.get(name_key(form), set()) if kind is None or kind_of(iri) == kind}
+            if len(hits) == 1:
+                how = "its name" if form == name else f"its alias {form!r}"
+                return Match(next(iter(hits)), f"{how} is a name of the curated party")
+            if len(hits) > 1:
+                return None  # ambiguous: two curated parties share the name
+        return None
