@@ -19,7 +19,7 @@ from kg.cli.csl import import_group
 from kg.errors import TradekgError
 from kg.progress import progress
 from kg.sources import base, federal_register, ofac
-from kg.sources.fetch import FrClient
+from kg.sources.fetch import FrClient, NotInRegister
 
 
 def _print_plan(plan: base.SourcePlan) -> None:
@@ -75,8 +75,15 @@ def federal_register_command(files: tuple[Path, ...], fetch: tuple[str, ...], se
             del reader
             click.echo(f"{len(missing)} rule(s) known only by a citation: fetching them from {client.base}")
             wanted += missing
+        missing_too = set(wanted[len(fetch):])
         for item in progress(wanted, "fetching documents", len(wanted)):
-            answer = client.fetch(item)
+            try:
+                answer = client.fetch(item)
+            except NotInRegister as exc:
+                if item not in missing_too:
+                    raise
+                click.echo(f"not found: {item}: {exc}", err=True)  # a placeholder the API does not know
+                continue
             parsed.append(federal_register.parse_json(answer.body, answer.url))
         for conditions in searches:
             for page in progress(client.search(conditions, max_pages), "fetching search pages"):

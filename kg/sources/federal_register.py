@@ -68,7 +68,7 @@ DCT = "http://purl.org/dc/terms/"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 ORG_SUB = "http://www.w3.org/ns/org#subOrganizationOf"
-MINTED = "fr-"
+MINTED = "frapi-"  # curated sources use "fr-<number>" ids: a minted node must never be one
 PLACEHOLDER = concept("rule-type", "fr-document")
 _CITATION = re.compile(r"^\s*([0-9]{1,3})\s*FR\s*([0-9]{1,6})\s*$", re.IGNORECASE)
 _MODERN_NUMBER = re.compile(r"^(?:[0-9]{4}|[A-Z][0-9]|C[0-9]-[0-9]{4})-[0-9]+$")
@@ -118,12 +118,15 @@ def _decode(raw: bytes, display: str) -> str:
                      "JSON") from None
 
 
-def _json_error(display: str, text: str, exc: json.JSONDecodeError, line_offset: int = 0) -> SourceFailed:
-    near_end = exc.pos >= len(text.rstrip()) - 1 or exc.msg.startswith(("Unterminated", "Expecting"))
-    hint = " (the file ends mid-document: it looks truncated)" if near_end and exc.pos >= len(text.rstrip()) - 2 \
-        else ""
-    return SourceFailed([InputProblem(display, exc.lineno + line_offset, str(exc.colno),
-                                      f"not valid JSON: {exc.msg} at character {exc.pos}{hint}")])
+def _json_error(display: str, text: str, exc: json.JSONDecodeError) -> SourceFailed:
+    message = exc.msg[0].lower() + exc.msg[1:]
+    if message.endswith(" at"):
+        message = message[:-3]
+    end = len(text.rstrip())
+    truncated = exc.pos >= end - 1 or (message.startswith("unterminated") and text.rstrip()[-1:] not in "}]")
+    hint = (f"; the file ends at character {end}, inside a value: it looks truncated" if truncated else "")
+    return SourceFailed([InputProblem(display, exc.lineno, str(exc.colno),
+                                      f"not valid JSON: {message} at character {exc.pos}{hint}")])
 
 
 def parse_json(raw: bytes, display: str) -> FrFile:

@@ -44,6 +44,10 @@ class FetchFailed(TradekgError):
     """The API could not give what was asked for (after retries): nothing is imported."""
 
 
+class NotInRegister(FetchFailed):
+    """The API answered, and has no such document (404, or no document spans the cited page)."""
+
+
 @dataclass
 class Fetched:
     url: str
@@ -83,7 +87,7 @@ class FrClient:
                     return Fetched(answer.geturl(), answer.read())
             except urllib.error.HTTPError as exc:
                 if exc.code == 404:
-                    raise FetchFailed(f"the Federal Register has no {what} ({url} answered 404 Not Found)") from None
+                    raise NotInRegister(f"the Federal Register has no {what} ({url} answered 404 Not Found)") from None
                 if exc.code < 500:
                     raise FetchFailed(f"the Federal Register refused the request for {what}: HTTP {exc.code} "
                                       f"{exc.reason} ({url})") from None
@@ -155,7 +159,7 @@ class FrClient:
             if cited and int(cited.group(1)) == volume and isinstance(start, int) \
                     and start <= page <= (end if isinstance(end, int) else start):
                 return self.document(str(result["document_number"]))
-        raise FetchFailed(f"the Federal Register has no document at {volume} FR {page} "
+        raise NotInRegister(f"the Federal Register has no document at {volume} FR {page} "
                           f"(no search result spans that page: {found.url})")
 
     def fetch(self, wanted: str) -> Fetched:

@@ -24,7 +24,7 @@ from kg.namespaces import DATA
 from kg.resources import lookup_query
 from kg.sources.base import is_minted, select
 
-_MINTED_PREFIXES = ("csl-", "ofac-", "fr-")
+_MINTED_PREFIXES = ("csl-", "ofac-", "frapi-")
 
 
 def name_key(name: str) -> str:
