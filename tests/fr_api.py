@@ -50,7 +50,7 @@ class FakeApi:
             number = urllib.parse.unquote(tail[len("documents/"):-len(".json")])
             body = self.documents.get(number)
             return (200, body) if body is not None else (404, b'{"status":404,"message":"Record not found"}')
-        if tail == "documents.json":
+        if tail in ("documents.json", "documents"):  # next_page_url uses the second, with format=json
             if "conditions[term]" in query:
                 volume, _, page = query["conditions[term]"][0].partition(" FR ")
                 results = []
