@@ -54,7 +54,7 @@ def has(store: VersionedStore, subject: str, predicate: str, value: ox.NamedNode
 def test_fetch_by_number_and_by_citation(store: VersionedStore, runner: CliRunner,
                                          documents: dict[str, bytes]) -> None:
     with fake_api(documents) as api:
-        code, out, err = fetch(runner, store, api.base, "--fetch", "2024-29463", "--fetch", "89 FR 58270")
+        code, _, err = fetch(runner, store, api.base, "--fetch", "2024-29463", "--fetch", "89 FR 58270")
     assert code == 0, err
     assert "/api/v1/documents/2024-29463.json" in api.requests
     assert any(r.startswith("/api/v1/documents.json?") and "58270" in r for r in api.requests)
@@ -96,7 +96,7 @@ def test_an_unknown_document_is_a_404_and_nothing_is_written(store: VersionedSto
                                                              documents: dict[str, bytes]) -> None:
     before = (store.path / "current").resolve()
     with fake_api(documents) as api:
-        code, out, err = fetch(runner, store, api.base, "--fetch", "95-3162", "--fetch", "2099-99999")
+        code, _, err = fetch(runner, store, api.base, "--fetch", "95-3162", "--fetch", "2099-99999")
     assert code == 2
     assert "the Federal Register has no document 2099-99999" in err and "404" in err
     assert (store.path / "current").resolve() == before
