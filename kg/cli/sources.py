@@ -25,6 +25,8 @@ from kg.sources.fetch import FrClient, NotInRegister
 def _print_plan(plan: base.SourcePlan) -> None:
     for kind, count in plan.counts.items():
         click.echo(f"  {count:6d}  {kind}")
+    for kind, count in plan.linked.items():
+        click.echo(f"  {count:6d}  {kind}")
     for problem in plan.problems:
         click.echo(problem, err=True)
     if plan.conflicts:

@@ -351,15 +351,24 @@ class _Mapper:
             emit.add(source, TKG.sourceKind, concept("source-kind", "dataset"))
 
     # -- lists and authorities -----------------------------------------------
+    def list_iri(self, key: str) -> tuple[str, bool]:
+        """The list's node, and whether the graph already has it (curated or from the CSL)."""
+        spec = self.conf["lists"][key]
+        found = self.view.lists.get(normalise(spec["code"])) or self.view.lists.get(normalise(spec["name"]))
+        return (found, True) if found else (entity_iri("list", f"{MINTED}{key}"), False)
+
+    def cover(self, kind: str) -> None:
+        """A set of files is the whole of its lists: every list its kind can hold is covered."""
+        keys = {"sdn"} if kind == "sdn" else {*map(str, self.conf["programs"].values()), str(self.conf["unknown_list"])}
+        self.covered_lists |= {self.list_iri(k)[0] for k in keys}
+
     def list_node(self, key: str, line: int) -> ox.NamedNode:
         if key in self.lists:
             return self.lists[key]
         spec = self.conf["lists"][key]
-        found = self.view.lists.get(normalise(spec["code"])) or self.view.lists.get(normalise(spec["name"]))
-        if found:
-            node = ox.NamedNode(found)
-        else:
-            node = ox.NamedNode(entity_iri("list", f"{MINTED}{key}"))
+        found, known = self.list_iri(key)
+        node = ox.NamedNode(found)
+        if not known:
             emit = self.emit
             emit.node(node, TKG.RestrictedPartyList, line)
             emit.add(node, DCT + "title", text(spec["name"]))
@@ -540,6 +549,7 @@ def plan_import(sets: list[OfacSet], store: ox.Store | None, as_of: date | None 
     emitters = []
     for entry_set in sets:
         mapper.start(entry_set)
+        mapper.cover(entry_set.kind)
         emitters.append(mapper.emit)
         entries: Iterable[Entry] = entry_set.entries
         if progress is not None:
