@@ -218,7 +218,7 @@ def test_malformed_files_are_refused_with_file_and_line(store: VersionedStore, r
     assert code == 2 and "cons_alt.csv:3: not UTF-8 text" in err
     stray = tmp_path / "stray.csv"
     stray.write_text("1,2\r\n", encoding="utf-8")
-    code, out, err = run(runner, store, "ofac", str(stray))
+    code, _, err = run(runner, store, "ofac", str(stray))
     assert code == 2 and "not an OFAC file name" in err
     code, _, err = run(runner, store, "ofac", str(realdata / NON_SDN / "cons_alt.csv"))
     assert code == 2 and "needs cons_prim.csv beside it" in err
