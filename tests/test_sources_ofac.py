@@ -208,13 +208,13 @@ def test_malformed_files_are_refused_with_file_and_line(store: VersionedStore, r
     lines = (cut / "cons_prim.csv").read_bytes().split(b"\r\n")
     lines[4] = b",".join(lines[4].split(b",")[:5])
     (cut / "cons_prim.csv").write_bytes(b"\r\n".join(lines))
-    code, out, err = run(runner, store, "ofac", str(cut))
+    code, _, err = run(runner, store, "ofac", str(cut))
     assert code == 2 and "cons_prim.csv:5: 4 field(s) where OFAC's cons_prim.csv has 12" in err
     latin = _copy_set(realdata, tmp_path / "latin")
     lines = (latin / "cons_alt.csv").read_bytes().split(b"\r\n")
     lines[2] = lines[2].replace(b'"', b'"\xe9', 1)
     (latin / "cons_alt.csv").write_bytes(b"\r\n".join(lines))
-    code, out, err = run(runner, store, "ofac", str(latin))
+    code, _, err = run(runner, store, "ofac", str(latin))
     assert code == 2 and "cons_alt.csv:3: not UTF-8 text" in err
     stray = tmp_path / "stray.csv"
     stray.write_text("1,2\r\n", encoding="utf-8")
