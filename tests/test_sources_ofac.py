@@ -107,7 +107,7 @@ def test_non_sdn_lands_cmic_entries_on_the_curated_parties(store: VersionedStore
     assert values(store, designation, str(TKG.ofacEntityNumber)) == ["30947"]
     assert values(store, designation, str(TKG.designatedBy)) == [entity_iri("rule", "ofac-eo-13959"),
                                                                  entity_iri("rule", "ofac-eo-14032")]
-    for curated in ("huawei-holding", "hikvision"):
+    for curated in ("huawei-holding", "hikvision", "smic"):
         assert any("Military-Industrial" in lst for lst in designations_of(store, entity_iri("company", curated))
                    .values()), curated
     # Its Entity List and 1260H entries are on the same node.
