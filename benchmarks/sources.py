@@ -41,6 +41,11 @@ PARAMETERS = {"firm": ("company", "huawei"), "rule": ("rule", "el-huawei-2019"),
               "person": ("person", "alan-estevez")}
 
 
+def say(line: str = "") -> None:
+    """The script's output (the library itself prints only through click)."""
+    sys.stdout.write(line + "\n")
+
+
 def import_child(sdn: str, store_path: str) -> dict[str, Any]:
     """One import, timed step by step, in this (child) process."""
     from datetime import date
@@ -108,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--child-import", nargs=2, metavar=("SDN", "STORE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child_import:
-        print(json.dumps(import_child(*args.child_import)))
+        say(json.dumps(import_child(*args.child_import)))
         return 0
     if not args.sdn.is_dir():
         raise SystemExit(f"no SDN files at {args.sdn}; pass --sdn FOLDER")
@@ -128,23 +133,23 @@ def main(argv: list[str] | None = None) -> int:
         again = _child(["--child-import", str(args.sdn), str(target)])
         after = query_medians(target, args.repeat)
 
-    print(f"SDN files: {args.sdn} ({first['entries']:,} entries, {first['aliases']:,} aliases, "
+    say(f"SDN files: {args.sdn} ({first['entries']:,} entries, {first['aliases']:,} aliases, "
           f"{first['addresses']:,} addresses)\n")
-    print("| step | figure |")
-    print("|---|---|")
-    print(f"| baseline: `tradekg build` of the curated graph, s | {build_s:.1f} |")
-    print(f"| import ofac (SDN 2021), wall clock, s | {first['wall_s']:.1f} (target < 60) |")
-    print(f"| ... read / map and plan / validate and write, s | {first['read_s']:.1f} / {first['plan_s']:.1f} / "
+    say("| step | figure |")
+    say("|---|---|")
+    say(f"| baseline: `tradekg build` of the curated graph, s | {build_s:.1f} |")
+    say(f"| import ofac (SDN 2021), wall clock, s | {first['wall_s']:.1f} (target < 60) |")
+    say(f"| ... read / map and plan / validate and write, s | {first['read_s']:.1f} / {first['plan_s']:.1f} / "
           f"{first['commit_s']:.1f} |")
-    print(f"| ... peak memory of the import process, MB | {first['peak_mb']:.0f} (target < 1536) |")
-    print(f"| ... triples added / derived / in the store | {first['added']:,} / {first['derived']:,} / "
+    say(f"| ... peak memory of the import process, MB | {first['peak_mb']:.0f} (target < 1536) |")
+    say(f"| ... triples added / derived / in the store | {first['added']:,} / {first['derived']:,} / "
           f"{first['total']:,} |")
-    print(f"| ... validated nodes, conforms | {first['nodes_checked']:,}, {first['conforms']} |")
-    print(f"| same files again (nothing to write), wall clock, s | {again['wall_s']:.1f} "
+    say(f"| ... validated nodes, conforms | {first['nodes_checked']:,}, {first['conforms']} |")
+    say(f"| same files again (nothing to write), wall clock, s | {again['wall_s']:.1f} "
           f"({'wrote' if again['written'] else 'nothing written'}) |")
     for name in before:
         (b, b_rows), (a, a_rows) = before[name], after[name]
-        print(f"| `{name}` median, ms: curated [rows] -> with SDN [rows] | {b * 1000:.1f} [{b_rows}] -> "
+        say(f"| `{name}` median, ms: curated [rows] -> with SDN [rows] | {b * 1000:.1f} [{b_rows}] -> "
               f"{a * 1000:.1f} [{a_rows}] |")
     return 0
 
