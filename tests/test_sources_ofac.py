@@ -153,6 +153,10 @@ def test_huawei_block_then_ofac_answers_as_one_party(store: VersionedStore, runn
     events = {str(r["event"]) for r in rows}
     assert {"added to the Entity List", "added to the Non-SDN Chinese Military-Industrial Complex Companies List",
             "added to the Chinese Military Companies List (Section 1260H)"} <= events
+    # Proven Glory: BIS lists "Proven Glory"; OFAC lists PROVEN GLORY CAPITAL LIMITED a.k.a. PROVEN GLORY.
+    glory = {str(r.get("citation")) for r in run_saved(find_query("rules-affecting-firm"), {"firm": "Proven Glory"},
+                                                   backend).rows}
+    assert {"85 FR 51603", "EO 13959"} <= glory
     rules = run_saved(find_query("rules-affecting-firm"), {"firm": "Huawei"}, backend).rows
     cmic = [r for r in rules if str(r.get("citation", "")) == "EO 13959"]
     assert cmic and str(cmic[0]["from"]) == "2021-08-02"

@@ -410,7 +410,6 @@ class _Mapper:
             emit.node(node, TKG.Rule, doc.line)
         elif curated:
             self.plan.count("curated rules enriched")
-            self.plan.linked["curated rules"] = self.plan.linked.get("curated rules", 0) + 1
             emit.add(node, DCT + "source", source)
         else:
             self.plan.count("placeholder rules completed" if self._is_placeholder(node) else "imported rules updated")

@@ -498,8 +498,8 @@ class _Mapper:
             return node
         match = self.view.matcher.match(entry.name, entry.kind, [n for _, n in entry.aliases])
         if match is not None:
-            self.plan.linked["entries on a curated party (same name)"] = \
-                self.plan.linked.get("entries on a curated party (same name)", 0) + 1
+            key = f"entries on a {match.whose} party (same name)"
+            self.plan.linked[key] = self.plan.linked.get(key, 0) + 1
             node = ox.NamedNode(match.party)
             self.by_name.setdefault(normalise(entry.name), node)
             return node

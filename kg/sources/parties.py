@@ -41,29 +41,37 @@ def kind_of(iri: str) -> str:
 class Match:
     party: str
     reason: str
+    whose: str = "curated"
 
 
 @dataclass
 class PartyMatcher:
     names: dict[str, set[str]] = field(default_factory=dict)  # name key -> curated party IRIs
+    imported: dict[str, set[str]] = field(default_factory=dict)  # name key -> parties the CSL import made
 
     @classmethod
     def of(cls, store: ox.Store | None) -> PartyMatcher:
         matcher = cls()
         for row in select(store, lookup_query("csl-parties")):
             iri = row["entity"]
-            if any(is_minted(iri, p) for p in _MINTED_PREFIXES):
-                continue
-            matcher.names.setdefault(name_key(row["name"]), set()).add(iri)
+            if is_minted(iri, "csl-"):
+                matcher.imported.setdefault(name_key(row["name"]), set()).add(iri)
+            elif not any(is_minted(iri, p) for p in _MINTED_PREFIXES):
+                matcher.names.setdefault(name_key(row["name"]), set()).add(iri)
         return matcher
 
     def match(self, name: str, kind: str | None, aliases: list[str]) -> Match | None:
-        """The one curated party named ``name`` (or else one of ``aliases``), of the same kind."""
-        for form in [name, *aliases]:
-            hits = {iri for iri in self.names.get(name_key(form), set()) if kind is None or kind_of(iri) == kind}
-            if len(hits) == 1:
-                how = "its name" if form == name else f"its alias {form!r}"
-                return Match(next(iter(hits)), f"{how} is a name of the curated party")
-            if len(hits) > 1:
-                return None  # ambiguous: two curated parties share the name
+        """The one curated party named ``name`` (or else one of ``aliases``), of the same kind.
+
+        Failing that, the one party a CSL import made with exactly that name: the
+        CSL copies OFAC's and BIS's lists, so an entry on both is one party.
+        """
+        for names, whose in ((self.names, "curated"), (self.imported, "CSL-imported")):
+            for form in [name, *aliases]:
+                hits = {iri for iri in names.get(name_key(form), set()) if kind is None or kind_of(iri) == kind}
+                if len(hits) == 1:
+                    how = "its name" if form == name else f"its alias {form!r}"
+                    return Match(next(iter(hits)), f"{how} is a name of the {whose} party", whose)
+                if len(hits) > 1:
+                    return None  # ambiguous: two parties share the name
         return None
