@@ -372,7 +372,7 @@ class StoreView:
         for row in backend.select(lookup_query("csl-rules")).rows:
             view.rules.setdefault(_citation_key(str(row["citation"])), str(row["rule"]))
         for row in backend.select(lookup_query("csl-rule-pages")).rows:
-            # A Federal Register document's page range: "84 FR 22963" cites a page inside 84 FR 22961-22968.
+            # A Federal Register document's page range: "89 FR 58270" cites a page inside 89 FR 58265-58274.
             view.pages.setdefault(int(str(row["volume"])), []).append(
                 (int(str(row["start"])), int(str(row["end"])), str(row["rule"])))
         for row in backend.select(lookup_query("csl-lists")).rows:
