@@ -9,6 +9,7 @@ standards-2024's sourced values (the real folder has no BIS document).
 from __future__ import annotations
 
 import csv
+import io
 import shutil
 from pathlib import Path
 
@@ -157,9 +158,10 @@ def test_a_csl_page_citation_resolves_once_the_document_is_imported(
     result = runner.invoke(cli, ["query", "rules-affecting-firm", "-p", f"firm={firm}", "--format", "csv",
                                  "--store", str(store.path)])
     assert result.exit_code == 0, result.stderr
-    line = next(r for r in result.stdout.splitlines() if "standards-2024" in r)
-    assert "Standards-Related Activities and the Export Administration Regulations" in line
-    assert "2024-07-18" in line and "modifies designation" in line
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    row = next(r for r in rows if r["rule"].endswith("/standards-2024"))
+    assert row["title"] == "Standards-Related Activities and the Export Administration Regulations"
+    assert row["date"] == "2024-07-18" and row["document"] == "2024-15810" and row["citation"] == "89 FR 58265"
     assert "89 FR 58270" not in result.stdout
     # The CSL again: the cited page now resolves to the rule, so nothing changes and no placeholder returns.
     code, out, err = run(runner, store, "csl", str(csl_file))
