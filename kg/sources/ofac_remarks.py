@@ -29,6 +29,8 @@ _REGISTRATION_KINDS = (
     "Legal Entity Number", "Identification Number", "Cedula No.", "NIT #", "RUC #", "D.N.I.",
     "Folio Mercantil No.", "Matricula Mercantil No", "Business Registration Number", "Business Number",
     "Personal ID Card", "Residency Number", "SSN", "C.U.I.T.", "C.U.R.P.", "R.F.C.", "Trade License No.",
+    "Vessel Registration Identification", "MMSI", "SWIFT/BIC", "Aircraft Manufacturer's Serial Number (MSN)",
+    "Aircraft Tail Number",
 )
 _KINDS = "|".join(re.escape(k) for k in sorted(_REGISTRATION_KINDS, key=len, reverse=True))
 
