@@ -454,8 +454,10 @@ class _Mapper:
         if not emit.node(source, TKG.Source, doc.line):
             return
         citation = f", {data['citation']}" if data.get("citation") else ""
-        emit.add(source, DCT + "title", text(f"Federal Register document {doc.number}{citation} "
-                                             f"(federalregister.gov API JSON, {Path(doc.display).name})"))
+        title = f"Federal Register document {doc.number}{citation} (federalregister.gov API JSON, " \
+                f"{Path(doc.display).name})"
+        emit.add(source, DCT + "title", text(title))
+        emit.add(source, RDFS_LABEL, text(title))
         emit.add(source, TKG.publisherName, text(str(self.conf["publisher"])))
         emit.add(source, TKG.sourceKind, concept("source-kind", "federal-register"))
         url = data.get("json_url") or data.get("html_url")

@@ -345,8 +345,9 @@ class _Mapper:
         if emit.node(source, TKG.Source, 1):
             names = ", ".join(Path(f.display).name for f in entry_set.files.values())
             title = "OFAC SDN list" if entry_set.kind == "sdn" else "OFAC consolidated Non-SDN list"
-            emit.add(source, DCT + "title",
-                     text(f"{title}, legacy CSV files ({names}; sha256 {entry_set.digest[:16]})"))
+            label = text(f"{title}, legacy CSV files ({names}; sha256 {entry_set.digest[:16]})")
+            emit.add(source, DCT + "title", label)
+            emit.add(source, RDFS_LABEL, label)
             emit.add(source, TKG.publisherName, text(str(self.conf["publisher"])))
             emit.add(source, TKG.sourceKind, concept("source-kind", "dataset"))
 
