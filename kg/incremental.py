@@ -28,9 +28,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyoxigraph as ox
-from rdflib import URIRef
 
-from kg.backend import EmbeddedBackend
 from kg.derive import derived_subjects, rederive_in_store, run_rule
 from kg.namespaces import SCHEMA, TKG
 from kg.queries import derivation_rules
@@ -168,11 +166,11 @@ def affected_parties(source: ox.Store, removals: list[ox.Quad], additions: list[
             parties.add(q.object.value)
         elif predicate in _CHAIN or (q.predicate == _RDF_TYPE and q.object.value in _PARTY_CLASSES):
             parties.add(q.subject.value)
-    backend = EmbeddedBackend(source)
-    below: set[str] = set()
-    for party in parties:
-        rows = backend.select(lookup_query("descendants"), {"ancestor": URIRef(party)}).rows
-        below |= {str(r["descendant"]) for r in rows}
+    if not parties:
+        return parties
+    # One query for all of them: a query per party cost 6 s for the 9,000 parties of an OFAC SDN import.
+    query = _with_rows(lookup_query("descendants"), "ancestor", parties)
+    below = {str(solution["descendant"].value) for solution in source.query(query)}  # type: ignore[union-attr]
     return parties | below
 
 
