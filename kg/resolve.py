@@ -76,7 +76,7 @@ def resolve_entity(backend: Backend, text: str, tables: tuple[str, ...], what: s
         listing = "; ".join(f"{h} ({_best_name(names[h])})" for h in hits[:10])
         raise Ambiguous(f"{what}: {text!r} names {len(hits)} entities, pass the IRI or id of one: {listing}")
 
-    # No name is the text itself, but the text may be a word of names that all belong to one entity
+    # No name is the text itself, but the text may be words of names that all belong to one entity
     # ("1260H": "1260H List", "DoD 1260H list", "... (Section 1260H)"): then it identifies that entity.
     # Said on stderr, so that the answer never silently stands for a name the user did not type.
     partial = _word_hits(names, wanted)
@@ -102,20 +102,20 @@ def _best_name(labels: set[str]) -> str:
     return max(labels, key=len)
 
 
-def _words(text: str) -> list[str]:
-    return re.findall(r"\w+", normalise(text))
-
-
 def _word_hits(names: dict[URIRef, set[str]], wanted: str) -> dict[URIRef, set[str]]:
-    """Entities with a name holding the wanted words as a run of whole words, with those names."""
-    words = _words(wanted)
-    if not words:
+    """Entities with a name that holds the typed text itself, as whole words, with those names.
+
+    The text must appear literally (after case and space folding), bounded by non-word characters,
+    and hold at least three characters with a letter or digit: "1260H" is in "DoD 1260H list", but
+    "> <http://evil>" is not in '=HYPERLINK("http://evil.example/")' and "x" names nothing.
+    """
+    if len(wanted) < 3 or not re.search(r"\w", wanted):
         return {}
+    pattern = re.compile(r"(?<!\w)" + re.escape(wanted) + r"(?!\w)")
     hits: dict[URIRef, set[str]] = {}
     for entity, labels in names.items():
         for label in labels:
-            have = _words(label)
-            if any(have[i:i + len(words)] == words for i in range(len(have) - len(words) + 1)):
+            if pattern.search(normalise(label)):
                 hits.setdefault(entity, set()).add(label)
     return hits
 
