@@ -197,6 +197,7 @@ def test_affiliates_named_only_in_the_csl_reach_the_curated_rules(imported: tupl
     assert any(effect == "designates" and reach == "named" for _, effect, reach in longshine)
     assert ("el-huawei-2019", "affiliate listed", "exposure only (no rule extends it)") in longshine
     assert not any(reach == "through parent" for _, _, reach in longshine)
+    assert ("csl-fr-84-22963", "designates", "named") in longshine  # the row cites it first
     backend = EmbeddedBackend(store.open_read())
     firm = backend.select(
         'PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> SELECT ?f WHERE '
