@@ -698,7 +698,12 @@ class _Mapper:
                     add(designation, TKG.citesRule, rule)
                     if str(rule) in made_by:
                         continue
-                    add(target, TKG.designatedBy if i == 0 and not made_by else TKG.modifiedBy, rule)
+                    if i == 0 and made_by:
+                        # The CSL's first citation is the document it says made the entry; the entry
+                        # already names the rule that made it, so a different first citation (often a
+                        # later page of that same rule) stays with the CSL record, not as a change.
+                        continue
+                    add(target, TKG.designatedBy if i == 0 else TKG.modifiedBy, rule)
         requirement = _clean(cells.get("license_requirement", ""))
         if requirement:
             add(designation, TKG.licenseRequirement, Literal(requirement))
