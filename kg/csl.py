@@ -484,9 +484,10 @@ class _Mapper:
 
     def source_node(self) -> None:
         if self.node(self.source, TKG.Source, 1):
-            self.add(self.source, DCTERMS.title, Literal(
-                f"Consolidated Screening List CSV {Path(self.csl.display).name} "
-                f"(sha256 {self.csl.digest[:16]}, {self.csl.layout} layout)"))
+            title = Literal(f"Consolidated Screening List CSV {Path(self.csl.display).name} "
+                            f"(sha256 {self.csl.digest[:16]}, {self.csl.layout} layout)")
+            self.add(self.source, DCTERMS.title, title)
+            self.add(self.source, RDFS.label, title)  # so `show` names it among a designation's sources
             self.add(self.source, TKG.publisherName, Literal(str(self.conf["publisher"])))
             self.add(self.source, TKG.sourceKind, URIRef(concept_iri("source-kind", "dataset")))
 
