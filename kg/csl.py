@@ -48,7 +48,16 @@ from kg.backend import EmbeddedBackend
 from kg.errors import InputProblem, LoadFailed
 from kg.loaders import cells
 from kg.loaders.csvfile import _line_at  # also raises csv.field_size_limit for long cells
-from kg.namespaces import DATA, SCHEMA, TKG, concept_iri, entity_iri
+from kg.matching import (
+    DesignationFacts,
+    DesignationIndex,
+    Match,
+    PartyIndex,
+    RuleFacts,
+    RuleIndex,
+    fr_document_numbers,
+)
+from kg.namespaces import DATA, ELI, SCHEMA, TKG, concept_iri, entity_iri
 from kg.resolve import normalise
 from kg.resources import data_dir, lookup_query
 from kg.terms import graph_to_quads, to_oxigraph
@@ -68,6 +77,7 @@ _PARTY_EXTRAS = ("title", "call_sign", "vessel_type", "gross_tonnage", "gross_re
 _ENTRY_EXTRAS = ("entity_number", "standard_order", "source_list_url", "source_information_url")
 
 MINTED = "csl-"  # identifiers the importer mints start with this; curated ones never do
+ENTRY_ID = "list entry id"  # identifier scheme of a list's own number for an entry (CSL entity_number)
 
 # ASCII digits, not glued to other digits: "2184 FR 5" is no citation of 184 FR 5, nor "84 FR 1234567" of 84 FR 123456.
 _CITATION = re.compile(r"(?<![0-9])([0-9]{1,3})\s*F\.?\s*R\.?\s*([0-9]{1,6})(?![0-9])", re.IGNORECASE)
@@ -121,6 +131,9 @@ class ImportPlan:
     additions: list[ox.Quad] = field(default_factory=list)
     focus: set[str] = field(default_factory=set)
     new_designations: int = 0
+    merged_designations: int = 0  # entries that became source records of a designation the store held
+    merged: list[tuple[int, str, str, str, str]] = field(default_factory=list)  # line, name, into, how, why
+    citations: dict[str, str] = field(default_factory=dict)  # citation -> how it was resolved
     changed_designations: int = 0
     unchanged_designations: int = 0
     ended_designations: int = 0
@@ -348,12 +361,13 @@ def _is_minted(iri: str) -> bool:
 class StoreView:
     """What the importer needs to know about the store before mapping rows."""
 
-    parties: dict[str, list[tuple[str, str | None]]] = field(default_factory=dict)  # name -> [(iri, country)]
-    rules: dict[str, str] = field(default_factory=dict)  # citation -> iri
-    pages: dict[int, list[tuple[int, int, str]]] = field(default_factory=dict)  # volume -> [(start, end, iri)]
+    parties: PartyIndex = field(default_factory=PartyIndex)  # curated parties, by name
+    rules: RuleIndex = field(default_factory=RuleIndex)  # every rule, by citation, document number, pages
     lists: dict[str, str] = field(default_factory=dict)  # name/short name -> iri
     agencies: dict[str, str] = field(default_factory=dict)
-    designations: dict[str, dict[str, Any]] = field(default_factory=dict)  # iri -> record
+    designations: dict[str, dict[str, Any]] = field(default_factory=dict)  # CSL-imported iri -> record
+    entries: DesignationIndex = field(default_factory=DesignationIndex)  # designations not imported from a CSL
+    designated_by: dict[str, set[str]] = field(default_factory=dict)  # designation -> rules that made it
     store: ox.Store | None = None
 
     @classmethod
@@ -367,32 +381,37 @@ class StoreView:
             if _is_minted(iri):
                 continue
             country = row.get("country")
-            view.parties.setdefault(normalise(str(row["name"])), []).append(
-                (iri, str(country) if country is not None else None))
-        for row in backend.select(lookup_query("csl-rules")).rows:
-            view.rules.setdefault(_citation_key(str(row["citation"])), str(row["rule"]))
-        for row in backend.select(lookup_query("csl-rule-pages")).rows:
-            # A Federal Register document's page range: "89 FR 58270" cites a page inside 89 FR 58265-58274.
-            view.pages.setdefault(int(str(row["volume"])), []).append(
-                (int(str(row["start"])), int(str(row["end"])), str(row["rule"])))
+            view.parties.add(iri, [str(row["name"])], str(country) if country is not None else None)
+        for row in backend.select(lookup_query("rule-identities")).rows:
+            view.rules.add(RuleFacts(
+                str(row["rule"]), _text(row.get("citation")), _text(row.get("documentNumber")),
+                _int(row.get("startPage")), _int(row.get("endPage")), _text(row.get("label"))))
+        entries: dict[str, dict[str, Any]] = {}
+        for row in backend.select(lookup_query("designation-identities")).rows:
+            if row.get("cslRecord") is not None:
+                continue  # this importer's own entries are found by their record id
+            iri = str(row["designation"])
+            entry = entries.setdefault(iri, {"party": str(row["party"]), "list": str(row["list"]),
+                                             "start": _text(row.get("start")), "end": _text(row.get("end")),
+                                             "ids": set()})
+            if row.get("rule") is not None:
+                view.designated_by.setdefault(iri, set()).add(str(row["rule"]))
+            if row.get("entryId") is not None:
+                entry["ids"].add((ENTRY_ID, str(row["entryId"])))
+        for iri, entry in entries.items():
+            view.entries.add(DesignationFacts(iri, entry["party"], entry["list"], entry["start"], entry["end"],
+                                              tuple(sorted(entry["ids"]))))
         for row in backend.select(lookup_query("csl-lists")).rows:
             target = view.lists if str(row["kind"]) == "list" else view.agencies
             target.setdefault(normalise(str(row["name"])), str(row["entity"]))
         for row in backend.select(lookup_query("csl-designations")).rows:
             view.designations[str(row["designation"])] = {
+                "kind": str(row["kind"]),
                 "list": str(row["list"]), "start": str(row["start"]),
                 "end": str(row["end"]) if row.get("end") is not None else None,
                 "note": str(row["note"]) if row.get("note") is not None else None,
             }
         return view
-
-    def rule_at_page(self, citation: str) -> str | None:
-        """The one rule whose page range holds the cited page, if the graph knows its pages."""
-        volume, _, page = citation.partition(" FR ")
-        if not (volume.isdigit() and page.isdigit()):
-            return None
-        hits = {iri for start, end, iri in self.pages.get(int(volume), []) if start <= int(page) <= end}
-        return next(iter(hits)) if len(hits) == 1 else None
 
     def subject_quads(self, iri: str) -> set[ox.Quad]:
         if self.store is None:
@@ -400,9 +419,15 @@ class StoreView:
         return set(self.store.quads_for_pattern(ox.NamedNode(iri), None, None, ox.DefaultGraph()))
 
 
-def _citation_key(citation: str) -> str:
-    found = parse_citations(citation)
-    return found[0] if len(found) == 1 and _CITATION.fullmatch(citation.strip()) else normalise(citation)
+def _text(value: Any) -> str | None:
+    return str(value) if value is not None else None
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(str(value)) if value is not None else None
+    except ValueError:
+        return None
 
 
 # --------------------------------------------------------------------------
@@ -433,6 +458,10 @@ class _Mapper:
         self.minted: set[str] = set()
         self.record_ids: dict[str, int] = {}
         self.linked: dict[str, int] = {}
+        self.records: set[str] = set()  # source records merged into designations the store holds
+        self.superseded: set[str] = set()  # CSL designations of earlier imports that are now records
+        self.merges: list[tuple[int, str, Match]] = []  # (line, printed name, how it was matched)
+        self.rule_matches: dict[str, str] = {}  # citation -> how it was resolved
         self.source = URIRef(entity_iri("source", f"{MINTED}{csl.digest[:16]}"))
         self.confidence = URIRef(concept_iri("confidence", str(self.conf["confidence"])))
 
@@ -455,9 +484,10 @@ class _Mapper:
 
     def source_node(self) -> None:
         if self.node(self.source, TKG.Source, 1):
-            self.add(self.source, DCTERMS.title, Literal(
-                f"Consolidated Screening List CSV {Path(self.csl.display).name} "
-                f"(sha256 {self.csl.digest[:16]}, {self.csl.layout} layout)"))
+            title = Literal(f"Consolidated Screening List CSV {Path(self.csl.display).name} "
+                            f"(sha256 {self.csl.digest[:16]}, {self.csl.layout} layout)")
+            self.add(self.source, DCTERMS.title, title)
+            self.add(self.source, RDFS.label, title)  # so `show` names it among a designation's sources
             self.add(self.source, TKG.publisherName, Literal(str(self.conf["publisher"])))
             self.add(self.source, TKG.sourceKind, URIRef(concept_iri("source-kind", "dataset")))
 
@@ -498,28 +528,36 @@ class _Mapper:
         return iri
 
     def rule(self, citation: str, line: int) -> URIRef:
-        found = self.view.rules.get(citation) or self.view.rule_at_page(citation)
+        """The rule a citation or FR document number names (kg.matching), or a placeholder that says so."""
+        found = self.view.rules.match(citation)
         if found:
             self.linked["rules"] = self.linked.get("rules", 0) + 1
-            return URIRef(found)
+            self.rule_matches.setdefault(citation, found.explanation)
+            return URIRef(found.iri)
+        is_page = bool(_CITATION.fullmatch(citation))
         iri = URIRef(entity_iri("rule", f"{MINTED}fr-{_slug(citation.replace(' FR ', '-'))}"))
         if self.node(iri, TKG.Rule, line):
-            self.add(iri, DCTERMS.title, Literal(f"Federal Register document cited as {citation}"))
-            self.add(iri, RDFS.label, Literal(f"Federal Register document cited as {citation}"))
-            self.add(iri, DCTERMS.bibliographicCitation, Literal(citation))
+            self.rule_matches.setdefault(citation, "document not identified: placeholder rule")
+            title = (f"cited as {citation}; document not identified" if is_page
+                     else f"FR document {citation}; document not identified")
+            self.add(iri, DCTERMS.title, Literal(title))
+            self.add(iri, RDFS.label, Literal(title))
+            self.add(iri, DCTERMS.bibliographicCitation if is_page else ELI.id_local, Literal(citation))
             self.add(iri, TKG.ruleType, URIRef(concept_iri("rule-type", "fr-document")))
             self.add(iri, SKOS.note, Literal(
-                "Known only by its citation in a CSL federal_register_notice cell; not curated "
-                "(title, type and dates not recorded). It may be a page inside a longer rule."))
+                f"Known only as cited in a CSL federal_register_notice cell ({citation}). No loaded rule has "
+                "this citation or document number, nor a page range that holds this page, so the document "
+                "is not identified: its title, type and dates are not known and none is recorded."))
         return iri
 
     # -- parties ------------------------------------------------------------
     def party(self, name: PartyName, kind: str, countries: list[str], row: CslRow,
-              aliases: Iterable[str] = ()) -> URIRef:
-        curated = self.curated_party(name, countries)
+              aliases: Iterable[str] = ()) -> tuple[URIRef, Match | None]:
+        """The party node, and how it was matched to a curated party (None when it is minted)."""
+        curated = self.view.parties.match(name.match_names, countries)
         if curated is not None:
             self.linked["parties"] = self.linked.get("parties", 0) + 1
-            return URIRef(curated)
+            return URIRef(curated.iri), curated
         key_extra = row.cells.get("dates_of_birth", "") if kind == "person" else ""
         country = countries[0] if countries else ""
         iri = URIRef(entity_iri(kind, f"{MINTED}{_hash(kind, normalise(name.primary), country, key_extra)}"))
@@ -537,15 +575,7 @@ class _Mapper:
         for alias in (*name.aliases, *aliases):
             if normalise(alias) != normalise(name.primary):
                 self.add(iri, SKOS.altLabel, Literal(alias))
-        return iri
-
-    def curated_party(self, name: PartyName, countries: list[str]) -> str | None:
-        for form in name.match_names:
-            hits = {(iri, c) for iri, c in self.view.parties.get(normalise(form), [])}
-            fitting = {iri for iri, c in hits if c is None or not countries or c in countries}
-            if len(fitting) == 1:
-                return next(iter(fitting))
-        return None
+        return iri, None
 
     # -- one row ------------------------------------------------------------
     def row(self, row: CslRow) -> None:
@@ -597,18 +627,45 @@ class _Mapper:
             return
         self.record_ids[record] = row.line
         list_iri = self.list_node(source_text, row)
-        party = self.party(name, kind, countries, row, split_multi(cells.get("alt_names", "")))
+        party, party_match = self.party(name, kind, countries, row, split_multi(cells.get("alt_names", "")))
         if name.affiliate_of is not None:
-            parent = self.party(name.affiliate_of, "company", countries, row)
+            parent, _ = self.party(name.affiliate_of, "company", countries, row)
             if str(party) in self.minted and party != parent:
                 self.add(party, TKG.affiliateOf, parent)
 
-        self.designations.add(str(designation))
-        self.node(designation, TKG.Designation, row.line)
+        entry_number = _clean(cells.get("entity_number", ""))
+        entry_ids = {ENTRY_ID: entry_number} if entry_number else {}
+        # The same listing the graph already holds (a curated entry for this party on this list) is not
+        # a second designation: the row becomes a source record of that designation (kg.matching).
+        merged = self.view.entries.match(str(party), str(list_iri), entry_ids, party_match)
         add = self.add
-        add(designation, TKG.designatedParty, party)
-        add(designation, TKG.onList, list_iri)
+        target: URIRef | None = None
+        if merged is not None:
+            target = URIRef(merged.iri)
+            if str(designation) in self.view.designations:
+                self.superseded.add(str(designation))  # imported as a designation before merging existed
+            designation = URIRef(entity_iri("record", f"{MINTED}{_slug(record)}"))
+            self.records.add(str(designation))
+            self.designations.add(str(designation))
+            self.node(designation, TKG.SourceRecord, row.line)
+            add(designation, RDFS.label, Literal(f"CSL entry {name.printed}"))
+            add(designation, TKG.recordOf, target)
+            add(designation, TKG.matchMethod, Literal(merged.method))
+            add(designation, TKG.matchExplanation, Literal(merged.explanation))
+            add(target, DCTERMS.source, self.source)
+            self.merges.append((row.line, name.printed, merged))
+        else:
+            self.designations.add(str(designation))
+            self.node(designation, TKG.Designation, row.line)
+            add(designation, TKG.designatedParty, party)
+            add(designation, TKG.onList, list_iri)
+            if party_match is not None:
+                add(designation, TKG.matchMethod, Literal(party_match.method))
+                add(designation, TKG.matchExplanation, Literal(
+                    f"party: the curated party {party.rsplit('/', 1)[-1]}, {party_match.explanation}"))
         add(designation, TKG.cslRecordId, Literal(record))
+        if entry_number:
+            add(designation, TKG.listEntryId, Literal(entry_number))
         add(designation, TKG.listedName, Literal(name.printed))
         known = self.view.designations.get(str(designation))
         if start is not None:
@@ -631,8 +688,23 @@ class _Mapper:
         notice = _clean(cells.get("federal_register_notice", ""))
         if notice:
             add(designation, TKG.federalRegisterNotice, Literal(notice))
-            for i, citation in enumerate(parse_citations(notice)):
-                add(designation, TKG.designatedBy if i == 0 else TKG.modifiedBy, self.rule(citation, row.line))
+            rules = list(dict.fromkeys(self.rule(citation, row.line)
+                                       for citation in (*parse_citations(notice), *fr_document_numbers(notice))))
+            if target is None:
+                for i, rule in enumerate(rules):
+                    add(designation, TKG.designatedBy if i == 0 else TKG.modifiedBy, rule)
+            else:
+                made_by = self.view.designated_by.get(str(target), set())
+                for i, rule in enumerate(rules):
+                    add(designation, TKG.citesRule, rule)
+                    if str(rule) in made_by:
+                        continue
+                    if i == 0 and made_by:
+                        # The CSL's first citation is the document it says made the entry; the entry
+                        # already names the rule that made it, so a different first citation (often a
+                        # later page of that same rule) stays with the CSL record, not as a change.
+                        continue
+                    add(target, TKG.designatedBy if i == 0 else TKG.modifiedBy, rule)
         requirement = _clean(cells.get("license_requirement", ""))
         if requirement:
             add(designation, TKG.licenseRequirement, Literal(requirement))
@@ -683,8 +755,18 @@ def plan_import(csl: CslFile, store: ox.Store | None, as_of: date | None = None,
     new_by_subject: dict[str, set[ox.Quad]] = {}
     for quad in graph_to_quads(mapper.graph):
         new_by_subject.setdefault(quad.subject.value, set()).add(quad)
+    plan.merged = [(line, printed, match.iri, match.method, match.explanation)
+                   for line, printed, match in mapper.merges]
+    plan.citations = dict(sorted(mapper.rule_matches.items()))
     for subject, new in new_by_subject.items():
         old = view.subject_quads(subject)
+        if not _is_minted(subject):
+            # A node the importer did not mint (a curated designation this file's entry merged into):
+            # only add to it (its source, the rules the entry cites), never replace what it says.
+            if new - old:
+                plan.additions += sorted(new - old, key=str)
+                plan.focus.add(subject)
+            continue
         if old == new:
             if subject in mapper.designations:
                 plan.unchanged_designations += 1
@@ -692,10 +774,16 @@ def plan_import(csl: CslFile, store: ox.Store | None, as_of: date | None = None,
         if subject in mapper.designations:
             if old:
                 plan.changed_designations += 1
+            elif subject in mapper.records:
+                plan.merged_designations += 1
             else:
                 plan.new_designations += 1
         plan.removals += sorted(old - new, key=str)
         plan.additions += sorted(new - old, key=str)
+        plan.focus.add(subject)
+    for subject in sorted(mapper.superseded):
+        # An entry an earlier import made a designation of, now a record of the curated designation.
+        plan.removals += sorted(view.subject_quads(subject), key=str)
         plan.focus.add(subject)
 
     ended_note = Literal(f"No longer in the CSL file {csl.display} imported on {as_of.isoformat()}; "
@@ -703,7 +791,8 @@ def plan_import(csl: CslFile, store: ox.Store | None, as_of: date | None = None,
     for iri, known in sorted(view.designations.items()):
         if known["end"] is None and known["list"] in mapper.lists:
             plan.active_by_list[known["list"]] = plan.active_by_list.get(known["list"], 0) + 1
-        if partial or iri in mapper.designations or known["end"] is not None or known["list"] not in mapper.lists:
+        if (partial or iri in mapper.designations or iri in mapper.superseded or known["end"] is not None
+                or known["list"] not in mapper.lists):
             continue
         plan.ended_by_list[known["list"]] = plan.ended_by_list.get(known["list"], 0) + 1
         subject = URIRef(iri)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import difflib
 import re
+import sys
 import unicodedata
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from rdflib import URIRef
@@ -51,7 +53,11 @@ def entity_names(backend: Backend, tables: tuple[str, ...]) -> dict[URIRef, set[
     return names
 
 
-def resolve_entity(backend: Backend, text: str, tables: tuple[str, ...], what: str = "entity") -> URIRef:
+def resolve_entity(backend: Backend, text: str, tables: tuple[str, ...], what: str = "entity",
+                   notify: Callable[[str], None] | None = None) -> URIRef:
+    """The one entity of ``tables`` that ``text`` names: its IRI, an exact name, alias or identifier, or
+    else words found in the names of exactly one entity (``notify`` is told which; default stderr).
+    Raises ``Ambiguous`` for several entities and ``NotFound`` (with suggestions) for none."""
     catalog = load_catalog()
     if re.match(r"^(https?|urn):", text):
         iri = URIRef(text)
@@ -70,6 +76,17 @@ def resolve_entity(backend: Backend, text: str, tables: tuple[str, ...], what: s
         listing = "; ".join(f"{h} ({_best_name(names[h])})" for h in hits[:10])
         raise Ambiguous(f"{what}: {text!r} names {len(hits)} entities, pass the IRI or id of one: {listing}")
 
+    # No name is the text itself, but the text may be words of names that all belong to one entity
+    # ("1260H": "1260H List", "DoD 1260H list", "... (Section 1260H)"): then it identifies that entity.
+    # Said on stderr, so that the answer never silently stands for a name the user did not type.
+    partial = _word_hits(names, wanted)
+    if len(partial) == 1:
+        entity, matched = next(iter(partial.items()))
+        (notify or _to_stderr)(
+            f"{what}: {text!r} taken as {_best_name(names[entity])} <{entity}>, the only "
+            f"{' or '.join(tables)} entity with a name containing it ({', '.join(repr(n) for n in sorted(matched))})")
+        return entity
+
     by_name: dict[str, str] = {}
     for labels in names.values():
         for label in labels:
@@ -83,3 +100,25 @@ def resolve_entity(backend: Backend, text: str, tables: tuple[str, ...], what: s
 
 def _best_name(labels: set[str]) -> str:
     return max(labels, key=len)
+
+
+def _word_hits(names: dict[URIRef, set[str]], wanted: str) -> dict[URIRef, set[str]]:
+    """Entities with a name that holds the typed text itself, as whole words, with those names.
+
+    The text must appear literally (after case and space folding), bounded by non-word characters,
+    and hold at least three characters with a letter or digit: "1260H" is in "DoD 1260H list", but
+    "> <http://evil>" is not in '=HYPERLINK("http://evil.example/")' and "x" names nothing.
+    """
+    if len(wanted) < 3 or not re.search(r"\w", wanted):
+        return {}
+    pattern = re.compile(r"(?<!\w)" + re.escape(wanted) + r"(?!\w)")
+    hits: dict[URIRef, set[str]] = {}
+    for entity, labels in names.items():
+        for label in labels:
+            if pattern.search(normalise(label)):
+                hits.setdefault(entity, set()).add(label)
+    return hits
+
+
+def _to_stderr(message: str) -> None:
+    sys.stderr.write(message + "\n")

@@ -80,3 +80,27 @@ def _no_store_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
     # "Holds on" answers depend on today: pin it, so expected rows do not change with the calendar.
     monkeypatch.setenv("TRADEKG_TODAY", "2026-12-04")
+
+
+@pytest.fixture
+def store_without_pages(tmp_path: Path) -> VersionedStore:
+    """The curated graph, but with standards-2024's page range unknown, as it was before it was curated."""
+    import csv
+
+    from kg.resources import data_dir
+
+    data = tmp_path / "data"
+    shutil.copytree(data_dir(), data)
+    rules = data / "rules.csv"
+    with rules.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    start, end = rows[0].index("start_page"), rows[0].index("end_page")
+    for row in rows:
+        if row[0] == "standards-2024":
+            assert row[start] == "58265"
+            row[start] = row[end] = ""
+    with rules.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(rows)
+    store = VersionedStore(tmp_path / "store")
+    build(store, data_files(data))
+    return store

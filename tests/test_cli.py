@@ -207,3 +207,31 @@ def test_validate_files_names_an_id_the_store_already_has(
     assert "designations.csv:2: column id" in result.stderr + result.output
     assert "already has this designations row" in result.stderr + result.output
     assert _store_state(store) == before
+
+
+def test_words_found_in_the_names_of_exactly_one_entity_answer_for_it_saying_so_on_stderr(
+        curated_store: VersionedStore, runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["query", "designations", "-p", "list=1260H", "--format", "csv",
+                                 "--store", str(curated_store.path)])
+    assert result.exit_code == 0, result.output
+    assert ("list: '1260H' taken as Chinese Military Companies List (Section 1260H) "
+            "<https://w3id.org/tradekg/id/list/dod-1260h-list>") in result.stderr
+    rows = result.stdout.splitlines()[1:]
+    assert rows and all(",Chinese Military Companies List (Section 1260H)," in row for row in rows)
+    # Words found in the names of several entities still get "did you mean", never a guess.
+    several = runner.invoke(cli, ["query", "rules-affecting-firm", "-p", "firm=Huawei Technologies",
+                                  "--store", str(curated_store.path)])
+    assert several.exit_code == 2 and "did you mean" in several.stderr
+    # An exact name answers with nothing on stderr.
+    exact = runner.invoke(cli, ["query", "designations", "-p", "list=Entity List", "--format", "csv",
+                                "--store", str(curated_store.path)])
+    assert exact.exit_code == 0 and exact.stderr == ""
+
+
+def test_a_rule_without_a_confirmed_citation_is_identified_by_its_document_number(
+        curated_store: VersionedStore, runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["query", "firms-affected-by-rule", "-p", "rule=2022-19415", "--format", "csv",
+                                 "--store", str(curated_store.path)])
+    assert result.exit_code == 0, result.output
+    assert "https://w3id.org/tradekg/id/company/huawei," in result.stdout
+    assert result.stderr == ""

@@ -130,12 +130,13 @@ def test_huawei_block_imports_every_row_onto_the_entity_list(imported: tuple[Ver
     store, plan = imported
     assert plan.problems == []
     assert plan.rows_per_list == {"Entity List": 89}
-    assert plan.new_designations == 89
+    # 12 rows are entries the curated data already has (Huawei and 11 affiliates on the Entity List).
+    assert plan.new_designations == 77
+    assert plan.merged_designations == 12
     backend = EmbeddedBackend(store.open_read())
     assert backend.ask(
         "PREFIX tkg: <https://w3id.org/tradekg/ontology#> ASK { ?d tkg:cslRecordId ?r ; "
-        "tkg:onList <https://w3id.org/tradekg/id/list/entity-list> ; "
-        "tkg:designatedParty <https://w3id.org/tradekg/id/company/huawei> ; "
+        "tkg:onList <https://w3id.org/tradekg/id/list/entity-list> ; tkg:designatedParty ?p ; "
         "tkg:designatedBy ?rule ; tkg:licenseReviewPolicy "
         "<https://w3id.org/tradekg/concept/license-policy/presumption-of-denial> }")
 
@@ -196,6 +197,7 @@ def test_affiliates_named_only_in_the_csl_reach_the_curated_rules(imported: tupl
     assert any(effect == "designates" and reach == "named" for _, effect, reach in longshine)
     assert ("el-huawei-2019", "affiliate listed", "exposure only (no rule extends it)") in longshine
     assert not any(reach == "through parent" for _, _, reach in longshine)
+    assert ("csl-fr-84-22963", "designates", "named") in longshine  # the row cites it first
     backend = EmbeddedBackend(store.open_read())
     firm = backend.select(
         'PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> SELECT ?f WHERE '
@@ -208,12 +210,15 @@ def test_citations_link_curated_rules_or_mint_minimal_ones(imported: tuple[Versi
     backend = EmbeddedBackend(store.open_read())
     rows = backend.select(
         "PREFIX tkg: <https://w3id.org/tradekg/ontology#> PREFIX dcterms: <http://purl.org/dc/terms/> "
-        "SELECT DISTINCT ?rule ?citation WHERE { ?d tkg:cslRecordId ?r ; tkg:designatedBy|tkg:modifiedBy ?rule . "
-        "?rule dcterms:bibliographicCitation ?citation }").rows
+        "SELECT DISTINCT ?rule ?citation WHERE { ?d tkg:cslRecordId ?r ; "
+        "tkg:designatedBy|tkg:modifiedBy|tkg:citesRule ?rule . ?rule dcterms:bibliographicCitation ?citation }").rows
     by_citation = {str(r["citation"]): str(r["rule"]).rsplit("/", 1)[-1] for r in rows}
     assert by_citation["84 FR 22961"] == "el-huawei-2019"
+    # A page inside no known page range: a placeholder known only by that citation.
     assert by_citation["85 FR 36720"] == "csl-fr-85-36720"
-    assert by_citation["84 FR 29373"] == "csl-fr-84-29373"
+    # 84 FR 29373 is a page of 84 FR 29371-29375 (FR Doc 2019-13245): that rule, not a placeholder.
+    assert "84 FR 29373" not in by_citation
+    assert by_citation["84 FR 29371"] == "el-2019-06-supercomputing"
 
 
 def test_reimporting_the_same_file_changes_nothing(realdata: Path,
@@ -297,7 +302,9 @@ def test_screening_an_affiliate_after_import_names_designation_policy_and_rules(
                                  "--format", "text", "--limit", "1"])
     assert result.exit_code == 0, result.output
     assert "Huawei Technologies (Bolivia) S.R.L." in result.output
-    assert "on Entity List from 2019-05-21" in result.output
+    # One entry: the curated one (effective 16 May 2019), which the CSL row is a source record of.
+    assert "on Entity List from 2019-05-16" in result.output
+    assert "on Entity List from 2019-05-21" not in result.output
     assert "license policy: presumption of denial" in result.output
     assert "rule: 84 FR 22961 Addition of Huawei" in result.output
     # No confirmed page citation: the rule is named by its FR document number (issue 10).
@@ -320,4 +327,129 @@ def test_a_subset_file_does_not_end_a_whole_list_by_accident(realdata: Path, sto
     assert "lacks 89 of 89 entries" in refused.output and "--partial" in refused.output
     partial = runner.invoke(cli, ["import", "csl", sample, "--store", str(store.path), "--partial"])
     assert partial.exit_code == 0, partial.output
-    assert "13 new, 0 changed, 0 unchanged, 0 ended" in partial.output
+    assert "13 new, 0 merged into entries the store already held, 0 changed, 0 unchanged, 0 ended" in partial.output
+
+
+# --- one party, one entry; citations that resolve (issue 10) ---------------------
+
+EL = "https://w3id.org/tradekg/id/list/entity-list"
+HUAWEI = "https://w3id.org/tradekg/id/company/huawei"
+PREFIXES = ("PREFIX tkg: <https://w3id.org/tradekg/ontology#> PREFIX schema: <https://schema.org/> "
+            "PREFIX dcterms: <http://purl.org/dc/terms/> PREFIX eli: <http://data.europa.eu/eli/ontology#> "
+            "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> ")
+
+
+def test_huawei_is_on_the_entity_list_once_with_both_sources_and_both_dates(
+        imported: tuple[VersionedStore, csl.ImportPlan]) -> None:
+    store, plan = imported
+    backend = EmbeddedBackend(store.open_read())
+    rows = run_saved(find_query("designations"), {"list": "Entity List"}, backend).rows
+    huawei = [r for r in rows if str(r["party"]) == HUAWEI]
+    assert len(huawei) == 1, huawei
+    assert str(huawei[0]["from"]) == "2019-05-16"  # the curated effective date
+    # The one designation carries the curated sources and the CSL file.
+    sources = {str(r["s"]).rsplit("/", 1)[-1] for r in backend.select(
+        PREFIXES + "SELECT ?s WHERE { <https://w3id.org/tradekg/id/designation/el-huawei> dcterms:source ?s }").rows}
+    assert "fr-84-22961" in sources
+    assert any(s.startswith("csl-") for s in sources), sources
+    # Both dates, each saying what it is: the curated effective date (schema:startDate) and the FR
+    # publication date (tkg:listingDate) on the designation; the CSL's own start_date on its source record.
+    dates = backend.select(PREFIXES + """
+        SELECT ?start ?listing ?cslStart ?source ?method ?why WHERE {
+          BIND(<https://w3id.org/tradekg/id/designation/el-huawei> AS ?d)
+          ?d schema:startDate ?start ; tkg:listingDate ?listing .
+          ?record tkg:recordOf ?d ; schema:startDate ?cslStart ; dcterms:source ?source ;
+                  tkg:matchMethod ?method ; tkg:matchExplanation ?why ; tkg:listedName ?printed .
+          FILTER(?printed = "Huawei Technologies Co., Ltd. (Huawei)")
+        }""").rows
+    assert len(dates) == 1
+    row = dates[0]
+    assert (str(row["start"]), str(row["listing"]), str(row["cslStart"])) == ("2019-05-16", "2019-05-21",
+                                                                              "2019-05-21")
+    assert str(row["source"]).rsplit("/", 1)[-1].startswith("csl-")
+    assert str(row["method"]) == "party and list"
+    assert "name and country" in str(row["why"]) and "'huawei technologies co., ltd.'" in str(row["why"])
+    # The import report says which rows merged, and how.
+    merged = {into.rsplit("/", 1)[-1]: how for _line, _name, into, how, _why in plan.merged}
+    assert merged["el-huawei"] == "party and list"
+    # No second Huawei entry anywhere: not a designation on the list, not a screening hit.
+    assert not backend.ask(PREFIXES + f"ASK {{ ?d a tkg:Designation ; tkg:designatedParty <{HUAWEI}> ; "
+                                      f"tkg:onList <{EL}> ; tkg:cslRecordId ?r }}")
+
+
+def _file_citations(path: Path) -> set[str]:
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        return {c for row in csv.DictReader(handle) for c in csl.parse_citations(row["federal_register_notice"])}
+
+
+def test_each_page_citation_of_the_block_is_its_document_or_an_undated_placeholder(
+        realdata: Path, imported: tuple[VersionedStore, csl.ImportPlan]) -> None:
+    store, plan = imported
+    backend = EmbeddedBackend(store.open_read())
+    view = csl.StoreView.of(store.open_read())
+    citations = _file_citations(realdata / HUAWEI_BLOCK)
+    assert len(citations) == 15
+    resolved, placeholders = {}, set()
+    for citation in sorted(citations):
+        found = view.rules.match(citation)
+        assert found is not None, citation  # after the import every citation names a rule node
+        name = found.iri.rsplit("/", 1)[-1]
+        if name.startswith("csl-"):
+            placeholders.add(citation)
+            facts = backend.select(PREFIXES + f"""
+                SELECT ?title ?p WHERE {{ <{found.iri}> dcterms:title ?title .
+                  OPTIONAL {{ <{found.iri}> ?p ?date FILTER(?p IN (eli:date_publication,
+                      eli:first_date_entry_in_force, eli:date_document, schema:startDate)) }} }}""").rows
+            assert [str(r["title"]) for r in facts] == [f"cited as {citation}; document not identified"]
+            assert all("p" not in r for r in facts), f"{citation} placeholder carries a date"
+            # A change to an entry by a document of unknown date is never dated with the entry's date
+            # (2019-05-21): the rule's date is not known. (A placeholder that made an entry reaches the
+            # party from the entry's own start date, which is the listing's date, not the document's.)
+            assert not backend.ask(PREFIXES + f"ASK {{ ?e tkg:effectRule <{found.iri}> ; schema:startDate ?d ; "
+                                              "tkg:effectKind <https://w3id.org/tradekg/concept/effect-kind/"
+                                              "modifies-designation> }")
+        else:
+            resolved[citation] = (name, found.method)
+    assert resolved == {
+        "84 FR 22961": ("el-huawei-2019", "citation"),
+        "84 FR 29373": ("el-2019-06-supercomputing", "page range"),
+        "87 FR 21012": ("el-correction-2022-04", "page range"),
+        "87 FR 62202": ("adv-computing-2022", "page range"),
+    }
+    # The import report says how each citation was resolved.
+    assert plan.citations["87 FR 62202"] == "87 FR 62202 is page 62202 of 87 FR 62186 (pages 62186-62215)"
+    assert plan.citations["87 FR 55250"] == "document not identified: placeholder rule"
+    # Huawei's timeline shows no placeholder as a dated event (its entry cites 86 FR 71559, 87 FR 55250 ...).
+    timeline = run_saved(find_query("firm-timeline"), {"firm": "Huawei"}, backend).rows
+    assert not [r for r in timeline if str(r.get("citation", "")) in placeholders]
+    assert {"86 FR 71559", "87 FR 55250", "87 FR 8182"} <= placeholders
+
+
+def test_a_csl_citation_equal_to_a_curated_document_number_is_that_rule(realdata: Path, store: VersionedStore,
+                                                                        tmp_path: Path) -> None:
+    with (realdata / HUAWEI_BLOCK).open(encoding="utf-8-sig", newline="") as src:
+        records = list(csv.reader(src))
+    header = records[0]
+    row = next(r for r in records[1:] if r[header.index("name")] == "Huawei Technologies Cooperatief U.A.")
+    row = list(row)
+    row[header.index("federal_register_notice")] = "84 FR 22961, FR Doc. 2022-19415"
+    path = tmp_path / "docnumber.csv"
+    with path.open("w", encoding="utf-8", newline="") as dst:
+        csv.writer(dst).writerows([header, row])
+    plan = do_import(store, path)
+    assert plan.citations["2022-19415"] == "2022-19415 is the rule's FR document number"
+    backend = EmbeddedBackend(store.open_read())
+    rules = {str(r["rule"]).rsplit("/", 1)[-1] for r in backend.select(
+        PREFIXES + "SELECT ?rule WHERE { ?d tkg:cslRecordId ?id ; tkg:modifiedBy ?rule }").rows}
+    assert rules == {"standards-2022"}
+    assert not backend.ask(PREFIXES + 'ASK { ?r a tkg:Rule ; eli:id_local "2022-19415" FILTER(?r != '
+                                      '<https://w3id.org/tradekg/id/rule/standards-2022>) }')
+
+
+def test_reimporting_the_block_adds_nothing_to_the_curated_entries_it_merged_into(
+        realdata: Path, imported: tuple[VersionedStore, csl.ImportPlan]) -> None:
+    store = imported[0]
+    again = csl.plan_import(csl.read_csl(realdata / HUAWEI_BLOCK, HUAWEI_BLOCK.rsplit("/", 1)[-1]),
+                            store.open_read(), date(2026, 1, 1))
+    assert again.additions == [] and again.removals == []
+    assert again.merged_designations == 0 and len(again.merged) == 12

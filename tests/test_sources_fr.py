@@ -144,8 +144,17 @@ def _csl_citing(realdata: Path, target: Path, extra: str) -> tuple[Path, str]:
     return target, row[name].strip()
 
 
-def test_a_csl_page_citation_resolves_once_the_document_is_imported(
+def test_a_curated_page_range_resolves_a_csl_page_citation_at_once(
         store: VersionedStore, runner: CliRunner, realdata: Path, tmp_path: Path) -> None:
+    csl_file, _ = _csl_citing(realdata, tmp_path / "csl_citing_58270.csv", "89 FR 58270")
+    code, _, err = run(runner, store, "csl", str(csl_file))
+    assert code == 0, err
+    assert values(store, entity_iri("rule", "csl-fr-89-58270"), str(TKG.ruleType)) == []  # no placeholder
+
+
+def test_a_csl_page_citation_resolves_once_the_document_is_imported(
+        store_without_pages: VersionedStore, runner: CliRunner, realdata: Path, tmp_path: Path) -> None:
+    store = store_without_pages
     csl_file, firm = _csl_citing(realdata, tmp_path / "csl_citing_58270.csv", "89 FR 58270")
     code, out, err = run(runner, store, "csl", str(csl_file))
     assert code == 0, err

@@ -80,8 +80,17 @@ def csl(file: Path, as_of: object, strict: bool, partial: bool, end_missing: boo
     linked = plan.linked_to_curated
     click.echo(f"linked to curated facts: {linked.get('parties', 0)} row(s) to a curated party, "
                f"{linked.get('rules', 0)} citation(s) to a curated rule")
-    click.echo(f"designations: {plan.new_designations} new, {plan.changed_designations} changed, "
-               f"{plan.unchanged_designations} unchanged, {plan.ended_designations} ended")
+    click.echo(f"designations: {plan.new_designations} new, {plan.merged_designations} merged into entries the "
+               f"store already held, {plan.changed_designations} changed, {plan.unchanged_designations} unchanged, "
+               f"{plan.ended_designations} ended")
+    if plan.merged:
+        click.echo("same listing as an entry already in the store (one designation, this file added as a source):")
+        for line, printed, into, method, why in plan.merged:
+            click.echo(f"  line {line}: {printed} -> {into.rsplit('/', 1)[-1]} (by {method}: {why})")
+    if plan.citations:
+        click.echo("citations:")
+        for citation, how in plan.citations.items():
+            click.echo(f"  {citation}: {how}")
     if outcome.written:
         click.echo(f"{outcome.added} triples added, {outcome.removed} removed, {outcome.derived_triples} derived; "
                    f"{outcome.total_triples} in the store")

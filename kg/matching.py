@@ -1,0 +1,232 @@
+"""Which party, designation or rule in the graph an imported record is about.
+
+Every importer (the CSL today; OFAC and Federal Register importers next) meets
+parties, entries and rules the graph may already hold. Two sources that see
+the same listing must give one designation with two sources, and a rule cited
+by its first page, another page of it or its FR document number must be one
+rule: a second node would read as a second listing or a second rule. This
+module decides those identities, the same way for every importer, and says how
+each decision was made, so that import reports and ``show`` can explain it.
+
+Interface (all pure Python; the indexes are filled from the store by the
+importer, or from anything else):
+
+* ``parse_fr_citation("84 FR 22963")`` -> ``FrCitation(84, 22963)``, or None.
+* ``fr_document_numbers(text)``: the FR document numbers ("2022-19415") in a cell.
+* ``RuleIndex``: ``add(RuleFacts(...))`` for every known rule, then
+  ``match(citation_or_document_number)`` -> ``RuleMatch`` or None. A citation
+  equal to a rule's citation, then a document number equal to a rule's, then
+  an FR page inside exactly one rule's page range (same volume,
+  start <= page <= end) is that rule.
+* ``PartyIndex``: ``add(iri, names, country, identifiers)`` for every party an
+  import may land on, then ``match(names, countries, identifiers)`` ->
+  ``Match`` or None: first by an identifier of the same scheme (a list's own
+  entry number, an OFAC ``ent_num``), then by normalised name with no
+  conflicting country, and only when exactly one party fits.
+* ``DesignationIndex``: ``add(DesignationFacts(...))`` for every designation,
+  then ``match(party, list, identifiers)`` -> ``Match`` or None: by the list's
+  own identifier for the entry where both sides have one, then by the same
+  party on the same list (the entry in force, when the party has several).
+
+A ``Match`` carries ``method`` (one of the ``BY_*`` constants below, stored as
+``tkg:matchMethod``) and ``explanation`` (a sentence for people, stored as
+``tkg:matchExplanation``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+BY_IDENTIFIER = "identifier"
+BY_NAME_AND_COUNTRY = "name and country"
+BY_NAME = "name"
+BY_PARTY_AND_LIST = "party and list"
+BY_CITATION = "citation"
+BY_DOCUMENT_NUMBER = "document number"
+BY_PAGE_RANGE = "page range"
+
+# "84 FR 22961", "84 F.R. 22961", "84FR22961": volume and page, ASCII digits not glued to others.
+_FR = re.compile(r"(?<![0-9])([0-9]{1,3})\s*F\.?\s*R\.?\s*([0-9]{1,6})(?![0-9])", re.IGNORECASE)
+# FR document numbers: "2022-19415", "E9-17295"; not dates ("2019-05-21": the part after the hyphen has 4-5 digits).
+_DOC_NUMBER = re.compile(r"(?<![0-9A-Za-z-])((?:19|20)[0-9]{2}-[0-9]{4,5}|E[0-9]-[0-9]{4,5})(?![0-9-])")
+
+
+def normalise_name(text: str) -> str:
+    """Case, Unicode compatibility forms and runs of whitespace folded: the key names are matched on."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return re.sub(r"\s+", " ", text).strip()
+
+
+@dataclass(frozen=True, order=True)
+class FrCitation:
+    volume: int
+    page: int
+
+    def __str__(self) -> str:
+        return f"{self.volume} FR {self.page}"
+
+
+def parse_fr_citation(text: str) -> FrCitation | None:
+    """The citation when the whole text is one FR citation ("84 FR 22963"), else None."""
+    match = _FR.fullmatch((text or "").strip())
+    if not match or not int(match.group(1)) or not int(match.group(2)):
+        return None
+    return FrCitation(int(match.group(1)), int(match.group(2)))
+
+
+def fr_document_numbers(text: str) -> list[str]:
+    """Every FR document number in a free-text cell, in order, once each."""
+    return list(dict.fromkeys(_DOC_NUMBER.findall(text or "")))
+
+
+# --------------------------------------------------------------------------
+# Rules
+# --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RuleFacts:
+    """What identifies a rule: its citation, document number and FR pages (any may be unknown)."""
+
+    iri: str
+    citation: str | None = None
+    document_number: str | None = None
+    start_page: int | None = None
+    end_page: int | None = None
+    label: str | None = None
+
+
+@dataclass(frozen=True)
+class RuleMatch:
+    iri: str
+    method: str
+    explanation: str
+
+
+@dataclass
+class RuleIndex:
+    by_citation: dict[str, str] = field(default_factory=dict)
+    by_document_number: dict[str, str] = field(default_factory=dict)
+    ranges: dict[int, list[tuple[int, int, RuleFacts]]] = field(default_factory=dict)
+
+    def add(self, rule: RuleFacts) -> None:
+        if rule.citation:
+            self.by_citation.setdefault(_citation_key(rule.citation), rule.iri)
+        if rule.document_number:
+            self.by_document_number.setdefault(rule.document_number.strip().upper(), rule.iri)
+        cited = parse_fr_citation(rule.citation or "")
+        if cited is not None and rule.start_page is not None:
+            end = rule.end_page if rule.end_page is not None else rule.start_page
+            self.ranges.setdefault(cited.volume, []).append((rule.start_page, end, rule))
+
+    def match(self, text: str) -> RuleMatch | None:
+        """The rule a citation or document number names, or None when no known rule fits (or several do)."""
+        key = _citation_key(text)
+        if key in self.by_citation:
+            return RuleMatch(self.by_citation[key], BY_CITATION, f"{text.strip()} is the rule's citation")
+        number = text.strip().upper()
+        if number in self.by_document_number:
+            return RuleMatch(self.by_document_number[number], BY_DOCUMENT_NUMBER,
+                             f"{text.strip()} is the rule's FR document number")
+        cited = parse_fr_citation(text)
+        if cited is None:
+            return None
+        fitting = {r.iri: (start, end, r) for start, end, r in self.ranges.get(cited.volume, [])
+                   if start <= cited.page <= end}
+        if len(fitting) != 1:
+            return None
+        start, end, rule = next(iter(fitting.values()))
+        return RuleMatch(rule.iri, BY_PAGE_RANGE,
+                         f"{cited} is page {cited.page} of {rule.citation} (pages {start}-{end})")
+
+
+def _citation_key(text: str) -> str:
+    cited = parse_fr_citation(text)
+    return str(cited) if cited is not None else normalise_name(text)
+
+
+# --------------------------------------------------------------------------
+# Parties
+# --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Match:
+    iri: str
+    method: str
+    explanation: str
+
+
+@dataclass
+class PartyIndex:
+    names: dict[str, list[tuple[str, str | None]]] = field(default_factory=dict)  # normalised name -> [(iri, country)]
+    identifiers: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # (scheme, value) -> iris
+
+    def add(self, iri: str, names: Iterable[str], country: str | None = None,
+            identifiers: Mapping[str, str] | None = None) -> None:
+        for name in names:
+            entry = (iri, country)
+            bucket = self.names.setdefault(normalise_name(name), [])
+            if entry not in bucket:
+                bucket.append(entry)
+        for scheme, value in (identifiers or {}).items():
+            self.identifiers.setdefault((scheme, value.strip()), set()).add(iri)
+
+    def match(self, names: Sequence[str], countries: Sequence[str] = (),
+              identifiers: Mapping[str, str] | None = None) -> Match | None:
+        for scheme, value in (identifiers or {}).items():
+            hits = self.identifiers.get((scheme, value.strip()), set())
+            if len(hits) == 1:
+                return Match(next(iter(hits)), BY_IDENTIFIER, f"same {scheme} {value.strip()!r}")
+        for name in names:
+            hits = self.names.get(normalise_name(name), [])
+            fitting = {iri: c for iri, c in hits if c is None or not countries or c in countries}
+            if len(fitting) != 1:
+                continue
+            iri, country = next(iter(fitting.items()))
+            if country is not None and countries:
+                return Match(iri, BY_NAME_AND_COUNTRY,
+                             f"same normalised name {normalise_name(name)!r} and country {country}")
+            return Match(iri, BY_NAME, f"same normalised name {normalise_name(name)!r} "
+                                       "(no country on one side to compare)")
+        return None
+
+
+# --------------------------------------------------------------------------
+# Designations
+# --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DesignationFacts:
+    iri: str
+    party: str
+    list: str
+    start: str | None = None
+    end: str | None = None
+    identifiers: tuple[tuple[str, str], ...] = ()  # (scheme, value): the list's own ids for the entry
+
+
+@dataclass
+class DesignationIndex:
+    by_party_list: dict[tuple[str, str], list[DesignationFacts]] = field(default_factory=dict)
+    by_identifier: dict[tuple[str, str, str], set[str]] = field(default_factory=dict)  # (list, scheme, value)
+
+    def add(self, facts: DesignationFacts) -> None:
+        self.by_party_list.setdefault((facts.party, facts.list), []).append(facts)
+        for scheme, value in facts.identifiers:
+            self.by_identifier.setdefault((facts.list, scheme, value.strip()), set()).add(facts.iri)
+
+    def match(self, party: str, list_iri: str, identifiers: Mapping[str, str] | None = None,
+              party_match: Match | None = None) -> Match | None:
+        for scheme, value in (identifiers or {}).items():
+            hits = self.by_identifier.get((list_iri, scheme, value.strip()), set())
+            if len(hits) == 1:
+                return Match(next(iter(hits)), BY_IDENTIFIER, f"same {scheme} {value.strip()!r} on the same list")
+        entries = self.by_party_list.get((party, list_iri), [])
+        if len(entries) > 1:
+            entries = [e for e in entries if e.end is None]  # the entry in force
+        if len(entries) != 1:
+            return None
+        how = f"party found by {party_match.method} ({party_match.explanation})" if party_match else "same party"
+        return Match(entries[0].iri, BY_PARTY_AND_LIST, f"the party's entry on the same list; {how}")

@@ -1,0 +1,93 @@
+"""kg.matching: which rule a citation names, which party and entry an imported record is about."""
+
+from __future__ import annotations
+
+from kg.matching import (
+    BY_CITATION,
+    BY_DOCUMENT_NUMBER,
+    BY_IDENTIFIER,
+    BY_NAME,
+    BY_NAME_AND_COUNTRY,
+    BY_PAGE_RANGE,
+    BY_PARTY_AND_LIST,
+    DesignationFacts,
+    DesignationIndex,
+    FrCitation,
+    PartyIndex,
+    RuleFacts,
+    RuleIndex,
+    fr_document_numbers,
+    parse_fr_citation,
+)
+
+
+def rules() -> RuleIndex:
+    index = RuleIndex()
+    index.add(RuleFacts("r:2019", "84 FR 22961", None, 22961, 22977))
+    index.add(RuleFacts("r:tgl", "84 FR 23468", None, None, None))  # no pages known
+    index.add(RuleFacts("r:2022", None, "2022-19415", None, None))  # no citation known
+    index.add(RuleFacts("r:corr", "87 FR 21011", "2022-07643", 21011, 21015))
+    return index
+
+
+def test_a_page_inside_a_known_range_of_the_same_volume_is_that_document() -> None:
+    index = rules()
+    found = index.match("84 FR 22963")
+    assert found is not None and (found.iri, found.method) == ("r:2019", BY_PAGE_RANGE)
+    assert found.explanation == "84 FR 22963 is page 22963 of 84 FR 22961 (pages 22961-22977)"
+    assert index.match("84 FR 22977").iri == "r:2019"  # the last page is inside
+    assert index.match("84 FR 22978") is None  # one past it is not
+    assert index.match("85 FR 22963") is None  # the same page of another volume is not
+    assert index.match("84 FR 23470") is None  # a rule without a page range has only its citation
+
+
+def test_citations_and_document_numbers_match_exactly() -> None:
+    index = rules()
+    assert (index.match("84 F.R. 22961").iri, index.match("84 F.R. 22961").method) == ("r:2019", BY_CITATION)
+    assert (index.match("2022-19415").iri, index.match("2022-19415").method) == ("r:2022", BY_DOCUMENT_NUMBER)
+    assert index.match("2022-07643").iri == "r:corr"
+    assert index.match("2022-99999") is None
+
+
+def test_a_page_inside_two_known_ranges_names_no_rule() -> None:
+    index = rules()
+    index.add(RuleFacts("r:other", "84 FR 22970", None, 22970, 22980))  # overlapping data: do not guess
+    assert index.match("84 FR 22975") is None
+    assert index.match("84 FR 22963").iri == "r:2019"
+
+
+def test_citation_and_document_number_parsing() -> None:
+    assert parse_fr_citation(" 84 FR 22963 ") == FrCitation(84, 22963)
+    assert parse_fr_citation("84 FR 22963, 85 FR 1") is None
+    assert parse_fr_citation("0 FR 0") is None
+    assert fr_document_numbers("84 FR 22961, FR Doc. 2022-19415; E9-17295 filed 2019-05-21") == [
+        "2022-19415", "E9-17295"]
+
+
+def test_parties_match_by_identifier_then_by_name_with_no_conflicting_country() -> None:
+    parties = PartyIndex()
+    parties.add("p:huawei", ["Huawei Technologies Co., Ltd.", "Huawei"], "CN")
+    parties.add("p:acme-de", ["ACME GmbH"], "DE")
+    parties.add("p:acme-fr", ["ACME GmbH"], "FR")
+    parties.add("p:nocountry", ["Solo Ltd"], None, {"ofac": "123"})
+    found = parties.match(["HUAWEI TECHNOLOGIES CO.,  LTD."], ["CN"])
+    assert (found.iri, found.method) == ("p:huawei", BY_NAME_AND_COUNTRY)
+    assert "'huawei technologies co., ltd.'" in found.explanation and "CN" in found.explanation
+    assert parties.match(["Huawei Technologies Co., Ltd."], ["US"]) is None  # conflicting country
+    assert parties.match(["ACME GmbH"], []) is None  # two parties fit: no guess
+    assert parties.match(["ACME GmbH"], ["FR"]).iri == "p:acme-fr"
+    assert parties.match(["Solo Ltd"], ["GB"]).method == BY_NAME
+    by_id = parties.match(["Another name"], [], {"ofac": "123"})
+    assert (by_id.iri, by_id.method) == ("p:nocountry", BY_IDENTIFIER)
+
+
+def test_entries_match_by_the_lists_own_id_then_by_party_and_list_preferring_the_entry_in_force() -> None:
+    entries = DesignationIndex()
+    entries.add(DesignationFacts("d:old", "p:x", "l:el", "2010-01-01", "2015-01-01"))
+    entries.add(DesignationFacts("d:now", "p:x", "l:el", "2019-05-16", None))
+    entries.add(DesignationFacts("d:sdn", "p:y", "l:sdn", "2020-01-01", None, (("list entry id", "36"),)))
+    found = entries.match("p:x", "l:el")
+    assert (found.iri, found.method) == ("d:now", BY_PARTY_AND_LIST)
+    assert entries.match("p:x", "l:sdn") is None  # the party is not on that list
+    found = entries.match("p:z", "l:sdn", {"list entry id": "36"})
+    assert (found.iri, found.method) == ("d:sdn", BY_IDENTIFIER)
