@@ -47,6 +47,8 @@ class Report:
     violations: list[Violation] = field(default_factory=list)
     nodes_checked: int = 0
     hidden_derived: int = 0
+    # Shapes the complete engine checked instead of the SPARQL translation, and why.
+    handed_off: dict[str, str] = field(default_factory=dict)
 
     def grouped(self) -> dict[str, list[Violation]]:
         groups: dict[str, list[Violation]] = {}
@@ -55,9 +57,12 @@ class Report:
         return groups
 
     def text(self) -> str:
-        if self.conforms:
-            return f"conforms: {self.nodes_checked} nodes checked against the shapes, no violations"
-        lines = [f"{len(self.violations)} violation(s) in {len(self.grouped())} group(s):"]
+        notes = [f"checked by pySHACL (slower): shape <{shape}>: {why}" for shape, why in sorted(
+            self.handed_off.items())]
+        if self.conforms and not self.violations:
+            done = f"conforms: {self.nodes_checked} nodes checked against the shapes, no violations"
+            return "\n".join([*notes, done])
+        lines = [*notes, f"{len(self.violations)} violation(s) in {len(self.grouped())} group(s):"]
         for message, items in self.grouped().items():
             lines.append(f"\n{message}  ({len(items)})")
             for v in items:
