@@ -47,6 +47,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import re
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -119,19 +120,43 @@ def _cc(name: str) -> URIRef:
 
 
 @dataclass(frozen=True)
-class Check:
-    shape: Node  # the shape whose constraint this is (sh:sourceShape)
+class Part:
+    """One constraint of a check's query: its component and parameter value (two sh:class are two)."""
+
     component: URIRef
+    param: str
+    with_value: bool = True
+    bound: tuple[str, int] | None = None  # a count constraint: ("<", minCount) or (">", maxCount)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One SPARQL query checking the constraints (``parts``) of one shape on its focus nodes.
+
+    The query returns one row per violation: ?f, ?v, and ?c, the index of the
+    part violated (-1: a count, in ?n, that breaks one of the count parts);
+    ?p (sh:closed) gives the result path, ?k tells apart results of the same
+    value (sh:uniqueLang's language, sh:lessThan's other value).
+    """
+
+    shape: Node  # the shape whose constraints these are (sh:sourceShape)
     path: Node | None  # the path node in the shapes graph; None on a node shape
     severity: URIRef
     messages: tuple[Literal, ...]
-    query: str  # SELECT ?f ?v [?p] [?k]: one row per result
-    with_value: bool = True
-    param: str = ""  # the parameter value: two sh:class values are two constraints
-    # A datatype check's second half: ``candidates`` lists the distinct literals of
-    # the datatype among the value nodes; the ill-formed ones go into ``rows`` (%s).
+    query: str
+    parts: tuple[Part, ...]
+    # A datatype check's second half: the ill-formed literals of ``datatype`` among
+    # the value nodes, found by ``rows`` (%s: a VALUES list of them). ``query`` then
+    # lists the distinct literals of the datatype among the value nodes (not run when
+    # the path is one predicate: one scan of its objects serves every such check).
     datatype: URIRef | None = None
     rows: str | None = None
+
+
+def _project(query: str, index: int) -> str:
+    """``query`` (a SELECT) also projecting ``index AS ?c``."""
+    head, rest = query.split(" WHERE ", 1)
+    return f"{head} ({index} AS ?c) WHERE {rest}"
 
 
 @dataclass
@@ -311,15 +336,24 @@ class _Compiler:
         else:
             path, values = None, "BIND(?f AS ?v)"
         checks: list[Check] = []
-
+        parts: list[Part] = []
+        subs: list[str] = []  # subqueries, each projecting ?c: the index of its part
+        conds: list[tuple[int, str]] = []  # (part, condition true when ?v violates it)
+        counts: list[int] = []
         param = ""
 
-        def add(component: str, query: str, **extra: object) -> None:
-            checks.append(Check(shape, _cc(component), path_node, severity, messages, query,  # type: ignore[arg-type]
-                                param=param, **extra))
+        def add(component: str, query: str, with_value: bool = True, datatype: URIRef | None = None,
+                rows: str | None = None) -> None:
+            if datatype is not None:
+                checks.append(Check(shape, path_node, severity, messages, query,
+                                    (Part(_cc(component), param, True),), datatype=datatype, rows=rows))
+                return
+            subs.append(_project(query, len(parts)))
+            parts.append(Part(_cc(component), param, with_value))
 
         def per_value(component: str, cond: str) -> None:
-            add(component, f"SELECT ?f ?v WHERE {{ {focus} {values} FILTER({cond}) }}")
+            conds.append((len(parts), cond))
+            parts.append(Part(_cc(component), param, True))
 
         for predicate in sorted(used, key=str):
             for value in self.values(shape, predicate):
@@ -352,9 +386,8 @@ class _Compiler:
                         continue
                     op = "<" if predicate == SH.minCount else ">"
                     name = "MinCount" if predicate == SH.minCount else "MaxCount"
-                    add(name, f"SELECT ?f WHERE {{ {{ SELECT ?f (COUNT(DISTINCT ?x) AS ?n) WHERE {{ {focus} "
-                              f"OPTIONAL {{ ?f {path} ?x }} }} GROUP BY ?f HAVING (COUNT(DISTINCT ?x) {op} {n}) }} }}",
-                        with_value=False)
+                    counts.append(len(parts))
+                    parts.append(Part(_cc(name), param, False, (op, n)))
                 elif predicate == SH.closed:
                     if not _truthy(value, shape, "sh:closed"):
                         continue
@@ -439,6 +472,18 @@ class _Compiler:
                         raise UnsupportedShape(f"{predicate.n3()}")
                     component, text = cond
                     per_value(component, f"!({text})")
+        if conds:
+            which = " ".join(str(i) for i, _ in conds)
+            test = " || ".join(f"(?c = {i} && ({cond}))" for i, cond in conds)
+            subs.append(f"SELECT ?f ?v ?c WHERE {{ {focus} {values} VALUES ?c {{ {which} }} FILTER({test}) }}")
+        if counts:
+            having = " || ".join(f"COUNT(DISTINCT ?x) {parts[i].bound[0]} {parts[i].bound[1]}"  # type: ignore[index]
+                                 for i in counts)
+            subs.append(f"SELECT ?f ?n (-1 AS ?c) WHERE {{ {{ SELECT ?f (COUNT(DISTINCT ?x) AS ?n) WHERE {{ {focus} "
+                        f"OPTIONAL {{ ?f {path} ?x }} }} GROUP BY ?f HAVING ({having}) }} }}")
+        if subs:
+            query = "SELECT * WHERE { " + " UNION ".join(f"{{ {sub} }}" for sub in subs) + " }"
+            checks.append(Check(shape, path_node, severity, messages, query, tuple(parts)))
         return checks
 
     @staticmethod
@@ -708,7 +753,19 @@ def plan_for(store: ox.Store, shapes: Graph | None = None, raw: RawTerms | None 
 _ILL_TYPED: dict[tuple[str, str], bool] = {}
 
 
+# Lexical forms certainly well formed (rdflib agrees), checked without building an rdflib term.
+_SURELY_WELL_FORMED = {
+    str(XSD.integer): re.compile(r"[+-]?[0-9]+"),
+    str(XSD.decimal): re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)"),
+    str(XSD.boolean): re.compile(r"true|false|1|0"),
+    str(XSD.date): re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])"),
+}
+
+
 def _ill_typed(literal: ox.Literal, datatype: URIRef) -> bool:
+    surely = _SURELY_WELL_FORMED.get(str(datatype))
+    if surely is not None and surely.fullmatch(literal.value):
+        return False
     key = (literal.value, str(datatype))
     if key not in _ILL_TYPED:
         if len(_ILL_TYPED) > 200_000:
@@ -722,18 +779,28 @@ def run_checks(store: ox.Store, checks: Iterable[Check], focus_nodes: Iterable[s
     """Run ``checks`` on ``store`` (on every core); the results, one per violation."""
     checks = list(checks)
     wanted = set(focus_nodes) if focus_nodes is not None else None
+    queries = [c for c in checks if c.datatype is None]
+    typed = [c for c in checks if c.datatype is not None]
+    by_predicate = _ill_formed(store, {(str(c.path), c.datatype) for c in typed if isinstance(c.path, URIRef)})
+    ill: dict[Check, list[str]] = {}
+    for c in typed:
+        if isinstance(c.path, URIRef):
+            found = by_predicate.get((str(c.path), str(c.datatype)), [])
+        else:  # a node shape or a longer path: the literals among this check's own value nodes
+            found = [str(s["v"]) for s in store.query(c.query)
+                     if isinstance(s["v"], ox.Literal) and _ill_typed(s["v"], c.datatype)]  # type: ignore[arg-type]
+        if found:
+            ill[c] = found
+    lexical = list(ill)
 
     def run(check: Check) -> list[ox.QuerySolution]:
-        solutions = list(store.query(check.query))
         if check.datatype is None:
-            return solutions
-        bad = [s["v"] for s in solutions if isinstance(s["v"], ox.Literal) and _ill_typed(s["v"], check.datatype)]
-        if not bad:
-            return []
-        return list(store.query(check.rows % " ".join(str(v) for v in bad)))  # type: ignore[operator]
+            return list(store.query(check.query))
+        return list(store.query(check.rows % " ".join(ill[check])))  # type: ignore[operator]
 
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-        answers = list(progress(zip(checks, pool.map(run, checks), strict=True), label, len(checks)))
+        todo = queries + lexical
+        answers = list(progress(zip(todo, pool.map(run, todo), strict=True), label, len(todo)))
     results: list[Result] = []
     seen: set[tuple] = set()
     for check, solutions in answers:
@@ -741,19 +808,47 @@ def run_checks(store: ox.Store, checks: Iterable[Check], focus_nodes: Iterable[s
             focus = solution["f"]
             if wanted is not None and focus.value not in wanted:
                 continue
-            value = solution["v"] if check.with_value else None
-            predicate = _get(solution, "p")
-            extra = _get(solution, "k")
-            key = (focus, check.shape, check.component, check.param, check.path, value, predicate, extra)
-            if key in seen:
-                continue
-            seen.add(key)
-            results.append(Result(
-                focus=raw_term(focus), component=check.component, shape=check.shape,
-                path=URIRef(predicate.value) if predicate is not None else check.path,
-                value=raw_term(value) if value is not None else None,
-                severity=check.severity, messages=check.messages))
+            index = int(solution["c"].value) if check.datatype is None else 0
+            if index >= 0:
+                violated = [check.parts[index]]
+            else:
+                n = int(solution["n"].value)
+                violated = [p for p in check.parts if p.bound is not None and (
+                    n < p.bound[1] if p.bound[0] == "<" else n > p.bound[1])]
+            for part in violated:
+                value = _get(solution, "v") if part.with_value else None
+                predicate = _get(solution, "p")
+                extra = _get(solution, "k")
+                key = (focus, check.shape, part.component, part.param, check.path, value, predicate, extra)
+                if key in seen:
+                    continue
+                seen.add(key)
+                results.append(Result(
+                    focus=raw_term(focus), component=part.component, shape=check.shape,
+                    path=URIRef(predicate.value) if predicate is not None else check.path,
+                    value=raw_term(value) if value is not None else None,
+                    severity=check.severity, messages=check.messages))
     return results
+
+
+def _ill_formed(store: ox.Store, pairs: set[tuple[str, URIRef]]) -> dict[tuple[str, str], list[str]]:
+    """(predicate, datatype) -> the ill-formed literals of the datatype among the predicate's objects.
+
+    One pass over each predicate's distinct literals of those datatypes;
+    rdflib judges each lexical form (what pySHACL does). Oxigraph keeps an
+    ill-formed literal exactly as written, so this sees the data's own terms.
+    """
+    found: dict[tuple[str, str], list[str]] = {}
+    if not pairs:
+        return found
+    rows = " ".join(f"({_n3(URIRef(p))} {_n3(d)})" for p, d in sorted(pairs))
+    query = (f"SELECT DISTINCT ?p ?v WHERE {{ VALUES (?p ?d) {{ {rows} }} ?s ?p ?v "
+             "FILTER(isLiteral(?v) && datatype(?v) = ?d) }")
+    for solution in store.query(query):
+        literal = solution["v"]
+        if _ill_typed(literal, URIRef(literal.datatype.value)):
+            found.setdefault((solution["p"].value, literal.datatype.value), []).append(str(literal))
+    return found
 
 
 def _get(solution: ox.QuerySolution, name: str) -> ox.NamedNode | ox.Literal | ox.BlankNode | None:
