@@ -600,6 +600,10 @@ class _Compiler:
     def member_datatype(self, var: str, datatype: Node) -> str:
         if datatype in (XSD.string, RDF.langString):
             return f"({self.datatype_shape(var, datatype)})"
+        if not isinstance(datatype, URIRef):
+            raise UnsupportedShape(f"sh:datatype {datatype.n3()} is not an IRI")
+        if _unchecked(datatype):  # rdflib (and so pySHACL) takes any lexical form of it
+            return f"({self.datatype_shape(var, datatype)})"
         if datatype not in _CASTABLE:
             raise UnsupportedShape(f"sh:datatype {datatype.n3()} in a member shape")
         d = _n3(datatype)
@@ -696,6 +700,12 @@ def plan(shapes: Graph, subclasses: Subclasses, raw: RawTerms | None = None) -> 
             "\"1.0\"^^xsd:decimal); checked on the terms as written")
     result.checks = [c for checks in result.by_root.values() for c in checks]
     return result
+
+
+@lru_cache(maxsize=256)
+def _unchecked(datatype: URIRef) -> bool:
+    """Whether rdflib has no lexical check for ``datatype`` (``ill_typed`` is None for any form)."""
+    return Literal("\u0000 not a value \u0000", datatype=datatype).ill_typed is None
 
 
 def _copy(shapes: Graph) -> Graph:

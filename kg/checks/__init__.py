@@ -15,3 +15,10 @@ a shape that reads a predicate carrying such a literal is checked on the
 terms as written, by the complete engine. ``kg.checks.results`` holds the
 results and writes them as a standard ``sh:ValidationReport``.
 """
+
+import logging
+
+# rdflib logs a traceback for every ill-formed literal it meets ("Failed to
+# convert Literal lexical form to value"); the validator reports those
+# literals itself, as sh:DatatypeConstraintComponent results.
+logging.getLogger("rdflib.term").setLevel(logging.CRITICAL)
