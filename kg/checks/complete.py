@@ -142,7 +142,12 @@ def check_with_complete_engine(store: ox.Store, shapes: Graph, roots: list[Node]
         data = raw_graph(store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
         if raw:
             raw.restore(data)
-    return validate_with_pyshacl(data, only(shapes, roots), focus_nodes)
+    try:
+        return validate_with_pyshacl(data, only(shapes, roots), focus_nodes)
+    except ShapesRefused as error:
+        names = ", ".join(_name(r) for r in roots)
+        raise ShapesRefused(f"refused, nothing was written: shape(s) {names}, which the SPARQL translation does "
+                            f"not check, go to pySHACL, which cannot check them: {error}") from None
 
 
 def validate_with_pyshacl(data: Graph, shapes: Graph, focus_nodes: Iterable[str] | None = None) -> list[Result]:
@@ -153,7 +158,9 @@ def validate_with_pyshacl(data: Graph, shapes: Graph, focus_nodes: Iterable[str]
         _, report, _ = validate(data, shacl_graph=shapes, inference="none", advanced=True, abort_on_first=False,
                                 allow_infos=True, allow_warnings=True)
     except Exception as error:
-        raise ShapesRefused(f"refused, nothing was written: pySHACL cannot check these shapes: {error}") from error
+        raise ShapesRefused(str(error)) from error
+    if not isinstance(report, Graph):  # pySHACL's ValidationFailure: shapes it will not run
+        raise ShapesRefused(str(getattr(report, "message", report)))
     wanted = {URIRef(n) for n in focus_nodes} if focus_nodes is not None else None
     results = []
     for node in report.subjects(RDF.type, SH.ValidationResult):

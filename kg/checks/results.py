@@ -97,6 +97,25 @@ def report_graph(results: Results, data: Graph | None = None) -> Graph:
     return graph
 
 
+def serialize(graph: Graph, fmt: str) -> str:
+    """``graph`` as Turtle or JSON-LD, written by Oxigraph.
+
+    rdflib's Turtle writer prints an ill-formed boolean (``"none"^^xsd:boolean``,
+    a value a report must be able to quote) as the bare word ``none``, which
+    is not Turtle; Oxigraph writes every term as it is.
+    """
+    import pyoxigraph as ox
+
+    from kg.terms import to_oxigraph
+
+    quads = [ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o)) for s, p, o in graph]  # type: ignore[arg-type]
+    if fmt == "turtle":
+        prefixes = {"sh": str(SH), "xsd": "http://www.w3.org/2001/XMLSchema#",
+                    "rdf": "http://www.w3.org/1999/02/22-rdf-syntax-ns#"}
+        return ox.serialize(quads, format=ox.RdfFormat.TURTLE, prefixes=prefixes).decode()
+    return ox.serialize(quads, format=ox.RdfFormat.JSON_LD).decode()
+
+
 def _name(node: Node | None, shapes: Graph) -> str:
     if node is None:
         return "-"

@@ -16,7 +16,7 @@ import click
 from rdflib import Graph
 
 from kg.checks.files import shapes_with, validate_files
-from kg.checks.results import handoff_notes, report_graph, text
+from kg.checks.results import handoff_notes, report_graph, serialize, text
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -41,7 +41,6 @@ def validate_rdf(data: list[Path], shapes: tuple[Path, ...], fmt: str) -> None:
     if fmt == "text":
         click.echo(text(results))
     else:
-        graph = report_graph(results)
-        click.echo(graph.serialize(format="turtle" if fmt == "turtle" else "json-ld"))
+        click.echo(serialize(report_graph(results), fmt))
     if not results.conforms:
         raise SystemExit(1)
