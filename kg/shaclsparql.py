@@ -688,7 +688,8 @@ def plan(shapes: Graph, subclasses: Subclasses, raw: RawTerms | None = None) -> 
             focus = compiler.focus(root, reads, result)
             checks = compiler.shape(root, focus, reads, result, root)
         except UnsupportedShape as why:
-            result.handed_off[root] = f"not translated to SPARQL: {why}"
+            result.handed_off[root] = "not translated to SPARQL: " + re.sub(
+                r"<http://www\.w3\.org/ns/shacl#(\w+)>", r"sh:\1", str(why))
             continue
         result.by_root[root] = checks
         result.reads[root] = reads

@@ -80,7 +80,7 @@ def refusals(shapes: Graph, roots: Iterable[Node]) -> list[str]:
     problems: list[str] = []
     components_without_validator = {
         c for c in set(shapes.subjects(SH.parameter, None))
-        if not any(shapes.objects(c, p) for p in (SH.validator, SH.nodeValidator, SH.propertyValidator))}
+        if not any((c, p, None) in shapes for p in (SH.validator, SH.nodeValidator, SH.propertyValidator))}
     parameters = {p: c for c in components_without_validator for decl in shapes.objects(c, SH.parameter)
                   for p in shapes.objects(decl, SH.path)}
     for root in roots:
