@@ -20,7 +20,6 @@ from tests import w3c_suite
 
 # SHACL-SPARQL tests pySHACL (the complete engine) cannot run: refused, with its reason.
 REFUSED = {
-    "sparql/node/prefixes-001": "pySHACL does not resolve the sh:prefixes of a shapes graph read on its own",
     "sparql/pre-binding/shapesGraph-001": "pySHACL does not bind $shapesGraph",
 }
 

@@ -142,6 +142,10 @@ def check_with_complete_engine(store: ox.Store, shapes: Graph, roots: list[Node]
         data = raw_graph(store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
         if raw:
             raw.restore(data)
+    # pySHACL resolves a prefix a SPARQL constraint uses but does not declare through the data
+    # graph's bindings: give it the shapes files' own.
+    for prefix, namespace in shapes.namespaces():
+        data.bind(prefix, namespace, override=False)
     try:
         return validate_with_pyshacl(data, only(shapes, roots), focus_nodes)
     except ShapesRefused as error:

@@ -30,8 +30,11 @@ class RdfInputError(TradekgError):
     """An RDF file that cannot be read (exit code 2), named with its line and column."""
 
 
-def read_quads(paths: Iterable[Path]) -> list[ox.Quad]:
-    """Every triple of ``paths``, in the default graph (the named graphs of N-Quads merged into it)."""
+def read_quads(paths: Iterable[Path], prefixes: dict[str, str] | None = None) -> list[ox.Quad]:
+    """Every triple of ``paths``, in the default graph (the named graphs of N-Quads merged into it).
+
+    ``prefixes``, if given, receives the files' prefix declarations.
+    """
     quads: list[ox.Quad] = []
     for path in paths:
         fmt = FORMATS.get(path.suffix.lower())
@@ -39,8 +42,11 @@ def read_quads(paths: Iterable[Path]) -> list[ox.Quad]:
             raise RdfInputError(f"{path}: unknown RDF format {path.suffix or '(no extension)'!r}; "
                                 f"use {', '.join(sorted(FORMATS))}")
         try:
-            for quad in ox.parse(path=str(path), format=fmt, base_iri=path.resolve().as_uri()):
+            parser = ox.parse(path=str(path), format=fmt, base_iri=path.resolve().as_uri())
+            for quad in parser:
                 quads.append(ox.Quad(quad.subject, quad.predicate, quad.object, ox.DefaultGraph()))
+            if prefixes is not None:
+                prefixes.update(parser.prefixes)
         except SyntaxError as error:
             where = f"{path}:{error.lineno}:{error.offset}" if error.lineno else str(path)
             message = str(error.msg).split(" (", 1)[0] if error.msg else str(error)
@@ -73,5 +79,14 @@ def raw_graph(quads: Iterable[ox.Quad], graph: Graph | None = None) -> Graph:
 
 
 def read_graph(paths: Iterable[Path]) -> Graph:
-    """The files as one rdflib graph, terms as written (for shapes: small files)."""
-    return raw_graph(read_quads(paths))
+    """The files as one rdflib graph, terms as written, with their prefixes bound (for shapes: small files).
+
+    pySHACL reads a SPARQL constraint's prefixes from ``sh:prefixes`` and,
+    failing that, from the shapes graph's bindings; binding the files' own
+    prefixes lets it run a query written with them.
+    """
+    prefixes: dict[str, str] = {}
+    graph = raw_graph(read_quads(paths, prefixes))
+    for prefix, namespace in prefixes.items():
+        graph.bind(prefix, namespace, override=True, replace=True)
+    return graph
