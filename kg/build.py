@@ -139,7 +139,7 @@ def build(store: VersionedStore, files: list[InputFile], shapes: Graph | None = 
 
     The graph is built, derived and checked in an in-memory Oxigraph store
     (``kg.derive.rederive_in_store``; ``kg.shaclsparql``, which gives
-    pySHACL's verdicts), then written to a new store version in one bulk load
+    SHACL's verdicts), then written to a new store version in one bulk load
     and published. Queries in memory are about three times faster than on
     RocksDB, so at a million triples this takes under half the time of doing
     the same work in the on-disk version (``benchmarks/run.py``); a graph
