@@ -40,6 +40,7 @@ from kg.store import VersionedStore
 from kg.validate import Report, ValidationFailed
 
 _RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+_SUBCLASS_OF = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf")
 
 
 @dataclass
@@ -100,6 +101,8 @@ def validate_delta(source: ox.Store, focus: Iterable[str], removals: Iterable[ox
         return Report(conforms=True, nodes_checked=0)
     data = ox.Store()
     data.extend(neighbourhood_quads(source, focus, removals, additions))
+    # the class hierarchy, so sh:class and sh:targetClass see instances of subclasses as a full check would
+    data.extend(source.quads_for_pattern(None, _SUBCLASS_OF, None, ox.DefaultGraph()))
     return validate_store(data, focus_nodes=focus, shapes=shapes, raw=raw)
 
 
