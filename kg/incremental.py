@@ -28,16 +28,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import pyoxigraph as ox
+from rdflib import Graph
 
+from kg.checks.rawterms import scan_quads
 from kg.derive import derived_subjects, rederive_in_store, run_rule
 from kg.namespaces import SCHEMA, TKG
 from kg.queries import derivation_rules
 from kg.resources import lookup_query
-from kg.shaclsparql import validate_store
+from kg.shaclsparql import plan_for, validate_store
 from kg.store import VersionedStore
 from kg.validate import Report, ValidationFailed
 
 _RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+_SUBCLASS_OF = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf")
 
 
 @dataclass
@@ -73,7 +76,7 @@ def neighbourhood_quads(source: ox.Store, focus: Iterable[str], removals: Iterab
 
 
 def validate_delta(source: ox.Store, focus: Iterable[str], removals: Iterable[ox.Quad],
-                   additions: Iterable[ox.Quad]) -> Report:
+                   additions: Iterable[ox.Quad], shapes: Graph | None = None) -> Report:
     """Validate the focus nodes as they will be after the change.
 
     The neighbourhood goes into a small in-memory Oxigraph store and is checked
@@ -83,15 +86,29 @@ def validate_delta(source: ox.Store, focus: Iterable[str], removals: Iterable[ox
     """
     focus = sorted(set(focus))
     removals, additions = list(removals), list(additions)
+    raw = scan_quads(additions)
+    if shapes is not None or raw:
+        made = plan_for(source, shapes, raw)
+        if not made.local or made.handed_off:
+            # Shapes that look past a node's own triples (inverse paths, targetObjectsOf, sh:node
+            # on values...) or that the complete engine checks: validate the whole graph as changed.
+            removed = set(removals)
+            whole = ox.Store()
+            whole.extend(q for q in source.quads_for_pattern(None, None, None, ox.DefaultGraph()) if q not in removed)
+            whole.extend(additions)
+            return validate_store(whole, shapes=shapes, raw=raw)
     if not focus:
         return Report(conforms=True, nodes_checked=0)
     data = ox.Store()
     data.extend(neighbourhood_quads(source, focus, removals, additions))
-    return validate_store(data, focus_nodes=focus)
+    # the class hierarchy, so sh:class and sh:targetClass see instances of subclasses as a full check would
+    data.extend(source.quads_for_pattern(None, _SUBCLASS_OF, None, ox.DefaultGraph()))
+    return validate_store(data, focus_nodes=focus, shapes=shapes, raw=raw)
 
 
 def commit_delta(store: VersionedStore, removals: list[ox.Quad], additions: list[ox.Quad],
-                 focus: Iterable[str], manifest: dict[str, Any], publish: bool = True) -> DeltaOutcome:
+                 focus: Iterable[str], manifest: dict[str, Any], publish: bool = True,
+                 shapes: Graph | None = None) -> DeltaOutcome:
     """Validate the change on the nodes it touches, then write it as a new version.
 
     Raises ``ValidationFailed`` (nothing written) when a touched node or a newly
@@ -103,13 +120,14 @@ def commit_delta(store: VersionedStore, removals: list[ox.Quad], additions: list
     that is then thrown away: the verdict is the one a real load would get.
     """
     with store.locked():
-        return _commit_delta(store, removals, additions, focus, manifest, publish)
+        return _commit_delta(store, removals, additions, focus, manifest, publish, shapes)
 
 
 def _commit_delta(store: VersionedStore, removals: list[ox.Quad], additions: list[ox.Quad],
-                  focus: Iterable[str], manifest: dict[str, Any], publish: bool) -> DeltaOutcome:
+                  focus: Iterable[str], manifest: dict[str, Any], publish: bool,
+                  shapes: Graph | None = None) -> DeltaOutcome:
     reader = store.open_read()
-    report = validate_delta(reader, focus, removals, additions)
+    report = validate_delta(reader, focus, removals, additions, shapes)
     if not report.conforms:
         raise ValidationFailed(report)
     if not removals and not additions:
@@ -126,7 +144,7 @@ def _commit_delta(store: VersionedStore, removals: list[ox.Quad], additions: lis
         else:
             derived, new_effects = rederive_parties(target, parties)
         if new_effects:
-            effects_report = validate_delta(target, new_effects, [], [])
+            effects_report = validate_delta(target, new_effects, [], [], shapes)
             if not effects_report.conforms:
                 raise ValidationFailed(effects_report)
             report.nodes_checked += effects_report.nodes_checked

@@ -7,7 +7,9 @@ from pathlib import Path
 import click
 
 from kg import build as builder
+from kg.checks.project import check_tables
 from kg.cli import endpoint_options, handle_errors, open_store, store_option
+from kg.cli.validate import extra_shapes, shapes_option, validate_rdf
 
 
 def _summary(outcome: builder.Outcome, verb: str, store_path: Path) -> str:
@@ -25,15 +27,16 @@ def _summary(outcome: builder.Outcome, verb: str, store_path: Path) -> str:
 @click.option("--data", "data_path", type=click.Path(path_type=Path, file_okay=False, exists=True),
               default=None, help="Folder of curated CSV files (default: the project's data/).")
 @store_option
+@shapes_option
 @handle_errors
-def build(data_path: Path | None, store_path: Path | None) -> None:
+def build(data_path: Path | None, store_path: Path | None, shapes: tuple[Path, ...]) -> None:
     """Load every CSV in data/, validate, derive, and write the store.
 
     All or nothing: if any row is wrong or the graph does not conform, the
     store keeps the graph it had.
     """
     store = open_store(store_path)
-    outcome = builder.build(store, builder.data_files(data_path))
+    outcome = builder.build(store, builder.data_files(data_path), shapes=extra_shapes(shapes))
     click.echo(_summary(outcome, "built from", store.path))
 
 
@@ -44,9 +47,10 @@ def build(data_path: Path | None, store_path: Path | None) -> None:
 @endpoint_options
 @click.option("--update-endpoint", envvar="TRADEKG_UPDATE_ENDPOINT", default=None, metavar="URL", show_envvar=True,
               help="With --endpoint: SPARQL Update URL (default: /update beside an Oxigraph /query URL).")
+@shapes_option
 @handle_errors
 def load(files: tuple[Path, ...], table: str | None, store_path: Path | None, endpoint: str | None,
-         graph_iri: str | None, timeout: float | None, update_endpoint: str | None) -> None:
+         graph_iri: str | None, timeout: float | None, update_endpoint: str | None, shapes: tuple[Path, ...]) -> None:
     """Add the facts in FILES to the store (or a server); validated; all or nothing.
 
     With --endpoint, the files are validated here together with the server's
@@ -58,6 +62,8 @@ def load(files: tuple[Path, ...], table: str | None, store_path: Path | None, en
       tradekg load new-designations.csv --endpoint http://127.0.0.1:7878/query
     """
     if endpoint:
+        if shapes:
+            raise click.UsageError("--shapes is not supported with --endpoint: build or load locally, then push")
         from kg.push import load_remote
         from kg.remote import DEFAULT_TIMEOUT, Endpoint
 
@@ -71,36 +77,62 @@ def load(files: tuple[Path, ...], table: str | None, store_path: Path | None, en
                    f"effects that no longer hold) in one update to {where}")
         return
     store = open_store(store_path)
-    outcome = builder.load(store, builder.user_files(files, table))
+    outcome = builder.load(store, builder.user_files(files, table), shapes=extra_shapes(shapes))
     click.echo(_summary(outcome, "loaded", store.path))
 
 
 @click.command()
 @click.argument("files", nargs=-1, type=click.Path(path_type=Path, dir_okay=False, exists=True))
-@click.option("--data", "data_path", type=click.Path(path_type=Path, file_okay=False, exists=True),
-              default=None, help="Folder of curated CSV files to check when no FILES are given.")
+@click.option("--data", "data_paths", multiple=True, type=click.Path(path_type=Path, exists=True),
+              help="An RDF file to validate (Turtle .ttl, N-Triples .nt, N-Quads .nq, JSON-LD .jsonld; "
+                   "repeatable), or a folder of curated CSV files to check when no FILES are given.")
 @click.option("--table", default=None, help="Table the files hold (default: guessed from the file name).")
 @store_option
+@shapes_option
+@click.option("--format", "fmt", type=click.Choice(["text", "turtle", "json"]), default="text", show_default=True,
+              help="With --data FILE: a readable report, or a standard sh:ValidationReport in Turtle or JSON-LD.")
 @handle_errors
-def validate(files: tuple[Path, ...], data_path: Path | None, table: str | None, store_path: Path | None) -> None:
-    """Check CSV files against the shapes without writing anything.
+def validate(files: tuple[Path, ...], data_paths: tuple[Path, ...], table: str | None, store_path: Path | None,
+             shapes: tuple[Path, ...], fmt: str) -> None:
+    """Check data against the SHACL shapes without writing anything.
 
-    With no FILES, checks the curated data/ folder. FILES are checked as a
-    load would check them: together with the facts already in the store. Exits 1 when the data
-    does not conform, 2 when a file cannot be read as the table it claims.
-    Every violation is reported as file:line: column.
+    With no FILES, checks the curated data/ folder as `build` would. FILES
+    are checked as a load would check them: together with the facts already
+    in the store. With --data FILE.ttl (any RDF graph) and --shapes
+    SHAPES.ttl, validates that graph against those shapes (the project's
+    without --shapes) with the engine build uses. --shapes without --data
+    adds the shapes to the project's for this check. Exits 0 when the data
+    conforms, 1 when it does not, 2 for bad input or a shape refused.
+    Every violation in CSV data is reported as file:line: column.
+
+    \b
+    Example:
+      tradekg validate --shapes shapes.ttl --data graph.ttl --format turtle
     """
+    folders = [p for p in data_paths if p.is_dir()]
+    graphs = [p for p in data_paths if not p.is_dir()]
+    if graphs:
+        if folders or files:
+            raise click.UsageError("--data RDF files are validated on their own: give no CSV FILES or folder")
+        validate_rdf(graphs, shapes, fmt)
+        return
+    if fmt != "text":
+        raise click.UsageError("--format turtle|json goes with --data FILE (an RDF graph)")
+    if len(folders) > 1:
+        raise click.UsageError("give one --data folder of CSV files")
+    data_path = folders[0] if folders else None
+    extra = extra_shapes(shapes)
     if files:
         store = open_store(store_path)
         if store.exists():
             # Exactly what ``load`` would check, in a version that is thrown away:
             # about a second at a million triples, where copying the graph for
             # pySHACL would take minutes.
-            report = builder.load(store, builder.user_files(files, table), dry_run=True).report
+            report = builder.load(store, builder.user_files(files, table), dry_run=True, shapes=extra).report
         else:
-            report = builder.prepare(builder.user_files(files, table)).report
+            report = check_tables(builder.user_files(files, table), extra)
     else:
-        report = builder.prepare(builder.data_files(data_path)).report
+        report = check_tables(builder.data_files(data_path), extra)
     click.echo(report.text())
     if not report.conforms:
         raise SystemExit(1)
