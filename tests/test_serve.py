@@ -7,6 +7,7 @@ walk-through is in tests/test_serve_browser.py.
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import re
@@ -339,3 +340,30 @@ def test_saved_queries_all_have_a_page(curated_server: Served) -> None:
     _, _, home = curated_server.get("/")
     for name in saved_queries():
         assert f'href="/query/{name}"'.encode() in home
+
+
+def test_search_finds_names_aliases_citations_and_document_numbers(curated_server: Served) -> None:
+    for text, first in (("Huawei", "/id/company/huawei"), ("84 FR 22961", "/id/rule/el-huawei-2019"),
+                        ("2022-19415", "/id/rule/standards-2022"), ("estevez", "/id/person/")):
+        status, _, page = curated_server.get("/search?" + urllib.parse.urlencode({"q": text}))
+        assert status == 200
+        hrefs = re.findall(rb'<li><a href="([^"]+)">', page)
+        assert hrefs and hrefs[0].decode().startswith(first), (text, hrefs[:3])
+
+
+def test_every_kind_of_entity_has_a_page_at_its_iri(curated_server: Served) -> None:
+    from kg.tables import load_catalog
+
+    for spec in load_catalog().tables.values():
+        query = f"SELECT ?e ?label WHERE {{ ?e a <{spec.class_iri}> ; <http://www.w3.org/2000/01/rdf-schema#label> " \
+                "?label } ORDER BY ?e LIMIT 1"
+        _, _, body = _sparql(curated_server, query)
+        bindings = json.loads(body)["results"]["bindings"]
+        if not bindings:
+            continue
+        iri, label = bindings[0]["e"]["value"], bindings[0]["label"]["value"]
+        assert iri.startswith("https://w3id.org/tradekg/id/")
+        status, _, page = curated_server.get(iri.removeprefix("https://w3id.org/tradekg"))
+        assert status == 200, iri
+        heading = re.search(rb"<h1>(.*?)</h1>", page)
+        assert heading and html.unescape(heading.group(1).decode()) == label, iri

@@ -74,9 +74,10 @@ def serve(host: str, port: int, public: bool, store_path: Path | None, query_tim
 
     from kg.serve.app import create_app
     from kg.serve.snapshot import Current
+    from kg.serve.views import search_index
 
     click.echo(f"loading {store.current_version().name} into memory...", err=True)
-    current = Current(store, deadline)
+    current = Current(store, deadline, prepare=search_index)
     current.start()
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"tradekg serves {current.snapshot.triples:,} triples at http://{shown}:{port}/ "

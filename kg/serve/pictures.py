@@ -6,12 +6,13 @@ the page shows exactly what ``tradekg export timeline`` and ``export html
 (that takes seconds and hundreds of megabytes at a million triples): the
 triples around the entity are copied into a small store first, a few steps
 further than the picture reaches, and the export's ``neighbourhood`` cuts the
-view from that. Both are cached per snapshot.
+view from that. Both are kept in a bounded cache of the snapshot.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 
 import pyoxigraph as ox
 
@@ -30,8 +31,20 @@ INCOMING_PER_NODE = 150
 MAX_NODES = 3000
 
 
+# matplotlib's rc_context changes global settings: one drawing at a time.
+_DRAWING = threading.Lock()
+PICTURE_CACHE_BYTES = 64 * 1024 * 1024
+
+
 def timeline_svg(snapshot: Snapshot, iri: str) -> bytes:
-    return snapshot.cached(("timeline", iri), lambda: draw_timeline(firm_timeline(snapshot.backend, iri), "svg"))
+    cache = snapshot.lru("timelines", PICTURE_CACHE_BYTES)
+    svg = cache.get(iri)
+    if svg is None:
+        timeline = firm_timeline(snapshot.backend, iri)
+        with _DRAWING:
+            svg = draw_timeline(timeline, "svg")
+        cache.put(iri, svg, len(svg))
+    return svg  # type: ignore[no-any-return]
 
 
 def around(store: ox.Store, focus: str, hops: int) -> ox.Store:
@@ -75,12 +88,14 @@ def around(store: ox.Store, focus: str, hops: int) -> ox.Store:
 def graph_page(snapshot: Snapshot, iri: str, depth: int) -> tuple[str, str]:
     """The export's HTML page around ``iri`` and the Content-Security-Policy it declares."""
 
-    def make() -> tuple[str, str]:
+    cache = snapshot.lru("graphs", PICTURE_CACHE_BYTES)
+    page = cache.get((iri, depth))
+    if page is None:
         small = EmbeddedBackend(around(snapshot.store, iri, 2 * depth + 2))
         view = network_view(small, focus=iri, depth=depth, merge=True)
         positions = layout_positions(view) if view.graph.number_of_nodes() <= PICTURE_NODE_LIMIT else {}
         html = to_html(view, positions)
         match = re.search(r'http-equiv="Content-Security-Policy" content="([^"]*)"', html)
-        return html, match.group(1) if match else "default-src 'none'"
-
-    return snapshot.cached(("graph", iri, depth), make)
+        page = (html, match.group(1) if match else "default-src 'none'")
+        cache.put((iri, depth), page, len(html))
+    return page  # type: ignore[no-any-return]

@@ -18,6 +18,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,14 +44,52 @@ class Snapshot:
     cache: dict[Any, Any] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def cached(self, key: Any, make: Any) -> Any:
-        """``make()`` once per snapshot and key (search index, timeline pictures...)."""
+    def cached(self, key: Any, make: Callable[[], Any]) -> Any:
+        """``make()`` once per snapshot and key (the search index)."""
         with self.lock:
             if key in self.cache:
                 return self.cache[key]
         value = make()
         with self.lock:
             return self.cache.setdefault(key, value)
+
+    def lru(self, name: str, max_bytes: int) -> LRUCache:
+        """A size-bounded cache of this snapshot's answers or pictures (one per ``name``)."""
+        return self.cached(("lru", name), lambda: LRUCache(max_bytes))  # type: ignore[no-any-return]
+
+
+class LRUCache:
+    """Values of one snapshot, least recently used dropped past ``max_bytes`` in all.
+
+    A snapshot never changes, so a value computed from it stays right for as
+    long as the snapshot is served; a new version starts with empty caches.
+    """
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self.size = 0
+        self._items: OrderedDict[Any, tuple[Any, int]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> Any | None:
+        with self._lock:
+            item = self._items.get(key)
+            if item is None:
+                return None
+            self._items.move_to_end(key)
+            return item[0]
+
+    def put(self, key: Any, value: Any, size: int) -> None:
+        if size > self.max_bytes // 4:
+            return  # one huge answer must not empty the cache
+        with self._lock:
+            if key in self._items:
+                return
+            self._items[key] = (value, size)
+            self.size += size
+            while self.size > self.max_bytes:
+                _, (_, dropped) = self._items.popitem(last=False)
+                self.size -= dropped
 
 
 def load_snapshot(store: VersionedStore, timeout: float | None) -> Snapshot:
@@ -76,11 +116,13 @@ def load_snapshot(store: VersionedStore, timeout: float | None) -> Snapshot:
 class Current:
     """The snapshot every new request uses, kept current by a watcher thread."""
 
-    def __init__(self, store: VersionedStore, timeout: float | None, poll_seconds: float = 0.5):
+    def __init__(self, store: VersionedStore, timeout: float | None, poll_seconds: float = 0.5,
+                 prepare: Callable[[Snapshot], object] | None = None):
         self.store = store
         self.timeout = timeout
         self.poll_seconds = poll_seconds
-        self._snapshot = load_snapshot(store, timeout)
+        self.prepare = prepare  # run on each new snapshot before it is served (builds the search index)
+        self._snapshot = self._load()
         self._target: str | None = self._snapshot.source
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -100,11 +142,17 @@ class Current:
         target = self._pointer_target()
         if target is None or target == self._target:
             return False
-        snapshot = load_snapshot(self.store, self.timeout)
+        snapshot = self._load()
         # If another version was published while this one loaded, the next poll sees it.
         self._target = snapshot.source
         self._snapshot = snapshot
         return True
+
+    def _load(self) -> Snapshot:
+        snapshot = load_snapshot(self.store, self.timeout)
+        if self.prepare:
+            self.prepare(snapshot)
+        return snapshot
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._watch, name="tradekg-serve-watch", daemon=True)

@@ -13,14 +13,13 @@ back out in Python cost more than the query itself on big answers, so rows
 never become Python objects here. What remains is evaluation inside Oxigraph
 (at 100k triples, 23 of the 31 ms of ``designations`` are its GROUP_CONCAT
 subquery, 10 of the 48 ms of ``firms-affected-by-rule`` its ORDER BY); since
-a snapshot never changes, each answer is kept (``AnswerCache``) and a repeated
-question costs only the HTTP round trip.
+a snapshot never changes, each answer is kept (``Snapshot.lru``, 128 MB per
+version) and a repeated question costs only the HTTP round trip.
 """
 
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 
 import pyoxigraph as ox
@@ -52,6 +51,9 @@ _SHORT = {"json": "application/sparql-results+json", "xml": "application/sparql-
           "csv": "text/csv", "tsv": "text/tab-separated-values", "turtle": "text/turtle",
           "ttl": "text/turtle", "nt": "application/n-triples", "ntriples": "application/n-triples",
           "rdfxml": "application/rdf+xml"}
+
+
+ANSWER_CACHE_BYTES = 128 * 1024 * 1024
 
 
 class ProtocolError(Exception):
@@ -112,39 +114,6 @@ def refuse_updates(text: str) -> None:
         raise ProtocolError(403, REFUSED)
 
 
-class AnswerCache:
-    """Serialised answers of one snapshot, least recently used dropped past ``max_bytes``.
-
-    A snapshot never changes, so an answer computed once is the answer for
-    as long as the snapshot is served; a new version starts with an empty cache.
-    """
-
-    def __init__(self, max_bytes: int = 128 * 1024 * 1024):
-        self.max_bytes = max_bytes
-        self.size = 0
-        self._items: OrderedDict[tuple[object, ...], Answer] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[object, ...]) -> Answer | None:
-        with self._lock:
-            answer = self._items.get(key)
-            if answer is not None:
-                self._items.move_to_end(key)
-            return answer
-
-    def put(self, key: tuple[object, ...], answer: Answer) -> None:
-        if len(answer.body) > self.max_bytes // 4:
-            return
-        with self._lock:
-            if key in self._items:
-                return
-            self._items[key] = answer
-            self.size += len(answer.body)
-            while self.size > self.max_bytes and self._items:
-                _, dropped = self._items.popitem(last=False)
-                self.size -= len(dropped.body)
-
-
 def evaluate(snapshot: Snapshot, text: str, accept: str, *, default_graphs: list[str] | None = None,
              named_graphs: list[str] | None = None, timeout: float | None = None) -> Answer:
     """Run one read-only query on ``snapshot`` and serialise its answer as the client asked."""
@@ -160,11 +129,11 @@ def evaluate(snapshot: Snapshot, text: str, accept: str, *, default_graphs: list
     except ValueError as exc:
         raise ProtocolError(400, f"not an IRI in default-graph-uri or named-graph-uri: {exc}") from None
 
-    cache: AnswerCache = snapshot.cached("answers", AnswerCache)
+    cache = snapshot.lru("answers", ANSWER_CACHE_BYTES)
     key = (text, accept, tuple(default_graphs or ()), tuple(named_graphs or ()))
     cached = cache.get(key)
     if cached is not None:
-        return cached
+        return cached  # type: ignore[no-any-return]
 
     def work(cancelled: threading.Event) -> Answer:
         try:
@@ -187,5 +156,5 @@ def evaluate(snapshot: Snapshot, text: str, accept: str, *, default_graphs: list
         raise ProtocolError(400, str(exc)) from None
     except QueryRejected as exc:
         raise ProtocolError(400, str(exc)) from None
-    cache.put(key, answer)
+    cache.put(key, answer, len(answer.body))
     return answer
