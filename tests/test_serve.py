@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import html
+import http.client
 import io
 import json
 import re
@@ -328,6 +329,16 @@ def test_a_token_is_required_when_one_is_set(curated_store: VersionedStore) -> N
         assert status == 401
         status, _, body = served.get("/id/company/huawei", headers={"Authorization": f"Bearer {token}"})
         assert status == 200 and b"Huawei Technologies Co., Ltd." in body
+        # A browser opens one page with ?token=, gets a cookie and an address without the token.
+        connection = http.client.HTTPConnection("127.0.0.1", served.port, timeout=30)
+        connection.request("GET", f"/search?q=Huawei&token={token}")
+        answer = connection.getresponse()
+        answer.read()
+        assert answer.status == 303 and answer.getheader("Location") == "/search?q=Huawei"
+        cookie = answer.getheader("Set-Cookie")
+        assert "HttpOnly" in cookie and "SameSite=strict" in cookie
+        status, _, body = served.get("/search?q=Huawei", headers={"Cookie": cookie.split(";")[0]})
+        assert status == 200 and b"/id/company/huawei" in body
         out = subprocess.run([sys.executable, "-m", "kg", "query", "firm-timeline", "-p", "firm=Huawei",
                               "--endpoint", served.sparql, "--format", "csv"], cwd=REPO, capture_output=True,
                              text=True, timeout=120, env={"PATH": "/usr/bin:/bin", "TRADEKG_TOKEN": token},
