@@ -49,7 +49,8 @@ def request(url: str, data: bytes | None = None, headers: dict[str, str] | None 
 def serving(store: Path, *args: str, env: dict[str, str] | None = None, wait: float = 60.0) -> Iterator[Served]:
     """``tradekg serve --store STORE --port FREE`` until the block ends."""
     port = free_port()
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("TRADEKG_")}
+    # No developer's store, endpoint or token leaks in; the pinned "today" does (tests/conftest.py).
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("TRADEKG_") or k == "TRADEKG_TODAY"}
     environment.update(env or {})
     process = subprocess.Popen([sys.executable, "-m", "kg", "serve", "--store", str(store), "--port", str(port),
                                 *args], cwd=REPO, env=environment, stdout=subprocess.PIPE,

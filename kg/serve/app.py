@@ -34,7 +34,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from kg.backend import QueryRejected, QueryTimeout, ResultTable
 from kg.errors import NotFound, TradekgError
 from kg.namespaces import bind_prefixes
-from kg.queries import BadParameter, bind_parameters, find_query, saved_queries
+from kg.queries import BadParameter, find_query, run_saved, saved_queries
 from kg.render import render_csv, render_json
 from kg.resolve import Ambiguous
 from kg.serve import pictures, views
@@ -144,8 +144,7 @@ class Server:
         if not ready:
             return saved, values, None, None
         try:
-            bindings = bind_parameters(saved, values, snapshot.backend)
-            return saved, values, snapshot.backend.select(saved.text, bindings), None
+            return saved, values, run_saved(saved, values, snapshot.backend), None
         except (NotFound, Ambiguous, BadParameter, QueryRejected, QueryTimeout) as exc:
             return saved, values, None, str(exc)
 
