@@ -88,7 +88,9 @@ class Server:
 
     def entity(self, request: Request) -> Response:
         snapshot = self.current.snapshot
-        iri = views.local_iri(request.url.path)
+        # The raw path: an IRI with %-escapes must reach the store exactly as minted.
+        raw = request.scope.get("raw_path") or request.url.path.encode()
+        iri = views.local_iri(raw.decode("latin-1").split("?", 1)[0])
         return self._entity(snapshot, iri)
 
     def resource(self, request: Request) -> Response:
