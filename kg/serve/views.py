@@ -187,8 +187,12 @@ def html_table(result: ResultTable, limit: int = PAGE_ROWS, compact: bool = Fals
         cells = []
         for v in variables:
             label = row.get(labelled[v]) if v in labelled else None
-            if v in labelled and label is None and isinstance(row.get(v), URIRef) and "title" in row:
-                label = row["title"]  # a rule known by its title only (no confirmed citation)
+            if v == "rule" and label is None and isinstance(row.get(v), URIRef):
+                # a rule without a confirmed citation: its FR document number, else its title
+                if row.get("document") is not None:
+                    label = f"FR Doc {row['document']}"
+                elif row.get("title") is not None:
+                    label = row["title"]
             cells.append(term_link(row.get(v), str(label) if label is not None else None))
         rows.append(cells)
     return Table(variables, rows, len(result.rows))
