@@ -16,6 +16,8 @@ then measures, with tradekg's own code paths:
   changed and what it touches, re-derivation in the store, new version);
 * the median time of every saved query (queries/*.rq) with bound parameters;
 * peak memory (max RSS of the process that did all of the above);
+* the same saved queries over HTTP against ``tradekg serve`` on that store
+  (its own process: start-up, query medians, an entity page, its peak memory);
 
 and, in a separate process so the memory figures stay apart, the baseline:
 the same triples parsed into a plain rdflib Graph and the same saved queries
@@ -286,6 +288,80 @@ def measure_rdflib(nt: Path, params: dict[str, str], repeat: int) -> dict[str, A
             "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
 
 
+def measure_server(store_dir: Path, params: dict[str, str], repeat: int) -> dict[str, Any]:
+    """The same saved queries over HTTP against ``tradekg serve`` (SPARQL 1.1 Protocol, JSON results).
+
+    The server runs in its own process (its memory is its own figure); each
+    query is the VALUES-bound text the embedded column runs, POSTed to
+    ``/sparql`` as ``tradekg query --endpoint`` sends it, the whole body read
+    (parsed once, untimed, to count the rows), over one kept-alive connection
+    (as a browser or YASGUI holds one).
+    The first request of each query is timed apart: it evaluates the query;
+    the repeats are answered from the server's per-version answer cache.
+    """
+    import http.client
+    import os
+    import socket
+    import urllib.parse
+    import urllib.request
+
+    from kg.backend import with_values
+    from kg.queries import saved_queries
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = int(sock.getsockname()[1])
+    env = {**os.environ, "TRADEKG_STORE": str(store_dir)}
+    started = time.perf_counter()
+    server = subprocess.Popen([sys.executable, "-m", "kg", "serve", "--port", str(port)], env=env, cwd=REPO,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        while True:
+            if server.poll() is not None:
+                raise SystemExit(f"tradekg serve failed: {server.stderr.read().decode()[-3000:]}")
+            try:
+                urllib.request.urlopen(base + "/sparql?query=ASK%7B%7D", timeout=5).read()
+                break
+            except OSError:
+                time.sleep(0.2)
+        t_start = time.perf_counter() - started
+
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+
+        def ask(text: str) -> bytes:
+            body = urllib.parse.urlencode({"query": text})
+            connection.request("POST", "/sparql", body=body, headers={
+                "Accept": "application/sparql-results+json", "Content-Type": "application/x-www-form-urlencoded"})
+            answer = connection.getresponse()
+            payload = answer.read()
+            assert answer.status == 200, payload[:500]
+            return payload
+
+        def page(path: str) -> None:
+            connection.request("GET", path)
+            answer = connection.getresponse()
+            assert answer.status == 200, answer.status
+            answer.read()
+
+        queries, first, rows = {}, {}, {}
+        for name, bindings in _bindings(params).items():
+            text = with_values(saved_queries()[name].text, bindings)
+            first[name], payload = _timed(lambda t=text: ask(t))
+            rows[name] = len(json.loads(payload)["results"]["bindings"])
+            queries[name] = _median(lambda t=text: ask(t), max(repeat, 3))
+        entity = f"/id/company/{params['firm']}"
+        page(entity)  # the first view also builds the search index and caches
+        t_entity = _median(lambda: page(entity), repeat)
+        status = Path(f"/proc/{server.pid}/status").read_text()
+        peak = int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:"))) / 1024
+    finally:
+        server.terminate()
+        server.wait(30)
+    return {"start_s": t_start, "queries": queries, "first": first, "rows": rows, "entity_page_s": t_entity,
+            "peak_mb": peak}
+
+
 def _child(args: list[str]) -> dict[str, Any]:
     out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, check=False)
     if out.returncode != 0:
@@ -293,7 +369,8 @@ def _child(args: list[str]) -> dict[str, Any]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def run(sizes: list[int], repeat: int, baseline: bool, workroot: Path, pyshacl_max: int) -> list[dict[str, Any]]:
+def run(sizes: list[int], repeat: int, baseline: bool, workroot: Path, pyshacl_max: int,
+        server: bool = True) -> list[dict[str, Any]]:
     results = []
     for size in sizes:
         work = workroot / f"size-{size}"
@@ -303,6 +380,9 @@ def run(sizes: list[int], repeat: int, baseline: bool, workroot: Path, pyshacl_m
             # rdflib takes minutes per query round at 1M: one run there (the ratio is what matters).
             ours["rdflib"] = _child(["--child-rdflib", ours["nt"], "--params", json.dumps(ours["params"]),
                                      "--repeat", str(repeat if size <= 100_000 else 1)])
+        if server:
+            ours["server"] = measure_server(work / "store", ours["params"], repeat)
+            assert ours["server"]["rows"] == ours["rows"], (ours["server"]["rows"], ours["rows"])
         results.append(ours)
         sys.stderr.write(f"# measured {size:,} ({ours['triples']:,} triples)\n")
     return results
@@ -340,6 +420,23 @@ def table(results: list[dict[str, Any]]) -> str:
             row(f"`{name}` speed-up", [
                 f"{r['rdflib']['queries'][name] / max(r['queries'][name], 1e-9):.0f}x" if "rdflib" in r else "—"
                 for r in results])
+        if any("server" in r for r in results):
+            row(f"`{name}` first request, s (tradekg serve, over HTTP: evaluates)",
+                [s(r["server"]["first"][name]) if "server" in r else "—" for r in results])
+            row(f"`{name}` median, s (tradekg serve, over HTTP: repeats, answer cache)",
+                [s(r["server"]["queries"][name]) if "server" in r else "—" for r in results])
+            if any("rdflib" in r for r in results):
+                row(f"`{name}` speed-up, server vs rdflib (first request / median)", [
+                    f"{r['rdflib']['queries'][name] / max(r['server']['first'][name], 1e-9):.0f}x / "
+                    f"{r['rdflib']['queries'][name] / max(r['server']['queries'][name], 1e-9):.0f}x"
+                    if "rdflib" in r and "server" in r else "—" for r in results])
+    if any("server" in r for r in results):
+        row("`tradekg serve` start (store into memory), s", [s(r["server"]["start_s"]) if "server" in r else "—"
+                                                             for r in results])
+        row("entity page /id/company/c0 median, s (tradekg serve)",
+            [s(r["server"]["entity_page_s"]) if "server" in r else "—" for r in results])
+        row("peak memory, MB (tradekg serve process)", [f"{r['server']['peak_mb']:.0f}" if "server" in r else "—"
+                                                         for r in results])
     row("peak memory, MB (tradekg process)", [f"{r['peak_mb']:.0f}" for r in results])
     row("peak memory, MB (rdflib process)", [f"{r['rdflib']['peak_mb']:.0f}" if "rdflib" in r else "—"
                                              for r in results])
@@ -352,6 +449,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=5, help="runs per query; the median is printed")
     parser.add_argument("--quick", action="store_true", help="smallest size only, one run per query (for tests)")
     parser.add_argument("--no-baseline", action="store_true", help="skip the plain-rdflib baseline")
+    parser.add_argument("--no-server", action="store_true", help="skip the `tradekg serve` column")
     parser.add_argument("--json", type=Path, default=None, help="also write the raw results here")
     parser.add_argument("--pyshacl-max", default="100k",
                         help="also time pySHACL's full validation up to this size (it takes minutes at 1m)")
@@ -373,7 +471,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         sizes, repeat = [min(sizes)], 1
     with tempfile.TemporaryDirectory(prefix="tradekg-bench-") as tmp:
-        results = run(sizes, repeat, not args.no_baseline, Path(tmp), parse_size(args.pyshacl_max))
+        results = run(sizes, repeat, not args.no_baseline, Path(tmp), parse_size(args.pyshacl_max),
+                      server=not args.no_server)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
     sys.stdout.write(table(results) + "\n")

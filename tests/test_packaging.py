@@ -31,7 +31,8 @@ def test_wheel_contains_resources(tmp_path: Path) -> None:
     for required in ("kg/_resources/ontology/tradekg.ttl", "kg/_resources/ontology/shapes.ttl",
                      "kg/_resources/ontology/concepts.ttl", "kg/_resources/data/tables.yml",
                      "kg/_resources/data/rules.csv", "kg/_resources/queries/rules-affecting-firm.rq",
-                     "kg/_resources/queries/derive/60-through-parent.rq", "kg/cli/__init__.py"):
+                     "kg/_resources/queries/derive/60-through-parent.rq", "kg/cli/__init__.py",
+                     "kg/serve/templates/entity.html", "kg/serve/static/style.css"):
         assert required in names, required
 
 

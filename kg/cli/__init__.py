@@ -171,12 +171,13 @@ def _register() -> None:
     from kg.cli import push as push_commands
     from kg.cli import query as query_commands
     from kg.cli import screen as screen_commands
+    from kg.cli import serve as serve_commands
     from kg.cli import sources as _sources  # noqa: F401  (adds `import federal-register` and `import ofac`)
 
     for command in (load_commands.build, load_commands.load, load_commands.validate,
                     query_commands.query, query_commands.sparql, query_commands.show,
                     export_commands.export, push_commands.push, csl_commands.import_group,
-                    screen_commands.screen):
+                    screen_commands.screen, serve_commands.serve):
         cli.add_command(command)
 
 

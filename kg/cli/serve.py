@@ -1,0 +1,89 @@
+"""``tradekg serve``: the graph in a browser and on the SPARQL protocol (kg/serve/).
+
+The web stack is imported inside the command, so every other command starts
+as fast as before.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from pathlib import Path
+
+import click
+
+from kg.cli import handle_errors, open_store, query_timeout_option, store_option
+from kg.errors import TradekgError
+
+TOKEN_ENV = "TRADEKG_SERVE_TOKEN"
+
+
+def is_loopback(host: str) -> bool:
+    if host in ("localhost", "ip6-localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def serve_token(host: str, public: bool) -> str | None:
+    """The token requests must carry: none on loopback or with --public, else TRADEKG_SERVE_TOKEN."""
+    token = os.environ.get(TOKEN_ENV, "").strip() or None
+    if is_loopback(host) or public:
+        return token
+    if not token:
+        raise TradekgError(
+            f"--host {host} lets other machines in; set {TOKEN_ENV} to a secret that requests must carry "
+            "(or pass --public to serve everyone without one)")
+    if len(token) < 16:
+        raise TradekgError(f"{TOKEN_ENV} is too short to guess-proof a server: use 16 characters or more")
+    return token
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; anything but loopback needs TRADEKG_SERVE_TOKEN or --public.")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--public", is_flag=True, help="Serve without a token on a non-loopback address.")
+@store_option
+@query_timeout_option
+@handle_errors
+def serve(host: str, port: int, public: bool, store_path: Path | None, query_timeout: float | None) -> None:
+    """Serve the current store version in a browser and on the SPARQL 1.1 Protocol, until stopped.
+
+    \b
+    Pages: search, a page per entity at its IRI's path (/id/company/huawei),
+    a page per saved query with CSV and JSON downloads, a read-only SPARQL page.
+    Programs: http://HOST:PORT/sparql (tradekg query --endpoint, SPARQLWrapper, YASGUI).
+    A newly built or loaded version is picked up without a restart.
+
+    \b
+    Examples:
+      tradekg serve
+      TRADEKG_SERVE_TOKEN=... tradekg serve --host 0.0.0.0 --port 8080
+    """
+    from kg.backend import query_timeout_from
+
+    token = serve_token(host, public)
+    store = open_store(store_path)
+    store.current_version()  # a missing store is a plain error, not a traceback in the server
+    deadline = query_timeout_from(query_timeout)
+
+    import uvicorn
+
+    from kg.serve.app import create_app
+    from kg.serve.snapshot import Current
+    from kg.serve.views import search_index
+
+    click.echo(f"loading {store.current_version().name} into memory...", err=True)
+    current = Current(store, deadline, prepare=search_index)
+    current.start()
+    shown = f"[{host}]" if ":" in host else host
+    click.echo(f"tradekg serves {current.snapshot.triples:,} triples at http://{shown}:{port}/ "
+               f"(SPARQL: http://{shown}:{port}/sparql); Ctrl-C stops it", err=True)
+    try:
+        uvicorn.run(create_app(current, timeout=deadline, token=token), host=host, port=port,
+                    log_level="warning", access_log=False)
+    finally:
+        current.stop()

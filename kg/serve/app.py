@@ -1,0 +1,368 @@
+"""The web application: routes, templates, security headers and the token check.
+
+Starlette (routing, requests, responses; a small, well-kept ASGI toolkit) with
+Jinja2 templates (autoescaping on for every template) served by uvicorn.
+Handlers are plain functions, which Starlette runs in its thread pool:
+pyoxigraph releases the interpreter lock while it evaluates, so queries of
+different requests run side by side. Every handler reads ``current.snapshot``
+once and answers from that object only.
+
+Read-only everywhere: pages answer GET and HEAD; ``/sparql`` also takes POST
+for queries; any other method is refused with 405, and updates with 403
+before they reach the engine.
+"""
+
+from __future__ import annotations
+
+import hmac
+import io
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlencode
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from rdflib import Graph
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from kg.backend import QueryRejected, QueryTimeout, ResultTable
+from kg.errors import NotFound, TradekgError
+from kg.namespaces import bind_prefixes
+from kg.queries import BadParameter, find_query, run_saved, saved_queries
+from kg.render import render_csv, render_json
+from kg.resolve import Ambiguous
+from kg.serve import pictures, views
+from kg.serve.snapshot import Current, Snapshot
+from kg.serve.sparql import REFUSED, ProtocolError, evaluate, refuse_updates
+
+HERE = Path(__file__).resolve().parent
+TOKEN_COOKIE = "tradekg_token"
+
+# Pages run no script of their own (the graph frame is the export's page with its own policy).
+PAGE_CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; frame-src 'self'; "
+            "form-action 'self'; base-uri 'none'; frame-ancestors 'self'; connect-src 'none'; object-src 'none'")
+MAX_QUERY_CHARS = 1_000_000
+
+_templates = Environment(loader=FileSystemLoader(str(HERE / "templates")),
+                         autoescape=select_autoescape(default=True, default_for_string=True))
+
+
+class Server:
+    """State shared by the handlers: the current snapshot and the query deadline."""
+
+    def __init__(self, current: Current, timeout: float | None):
+        self.current = current
+        self.timeout = timeout
+
+    # -- helpers -------------------------------------------------------------
+
+    def page(self, snapshot: Snapshot, template: str, status: int = 200, **values: Any) -> HTMLResponse:
+        html = _templates.get_template(template).render(version=snapshot.version, triples=snapshot.triples,
+                                                        **values)
+        return HTMLResponse(html, status_code=status)
+
+    def error(self, snapshot: Snapshot, status: int, heading: str, message: str) -> HTMLResponse:
+        return self.page(snapshot, "error.html", status, status=status, heading=heading, message=message)
+
+    # -- pages ---------------------------------------------------------------
+
+    def home(self, request: Request) -> Response:
+        snapshot = self.current.snapshot
+        return self.page(snapshot, "home.html", queries=list(saved_queries().values()))
+
+    def queries(self, request: Request) -> Response:
+        snapshot = self.current.snapshot
+        return self.page(snapshot, "queries.html", queries=list(saved_queries().values()))
+
+    def search(self, request: Request) -> Response:
+        snapshot = self.current.snapshot
+        q = request.query_params.get("q", "")[:500]
+        hits, total = views.search_index(snapshot).search(q)
+        return self.page(snapshot, "search.html", q=q, hits=hits, total=total)
+
+    def entity(self, request: Request) -> Response:
+        snapshot = self.current.snapshot
+        # The raw path: an IRI with %-escapes must reach the store exactly as minted.
+        raw = request.scope.get("raw_path") or request.url.path.encode()
+        iri = views.local_iri(raw.decode("latin-1").split("?", 1)[0])
+        return self._entity(snapshot, iri)
+
+    def resource(self, request: Request) -> Response:
+        snapshot = self.current.snapshot
+        return self._entity(snapshot, request.query_params.get("iri", ""))
+
+    def _entity(self, snapshot: Snapshot, iri: str) -> Response:
+        if not views.exists(snapshot, iri):
+            return self.error(snapshot, 404, "Not in the graph",
+                              f"The graph says nothing about {iri}. Search for a name instead.")
+        try:
+            page = views.entity_page(snapshot, iri)
+        except QueryTimeout as exc:
+            return self.error(snapshot, 503, "Too slow", str(exc))
+        return self.page(snapshot, "entity.html", page=page)
+
+    def timeline(self, request: Request) -> Response:
+        snapshot = self.current.snapshot
+        iri = views.local_iri(request.path_params["path"].removesuffix(".svg"))
+        if not views.exists(snapshot, iri):
+            return PlainTextResponse("not in the graph", status_code=404)
+        try:
+            svg = pictures.timeline_svg(snapshot, iri)
+        except TradekgError as exc:
+            return PlainTextResponse(str(exc), status_code=404)
+        return Response(svg, media_type="image/svg+xml",
+                        headers={"Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"})
+
+    def graph(self, request: Request) -> Response:
+        snapshot = self.current.snapshot
+        iri = views.local_iri(request.path_params["path"])
+        if not views.exists(snapshot, iri):
+            return self.error(snapshot, 404, "Not in the graph", f"The graph says nothing about {iri}.")
+        try:
+            depth = min(max(int(request.query_params.get("depth", "1")), 0), 3)
+        except ValueError:
+            depth = 1
+        try:
+            html, csp = pictures.graph_page(snapshot, iri, depth)
+        except TradekgError as exc:
+            return self.error(snapshot, 404, "No picture", str(exc))
+        # The export page's own policy, sent as a header too, and only this site may frame it.
+        return HTMLResponse(html, headers={"Content-Security-Policy": f"{csp}; frame-ancestors 'self'"})
+
+    # -- saved queries -------------------------------------------------------
+
+    def _run_saved(self, snapshot: Snapshot, request: Request) -> tuple[Any, dict[str, str], ResultTable | None,
+                                                                         str | None]:
+        name = request.path_params["name"]
+        saved = find_query(name)
+        values = {k: v for k, v in request.query_params.items() if v.strip() and k != "token"}
+        ready = bool(values) or not any(p.required for p in saved.parameters)
+        if not ready:
+            return saved, values, None, None
+        try:
+            return saved, values, run_saved(saved, values, snapshot.backend), None
+        except (NotFound, Ambiguous, BadParameter, QueryRejected, QueryTimeout) as exc:
+            return saved, values, None, str(exc)
+
+    def query_page(self, request: Request) -> Response:
+        snapshot = self.current.snapshot
+        name = request.path_params["name"]
+        for suffix, kind in ((".csv", "csv"), (".json", "json")):
+            if name.endswith(suffix):
+                request.path_params["name"] = name[: -len(suffix)]
+                return self.download(snapshot, request, kind)
+        try:
+            saved, values, result, error = self._run_saved(snapshot, request)
+        except NotFound as exc:
+            return self.error(snapshot, 404, "No such query", str(exc))
+        return self.page(snapshot, "query.html", status=400 if error else 200, query=saved, values=values,
+                         error=error, result=views.html_table(result) if result is not None else None,
+                         csv_url=views.query_url(saved.name, values, ".csv"),
+                         json_url=views.query_url(saved.name, values, ".json"))
+
+    def download(self, snapshot: Snapshot, request: Request, kind: str) -> Response:
+        try:
+            saved, _, result, error = self._run_saved(snapshot, request)
+        except NotFound as exc:
+            return PlainTextResponse(str(exc), status_code=404)
+        if error or result is None:
+            return PlainTextResponse(error or "this query needs parameters", status_code=400)
+        buffer = io.StringIO()
+        (render_csv if kind == "csv" else render_json)(result, buffer)
+        media = "text/csv; charset=utf-8" if kind == "csv" else "application/json"
+        filename = f"{saved.name}.{kind}"
+        return Response(buffer.getvalue(), media_type=media,
+                        headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+    # -- SPARQL ----------------------------------------------------------------
+
+    async def sparql(self, request: Request) -> Response:
+        snapshot = self.current.snapshot
+        params = {k: request.query_params.getlist(k) for k in request.query_params}
+        text: str | None = None
+        if request.method == "POST":
+            media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+            body = await request.body()
+            if len(body) > MAX_QUERY_CHARS * 4:
+                return PlainTextResponse("the request is too large", status_code=413)
+            if media == "application/sparql-update":
+                return _cors(PlainTextResponse(REFUSED, status_code=403))
+            if media == "application/sparql-query":
+                text = body.decode("utf-8", errors="replace")
+            elif media == "application/x-www-form-urlencoded":
+                for key, items in parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True).items():
+                    params.setdefault(key, []).extend(items)
+            else:
+                return _cors(PlainTextResponse(
+                    "POST a query as application/x-www-form-urlencoded (query=...) or application/sparql-query",
+                    status_code=415))
+        if "update" in params or "using-graph-uri" in params:
+            return _cors(PlainTextResponse(REFUSED, status_code=403))
+        if text is None:
+            queries = params.get("query", [])
+            if len(queries) > 1:
+                return _cors(PlainTextResponse("give one query parameter", status_code=400))
+            text = queries[0] if queries else None
+        if text is None:
+            if "text/html" in request.headers.get("accept", ""):
+                return self.page(snapshot, "sparql.html", text=_EXAMPLE, endpoint=str(request.url_for("sparql")),
+                                 result=None, boolean=None, graph_text=None, error=None, downloads=[])
+            return _cors(PlainTextResponse("pass the query as ?query=... (SPARQL 1.1 Protocol)", status_code=400))
+        if len(text) > MAX_QUERY_CHARS:
+            return _cors(PlainTextResponse("the query is too long", status_code=413))
+        accept = (params.get("format") or [request.headers.get("accept", "")])[0]
+        try:
+            answer = await _in_thread(lambda: evaluate(
+                snapshot, text, accept, default_graphs=params.get("default-graph-uri"),
+                named_graphs=params.get("named-graph-uri"), timeout=self.timeout))
+        except ProtocolError as exc:
+            return _cors(PlainTextResponse(exc.message, status_code=exc.status))
+        media = answer.media_type + ("; charset=utf-8" if answer.media_type.startswith("text/") else "")
+        return _cors(Response(answer.body, media_type=media, headers={"Vary": "Accept"}))
+
+    def sparql_options(self, request: Request) -> Response:
+        return _cors(Response(status_code=204))
+
+    def sparql_results(self, request: Request) -> Response:
+        snapshot = self.current.snapshot
+        text = request.query_params.get("query", "")[:MAX_QUERY_CHARS]
+        values: dict[str, Any] = {"text": text, "endpoint": str(request.url_for("sparql")), "result": None,
+                                  "boolean": None, "graph_text": None, "error": None, "downloads": []}
+        status = 200
+        try:
+            refuse_updates(text)
+            answer = snapshot.backend.query_any(text)
+        except ProtocolError as exc:
+            values["error"], status = exc.message, exc.status
+        except (QueryRejected, QueryTimeout) as exc:
+            values["error"], status = str(exc), 400
+        else:
+            q = urlencode({"query": text})
+            if isinstance(answer, bool):
+                values["boolean"] = answer
+            elif isinstance(answer, Graph):
+                turtle = bind_prefixes(answer).serialize(format="turtle")
+                values["graph_text"] = turtle if len(turtle) < 200_000 else turtle[:200_000] + "\n…"
+                values["downloads"] = [("Turtle", f"/sparql?{q}&format=turtle"),
+                                       ("N-Triples", f"/sparql?{q}&format=nt")]
+            else:
+                values["result"] = views.html_table(answer)
+                values["downloads"] = [(label, f"/sparql?{q}&format={fmt}") for label, fmt in
+                                       (("CSV", "csv"), ("TSV", "tsv"), ("JSON", "json"), ("XML", "xml"))]
+        return self.page(snapshot, "sparql.html", status=status, **values)
+
+
+_EXAMPLE = """PREFIX tkg: <https://w3id.org/tradekg/ontology#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?rule ?label WHERE {
+  ?rule a tkg:Rule ; rdfs:label ?label .
+}
+ORDER BY ?label
+LIMIT 50"""
+
+
+async def _in_thread(work: Callable[[], Any]) -> Any:
+    from starlette.concurrency import run_in_threadpool
+
+    return await run_in_threadpool(work)
+
+
+def _cors(response: Response) -> Response:
+    """The protocol endpoint answers any origin (YASGUI in a browser); it only ever reads."""
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+    response.headers["Access-Control-Allow-Headers"] = "Accept, Content-Type, Authorization"
+    return response
+
+
+class Guard:
+    """ASGI middleware: read-only methods, the token (when one is set), and security headers."""
+
+    def __init__(self, app: ASGIApp, token: str | None):
+        self.app = app
+        self.token = token
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        method = scope["method"]
+        allowed = ("GET", "HEAD", "POST", "OPTIONS") if scope["path"] == "/sparql" else ("GET", "HEAD")
+        if method not in allowed:
+            response: Response = PlainTextResponse("this server only reads the graph", status_code=405,
+                                                   headers={"Allow": ", ".join(allowed)})
+            await self._send(response, scope, receive, send)
+            return
+        if self.token and not (method == "OPTIONS" and scope["path"] == "/sparql"):
+            given = request.query_params.get("token")
+            if given is not None and hmac.compare_digest(given.encode(), self.token.encode()):
+                # Trade the token in the address for a cookie, and drop it from the address.
+                rest = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "token"])
+                response = RedirectResponse(scope["path"] + (f"?{rest}" if rest else ""), status_code=303)
+                response.set_cookie(TOKEN_COOKIE, self.token, httponly=True, samesite="strict")
+                await self._send(response, scope, receive, send)
+                return
+            if not self._authorised(request):
+                response = PlainTextResponse(
+                    "this server needs its token: send 'Authorization: Bearer TOKEN', "
+                    "or open any page once with ?token=TOKEN", status_code=401,
+                    headers={"WWW-Authenticate": 'Bearer realm="tradekg"'})
+                await self._send(response, scope, receive, send)
+                return
+
+        async def send_with_headers(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                names = {name.lower() for name, _ in headers}
+                if b"content-security-policy" not in names:
+                    headers.append((b"content-security-policy", PAGE_CSP.encode()))
+                headers += [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
+                if b"x-frame-options" not in names and not scope["path"].startswith("/graph/"):
+                    headers.append((b"x-frame-options", b"DENY"))
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+    def _authorised(self, request: Request) -> bool:
+        assert self.token is not None
+        header = request.headers.get("authorization", "")
+        match = re.match(r"^Bearer\s+(\S+)$", header)
+        candidates = [match.group(1)] if match else []
+        cookie = request.cookies.get(TOKEN_COOKIE)
+        if cookie:
+            candidates.append(cookie)
+        return any(hmac.compare_digest(c.encode(), self.token.encode()) for c in candidates)
+
+    async def _send(self, response: Response, scope: Scope, receive: Receive, send: Send) -> None:
+        response.headers.setdefault("content-security-policy", PAGE_CSP)
+        await response(scope, receive, send)
+
+
+def create_app(current: Current, *, timeout: float | None, token: str | None = None) -> ASGIApp:
+    """The whole application over ``current`` (which the caller starts watching)."""
+    server = Server(current, timeout)
+    routes = [
+        Route("/", server.home),
+        Route("/queries", server.queries),
+        Route("/search", server.search),
+        Route("/sparql", server.sparql, methods=["GET", "POST"], name="sparql"),
+        Route("/sparql", server.sparql_options, methods=["OPTIONS"]),
+        Route("/sparql/results", server.sparql_results),
+        Route("/query/{name}", server.query_page),
+        Route("/resource", server.resource),
+        Route("/timeline/{path:path}", server.timeline),
+        Route("/graph/{path:path}", server.graph),
+        Route("/id/{rest:path}", server.entity),
+        Route("/concept/{rest:path}", server.entity),
+    ]
+    app = Starlette(routes=routes)
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    return Guard(app, token)
