@@ -174,14 +174,28 @@ def affected_parties(source: ox.Store, removals: list[ox.Quad], additions: list[
     return parties | below
 
 
+_PARTIES_HERE = re.compile(r"^[ \t]*# parties: \?(\w+)[ \t]*$", re.MULTILINE)
+
+
 def _with_rows(query: str, variable: str, values: Iterable[str]) -> str:
-    """``query`` with a VALUES block binding ``variable`` to each IRI, opening its WHERE pattern."""
+    """``query`` with a VALUES block binding ``variable`` to each IRI, opening its WHERE pattern.
+
+    The same block also goes after every comment line ``# parties: ?variable``:
+    a rule marks there the groups inside its sub-selects where binding the
+    variable gives the rows the outer binding would keep (the sub-select
+    projects and groups by it, the group binds it), so that they start from the
+    few parties instead of reading the whole store. Python cannot see inside a
+    sub-select whether that holds; the rule's author can, so the rule says it.
+    """
     masked = "\n".join(" " * len(line) if line.lstrip().startswith("#") else line for line in query.split("\n"))
     match = re.search(r"\bWHERE\s*\{", masked, re.IGNORECASE)
     if match is None:
         raise ValueError("a derivation rule without a WHERE pattern")
     block = f" VALUES ?{variable} {{ {' '.join(str(ox.NamedNode(v)) for v in sorted(values))} }} "
-    return query[: match.end()] + block + query[match.end():]
+    marks = [m.end() for m in _PARTIES_HERE.finditer(query) if m.group(1) == variable and m.start() > match.end()]
+    for position in sorted([match.end(), *marks], reverse=True):
+        query = query[:position] + (block if position == match.end() else "\n" + block) + query[position:]
+    return query
 
 
 def rederive_parties(store: ox.Store, parties: set[str]) -> tuple[int, set[str]]:
