@@ -1,0 +1,108 @@
+"""Loads that touch ownership reach (the Affiliates rule, rule 70) end in the graph a full build gives.
+
+A designation of a firm that owns others goes down the local path: only the
+firms it touches are re-derived, with rule 70 bound to them inside its
+sub-selects (kg.incremental). Ownership records and suspensions go down the
+slow path (everything re-derived). Either way the triples must be the ones a
+full build of the same files derives.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rdflib import Graph
+from rdflib.compare import isomorphic
+
+from kg.backend import EmbeddedBackend
+from kg.build import build, load
+from kg.incremental import affected_parties
+from kg.loaders import InputFile
+from kg.namespaces import entity_iri
+from kg.store import VersionedStore
+from tests.conftest import MINI
+from tests.test_reach import EXTRA, NEW
+
+LOADS = {
+    "a designation of a firm that owns others (local path)": {
+        "designations-half.csv": "id,party,list,rule,start_date,end_date,license_policy,source,confidence\n"
+                                 "d-half,half,list-a,r-late,2025-10-20,,case-by-case,fixture,confirmed\n",
+    },
+    "a new ownership record (everything re-derived)": {
+        "ownership-new.csv": "id,owner,owned,share_percent,start_date,end_date,source,confidence,note\n"
+                             "o9,owner2,minority,10,,,fixture,confirmed,\n",
+    },
+    "a new suspension (everything re-derived)": {
+        "suspensions-new.csv": "id,rule,suspends,start_date,end_date,description,source,confidence,note\n"
+                               "susp2,r-suspend,r-affiliates,2025-10-10,2025-10-20,,fixture,confirmed,\n",
+    },
+}
+
+
+def _reach_files(directory: Path) -> list[InputFile]:
+    """The mini dataset with test_reach's ownership records, Affiliates rule and suspension."""
+    directory.mkdir()
+    for source in MINI.glob("*.csv"):
+        text = source.read_text(encoding="utf-8").rstrip("\n") + "\n"
+        if source.name in EXTRA:
+            text += "\n".join(EXTRA[source.name]) + "\n"
+        (directory / source.name).write_text(text, encoding="utf-8")
+    for name, lines in NEW.items():
+        (directory / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return [InputFile(p, p.name) for p in sorted(directory.glob("*.csv"))]
+
+
+def _graph(store: VersionedStore) -> Graph:
+    return EmbeddedBackend(store.open_read()).all_triples()
+
+
+def _ownership_effects(graph: Graph) -> set[tuple[str, str]]:
+    query = """PREFIX tkg: <https://w3id.org/tradekg/ontology#>
+    SELECT ?firm ?start WHERE {
+      ?e tkg:reach <https://w3id.org/tradekg/concept/reach/owned-by-listed> ; tkg:effectParty ?firm ;
+         <https://schema.org/startDate> ?start }"""
+    return {(str(r[0]).rsplit("/", 1)[-1], str(r[1])) for r in graph.query(query)}  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("case", sorted(LOADS))
+def test_ownership_load_gives_the_graph_a_full_build_gives(tmp_path: Path, case: str) -> None:
+    base = _reach_files(tmp_path / "data")
+    files = []
+    for name, text in LOADS[case].items():
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        files.append(InputFile(path, name))
+    incremental = VersionedStore(tmp_path / "incremental")
+    build(incremental, base)
+    before = _ownership_effects(_graph(incremental))
+    load(incremental, files)
+    full = VersionedStore(tmp_path / "full")
+    build(full, [*base, *files])
+    after = _graph(incremental)
+    assert _ownership_effects(after) == _ownership_effects(_graph(full))
+    assert isomorphic(after, _graph(full))
+    if "local path" in case:
+        # Re-derived, not lost: half and grandhalf keep what the Affiliates rule reached before.
+        assert before <= _ownership_effects(after)
+        assert {firm for firm, _ in before} >= {"half", "grandhalf"}
+    else:
+        # The change alters what the rule reaches, so two unchanged graphs are not what is compared.
+        assert _ownership_effects(after) != before
+
+
+def test_the_local_path_covers_the_firms_below_an_owner(tmp_path: Path) -> None:
+    from kg.terms import graph_to_quads
+
+    store = VersionedStore(tmp_path / "store")
+    build(store, _reach_files(tmp_path / "data"))
+    half = entity_iri("company", "half")
+    designation = Graph()
+    designation.parse(data=f"""
+        @prefix tkg: <https://w3id.org/tradekg/ontology#> .
+        <https://w3id.org/tradekg/id/designation/d-new> a tkg:Designation ; tkg:designatedParty <{half}> .
+    """, format="turtle")
+    parties = affected_parties(store.open_read(), [], list(graph_to_quads(designation)))
+    assert parties is not None  # the local path, not a re-derivation of everything
+    assert {half, entity_iri("company", "grandhalf")} <= parties  # grandhalf: 60 percent owned by half
+    assert entity_iri("company", "jv") not in parties
