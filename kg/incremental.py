@@ -136,9 +136,11 @@ def _commit_delta(store: VersionedStore, removals: list[ox.Quad], additions: lis
 
 # Additions that can change the rule effects of parties they do not name:
 # they send a change down the slow path (re-derive everything).
-_WIDE = {str(TKG.changesTermsOf), str(TKG.coversList), str(TKG.includesAffiliates), str(TKG.ownedEntity),
-         str(TKG.owner), str(TKG.ownerList), str(TKG.suspendsRule)}
-_PARTY_LINKS = {str(TKG.designatedParty), str(TKG.coversParty), str(TKG.namedParty)}
+_WIDE = {str(TKG.changesTermsOf), str(TKG.coversList), str(TKG.includesAffiliates), str(TKG.ownerList),
+         str(TKG.suspendsRule)}
+# A new ownership record changes what reaches the firm it owns (tkg:ownedEntity)
+# and, through it, the firms below; its owner's own effects stay as they were.
+_PARTY_LINKS = {str(TKG.designatedParty), str(TKG.coversParty), str(TKG.namedParty), str(TKG.ownedEntity)}
 _CHAIN = {str(SCHEMA.parentOrganization), str(TKG.affiliateOf)}
 _PARTY_CLASSES = {str(TKG.Company), str(TKG.Person), str(TKG.Vessel), str(TKG.Aircraft)}
 
@@ -147,8 +149,9 @@ def affected_parties(source: ox.Store, removals: list[ox.Quad], additions: list[
     """The parties whose rule effects a change can alter, or None when that is not local.
 
     A change that only adds new nodes (a ``tradekg load``) alters the effects
-    of the parties its new designations and authorizations name, of new
-    parties, and of everything below those in the ownership chain. Removals,
+    of the parties its new designations and authorizations name, of the firms
+    its new ownership records own, of new parties, and of everything below
+    those in the ownership chain (parents, affiliations, ownership records). Removals,
     additions to existing nodes and list-wide rules or authorizations can
     reach any party, so they return None (re-derive everything).
     """

@@ -1,9 +1,9 @@
 """Loads that touch ownership reach (the Affiliates rule, rule 70) end in the graph a full build gives.
 
-A designation of a firm that owns others goes down the local path: only the
-firms it touches are re-derived, with rule 70 bound to them inside its
-sub-selects (kg.incremental). Ownership records and suspensions go down the
-slow path (everything re-derived). Either way the triples must be the ones a
+A designation of a firm that owns others, or a new ownership record, goes
+down the local path: only the firms it touches and those below them are
+re-derived, with rule 70 bound to them inside its sub-selects
+(kg.incremental). Suspensions go down the slow path (everything re-derived). Either way the triples must be the ones a
 full build of the same files derives.
 """
 
@@ -29,9 +29,13 @@ LOADS = {
         "designations-half.csv": "id,party,list,rule,start_date,end_date,license_policy,source,confidence\n"
                                  "d-half,half,list-a,r-late,2025-10-20,,case-by-case,fixture,confirmed\n",
     },
-    "a new ownership record (everything re-derived)": {
+    "a new ownership record from a listed owner (local path)": {
         "ownership-new.csv": "id,owner,owned,share_percent,start_date,end_date,source,confidence,note\n"
                              "o9,owner2,minority,10,,,fixture,confirmed,\n",
+    },
+    "a new ownership record from a firm the rule itself reaches (local path, indirect)": {
+        "ownership-new.csv": "id,owner,owned,share_percent,start_date,end_date,source,confidence,note\n"
+                             "o10,half,minority,1,2025-10-01,,fixture,confirmed,\n",
     },
     "a new suspension (everything re-derived)": {
         "suspensions-new.csv": "id,rule,suspends,start_date,end_date,description,source,confidence,note\n"
@@ -82,7 +86,7 @@ def test_ownership_load_gives_the_graph_a_full_build_gives(tmp_path: Path, case:
     after = _graph(incremental)
     assert _ownership_effects(after) == _ownership_effects(_graph(full))
     assert isomorphic(after, _graph(full))
-    if "local path" in case:
+    if case.startswith("a designation"):
         # Re-derived, not lost: half and grandhalf keep what the Affiliates rule reached before.
         assert before <= _ownership_effects(after)
         assert {firm for firm, _ in before} >= {"half", "grandhalf"}
@@ -106,3 +110,20 @@ def test_the_local_path_covers_the_firms_below_an_owner(tmp_path: Path) -> None:
     assert parties is not None  # the local path, not a re-derivation of everything
     assert {half, entity_iri("company", "grandhalf")} <= parties  # grandhalf: 60 percent owned by half
     assert entity_iri("company", "jv") not in parties
+
+
+def test_a_new_ownership_record_re_derives_the_owned_firm_not_everything(tmp_path: Path) -> None:
+    from kg.terms import graph_to_quads
+
+    store = VersionedStore(tmp_path / "store")
+    build(store, _reach_files(tmp_path / "data"))
+    record = Graph()
+    record.parse(data=f"""
+        @prefix tkg: <https://w3id.org/tradekg/ontology#> .
+        <https://w3id.org/tradekg/id/ownership/o-new> a tkg:Ownership ; tkg:sharePercent 10 ;
+            tkg:owner <{entity_iri("company", "owner2")}> ; tkg:ownedEntity <{entity_iri("company", "half")}> .
+    """, format="turtle")
+    parties = affected_parties(store.open_read(), [], list(graph_to_quads(record)))
+    assert parties is not None
+    assert {entity_iri("company", "half"), entity_iri("company", "grandhalf")} <= parties
+    assert entity_iri("company", "owner2") not in parties  # the owner's own effects do not change
