@@ -29,7 +29,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kg.derive import derived_subjects, rederive_in_store, run_rule
+from kg.derive import derived_subjects, rederive_in_store, run_rule, with_rows
 from kg.namespaces import SCHEMA, TKG
 from kg.queries import derivation_rules
 from kg.resources import lookup_query
@@ -172,33 +172,9 @@ def affected_parties(source: ox.Store, removals: list[ox.Quad], additions: list[
     if not parties:
         return parties
     # One query for all of them: a query per party cost 6 s for the 9,000 parties of an OFAC SDN import.
-    query = _with_rows(lookup_query("descendants"), "ancestor", parties)
+    query = with_rows(lookup_query("descendants"), "ancestor", parties)
     below = {str(solution["descendant"].value) for solution in source.query(query)}  # type: ignore[union-attr]
     return parties | below
-
-
-_PARTIES_HERE = re.compile(r"^[ \t]*# parties: \?(\w+)[ \t]*$", re.MULTILINE)
-
-
-def _with_rows(query: str, variable: str, values: Iterable[str]) -> str:
-    """``query`` with a VALUES block binding ``variable`` to each IRI, opening its WHERE pattern.
-
-    The same block also goes after every comment line ``# parties: ?variable``:
-    a rule marks there the groups inside its sub-selects where binding the
-    variable gives the rows the outer binding would keep (the sub-select
-    projects and groups by it, the group binds it), so that they start from the
-    few parties instead of reading the whole store. Python cannot see inside a
-    sub-select whether that holds; the rule's author can, so the rule says it.
-    """
-    masked = "\n".join(" " * len(line) if line.lstrip().startswith("#") else line for line in query.split("\n"))
-    match = re.search(r"\bWHERE\s*\{", masked, re.IGNORECASE)
-    if match is None:
-        raise ValueError("a derivation rule without a WHERE pattern")
-    block = f" VALUES ?{variable} {{ {' '.join(str(ox.NamedNode(v)) for v in sorted(values))} }} "
-    marks = [m.end() for m in _PARTIES_HERE.finditer(query) if m.group(1) == variable and m.start() > match.end()]
-    for position in sorted([match.end(), *marks], reverse=True):
-        query = query[:position] + (block if position == match.end() else "\n" + block) + query[position:]
-    return query
 
 
 def rederive_parties(store: ox.Store, parties: set[str]) -> tuple[int, set[str]]:
@@ -220,7 +196,7 @@ def rederive_parties(store: ox.Store, parties: set[str]) -> tuple[int, set[str]]
         match = re.search(r"tkg:effectParty\s+\?(\w+)", rule.text)
         if match is None:
             raise ValueError(f"{rule.path}: no tkg:effectParty in the CONSTRUCT template")
-        produced = run_rule(store, _with_rows(rule.text, match.group(1), parties))
+        produced = run_rule(store, with_rows(rule.text, match.group(1), parties))
         count += len(produced)
         effects |= {q.subject.value for q in produced if q.predicate == _RDF_TYPE}
     return count, effects

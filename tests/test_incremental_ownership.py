@@ -127,3 +127,37 @@ def test_a_new_ownership_record_re_derives_the_owned_firm_not_everything(tmp_pat
     assert parties is not None
     assert {entity_iri("company", "half"), entity_iri("company", "grandhalf")} <= parties
     assert entity_iri("company", "owner2") not in parties  # the owner's own effects do not change
+
+
+def test_fixpoint_rounds_for_the_firms_below_give_what_whole_graph_rounds_give(tmp_path: Path) -> None:
+    """Rule 70's later rounds run only below the firms the last round changed (kg.derive.run_rule);
+    with its '# parties:' marks removed every round runs on the whole graph. Same triples either way."""
+    import re
+
+    import pyoxigraph as ox
+
+    from kg.derive import derived_subjects, rederive_in_store, run_rule
+    from kg.queries import derivation_rules
+
+    store = VersionedStore(tmp_path / "store")
+    build(store, _reach_files(tmp_path / "data"))
+    quads = list(store.open_read().quads_for_pattern(None, None, None, ox.DefaultGraph()))
+    rounds_below, whole_graph = ox.Store(), ox.Store()
+    for target in (rounds_below, whole_graph):
+        target.extend(quads)
+        for subject in derived_subjects(target):
+            for quad in list(target.quads_for_pattern(subject, None, None, ox.DefaultGraph())):
+                target.remove(quad)
+    rederive_in_store(rounds_below)
+    for rule in derivation_rules():
+        assert rule.name < "70" or "# parties: ?firm" in rule.text
+        run_rule(whole_graph, re.sub(r"(?m)^\s*# parties: .*$", "", rule.text))
+    ownership = ox.NamedNode("https://w3id.org/tradekg/derivation/70-ownership-extension")
+
+    def effects(target: ox.Store) -> set[ox.Quad]:
+        made = {q.subject for q in target.quads_for_pattern(None, None, ownership, ox.DefaultGraph())}
+        return {q for s in made for q in target.quads_for_pattern(s, None, None, ox.DefaultGraph())}
+
+    assert effects(rounds_below) == effects(whole_graph)
+    assert {q.object.value.rsplit("/", 1)[-1] for q in effects(whole_graph)
+            if q.predicate.value.endswith("#effectParty")} >= {"half", "grandhalf", "jv"}
