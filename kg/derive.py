@@ -9,13 +9,14 @@ the rules before it derived.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 import pyoxigraph as ox
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
 
 from kg.namespaces import DERIVATION, TKG, bind_prefixes
 from kg.queries import derivation_rules
-from kg.resources import queries_dir
+from kg.resources import lookup_query, queries_dir
 from kg.terms import graph_to_quads, quads_to_graph
 
 
@@ -71,6 +72,30 @@ def rederive_in_store(store: ox.Store) -> int:
     return count
 
 
+_PARTIES_HERE = re.compile(r"^[ \t]*# parties: \?(\w+)[ \t]*$", re.MULTILINE)
+
+
+def with_rows(query: str, variable: str, values: Iterable[str]) -> str:
+    """``query`` with a VALUES block binding ``variable`` to each IRI, opening its WHERE pattern.
+
+    The same block also goes after every comment line ``# parties: ?variable``:
+    a rule marks there the groups inside its sub-selects where binding the
+    variable gives the rows the outer binding would keep (the sub-select
+    projects and groups by it, the group binds it), so that they start from the
+    few parties instead of reading the whole store. Python cannot see inside a
+    sub-select whether that holds; the rule's author can, so the rule says it.
+    """
+    masked = "\n".join(" " * len(line) if line.lstrip().startswith("#") else line for line in query.split("\n"))
+    match = re.search(r"\bWHERE\s*\{", masked, re.IGNORECASE)
+    if match is None:
+        raise ValueError("a derivation rule without a WHERE pattern")
+    block = f" VALUES ?{variable} {{ {' '.join(str(ox.NamedNode(v)) for v in sorted(values))} }} "
+    marks = [m.end() for m in _PARTIES_HERE.finditer(query) if m.group(1) == variable and m.start() > match.end()]
+    for position in sorted([match.end(), *marks], reverse=True):
+        query = query[:position] + (block if position == match.end() else "\n" + block) + query[position:]
+    return query
+
+
 _REPEAT = re.compile(r"^# repeat: until-fixpoint\s*$", re.MULTILINE)
 MAX_ROUNDS = 50
 
@@ -83,6 +108,16 @@ def run_rule(store: ox.Store, text: str, bulk: bool = False) -> list[ox.Quad]:
     changes nothing (each round's output replaces the last one's), at most
     ``MAX_ROUNDS`` rounds (an ownership chain that long is not in any real
     record; a cycle stops as soon as nothing changes).
+
+    When such a rule marks its party variable (``# parties: ?firm``, see
+    ``with_rows``), every round after the first runs only for the firms below
+    (``queries/lookup/descendants.rq``) a party whose effects the last round
+    changed: a firm reads the rule's earlier output only through the firms
+    above it, so the others would derive what they derived last round. The
+    rounds end in the same store as whole-graph rounds (rule 70 in a full
+    derivation at 1M triples: 8.1 s -> 5.0 s). The marked variable must be
+    the one the rule writes as ``tkg:effectParty``; otherwise every round
+    runs on the whole graph.
     """
     if not _REPEAT.search(text):
         produced = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in store.query(text)]
@@ -94,10 +129,19 @@ def run_rule(store: ox.Store, text: str, bulk: bool = False) -> list[ox.Quad]:
     # earlier start in the next, once an owner's own ownership effect exists;
     # kept side by side, the two starts made one effect with two start dates
     # (a 20-row load into the 100k benchmark store failed validation on it).
+    marked = {m.group(1) for m in _PARTIES_HERE.finditer(text)}
+    writes = re.search(r"tkg:effectParty\s+\?(\w+)", text)
+    variable = writes.group(1) if writes and marked == {writes.group(1)} else None
+    effect_party = ox.NamedNode(str(TKG.effectParty))
     ours: set[ox.Quad] = set()  # what this call put in the store
+    party_of: dict[ox.NamedNode | ox.BlankNode, str] = {}  # effect -> its party
+    redo: set[str] | None = None  # the parties this round re-derives; None: all of them
     for _ in range(MAX_ROUNDS):
-        current = {ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in store.query(text)}
-        stale = ours - current
+        query = text if redo is None or variable is None else with_rows(text, variable, redo)
+        current = {ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in store.query(query)}
+        party_of.update((q.subject, q.object.value) for q in current if q.predicate == effect_party)
+        scope = ours if redo is None else {q for q in ours if party_of.get(q.subject) in redo}
+        stale = scope - current
         fresh = {q for q in current if q not in store}
         if not stale and not fresh:
             break
@@ -105,4 +149,13 @@ def run_rule(store: ox.Store, text: str, bulk: bool = False) -> list[ox.Quad]:
             store.remove(quad)
         store.extend(fresh)
         ours = (ours - stale) | fresh
+        if variable is not None:
+            changed = {party_of[q.subject] for q in stale | fresh if q.subject in party_of}
+            if not changed:  # effects without a party (not a rule effect): back to whole-graph rounds
+                redo = None
+                continue
+            below = with_rows(lookup_query("descendants"), "ancestor", changed)
+            redo = {str(s["descendant"].value) for s in store.query(below)}  # type: ignore[index,union-attr]
+            if not redo:
+                break
     return list(ours)

@@ -31,7 +31,7 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from kg.checks.rawterms import scan_quads
-from kg.derive import derived_subjects, rederive_in_store, run_rule
+from kg.derive import derived_subjects, rederive_in_store, run_rule, with_rows
 from kg.namespaces import SCHEMA, TKG
 from kg.queries import derivation_rules
 from kg.resources import lookup_query
@@ -154,9 +154,11 @@ def _commit_delta(store: VersionedStore, removals: list[ox.Quad], additions: lis
 
 # Additions that can change the rule effects of parties they do not name:
 # they send a change down the slow path (re-derive everything).
-_WIDE = {str(TKG.changesTermsOf), str(TKG.coversList), str(TKG.includesAffiliates), str(TKG.ownedEntity),
-         str(TKG.owner), str(TKG.ownerList), str(TKG.suspendsRule)}
-_PARTY_LINKS = {str(TKG.designatedParty), str(TKG.coversParty), str(TKG.namedParty)}
+_WIDE = {str(TKG.changesTermsOf), str(TKG.coversList), str(TKG.includesAffiliates), str(TKG.ownerList),
+         str(TKG.suspendsRule)}
+# A new ownership record changes what reaches the firm it owns (tkg:ownedEntity)
+# and, through it, the firms below; its owner's own effects stay as they were.
+_PARTY_LINKS = {str(TKG.designatedParty), str(TKG.coversParty), str(TKG.namedParty), str(TKG.ownedEntity)}
 _CHAIN = {str(SCHEMA.parentOrganization), str(TKG.affiliateOf)}
 _PARTY_CLASSES = {str(TKG.Company), str(TKG.Person), str(TKG.Vessel), str(TKG.Aircraft)}
 
@@ -165,8 +167,9 @@ def affected_parties(source: ox.Store, removals: list[ox.Quad], additions: list[
     """The parties whose rule effects a change can alter, or None when that is not local.
 
     A change that only adds new nodes (a ``tradekg load``) alters the effects
-    of the parties its new designations and authorizations name, of new
-    parties, and of everything below those in the ownership chain. Removals,
+    of the parties its new designations and authorizations name, of the firms
+    its new ownership records own, of new parties, and of everything below
+    those in the ownership chain (parents, affiliations, ownership records). Removals,
     additions to existing nodes and list-wide rules or authorizations can
     reach any party, so they return None (re-derive everything).
     """
@@ -187,19 +190,9 @@ def affected_parties(source: ox.Store, removals: list[ox.Quad], additions: list[
     if not parties:
         return parties
     # One query for all of them: a query per party cost 6 s for the 9,000 parties of an OFAC SDN import.
-    query = _with_rows(lookup_query("descendants"), "ancestor", parties)
+    query = with_rows(lookup_query("descendants"), "ancestor", parties)
     below = {str(solution["descendant"].value) for solution in source.query(query)}  # type: ignore[union-attr]
     return parties | below
-
-
-def _with_rows(query: str, variable: str, values: Iterable[str]) -> str:
-    """``query`` with a VALUES block binding ``variable`` to each IRI, opening its WHERE pattern."""
-    masked = "\n".join(" " * len(line) if line.lstrip().startswith("#") else line for line in query.split("\n"))
-    match = re.search(r"\bWHERE\s*\{", masked, re.IGNORECASE)
-    if match is None:
-        raise ValueError("a derivation rule without a WHERE pattern")
-    block = f" VALUES ?{variable} {{ {' '.join(str(ox.NamedNode(v)) for v in sorted(values))} }} "
-    return query[: match.end()] + block + query[match.end():]
 
 
 def rederive_parties(store: ox.Store, parties: set[str]) -> tuple[int, set[str]]:
@@ -221,7 +214,7 @@ def rederive_parties(store: ox.Store, parties: set[str]) -> tuple[int, set[str]]
         match = re.search(r"tkg:effectParty\s+\?(\w+)", rule.text)
         if match is None:
             raise ValueError(f"{rule.path}: no tkg:effectParty in the CONSTRUCT template")
-        produced = run_rule(store, _with_rows(rule.text, match.group(1), parties))
+        produced = run_rule(store, with_rows(rule.text, match.group(1), parties))
         count += len(produced)
         effects |= {q.subject.value for q in produced if q.predicate == _RDF_TYPE}
     return count, effects
