@@ -65,15 +65,28 @@ def csv_safe(text: str) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
+class CsvWriter:
+    """Rows of text cells to CSV, formula cells quoted: the one CSV writer (also for streamed rows)."""
+
+    def __init__(self, out: TextIO):
+        self.plain = csv.writer(out, lineterminator="\n")
+        # With "\n" as line terminator the csv module leaves a cell holding a lone
+        # "\r" unquoted, which a reader takes for a line end: quote such rows whole.
+        self.quote_all = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
+
+    def header(self, names: list[str]) -> None:
+        self.plain.writerow(names)
+
+    def row(self, texts: list[str]) -> None:
+        cells = [csv_safe(t) for t in texts]
+        (self.quote_all if any("\r" in c for c in cells) else self.plain).writerow(cells)
+
+
 def render_csv(table: ResultTable, out: TextIO) -> None:
-    writer = csv.writer(out, lineterminator="\n")
-    # With "\n" as line terminator the csv module leaves a cell holding a lone
-    # "\r" unquoted, which a reader takes for a line end: quote such rows whole.
-    quote_all = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
-    writer.writerow(table.variables)
+    writer = CsvWriter(out)
+    writer.header(table.variables)
     for row in table.rows:
-        cells = [csv_safe(cell_text(row.get(v), short=False)) for v in table.variables]
-        (quote_all if any("\r" in c for c in cells) else writer).writerow(cells)
+        writer.row([cell_text(row.get(v), short=False) for v in table.variables])
 
 
 def render_json(table: ResultTable, out: TextIO) -> None:
