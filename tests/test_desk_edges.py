@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from kg.cli import cli
+from kg.export import layout
 from kg.store import VersionedStore
 
 
@@ -56,3 +60,24 @@ def test_show_finds_a_record_by_its_id_and_names_list_entries(curated_store: Ver
     assert "designated party" in record.output and "2019-05-16" in record.output
     firm = _run(runner, curated_store, "show", "Huawei", "--format", "table")
     assert "Entity List since 2019-05-16 (id:designation/el-huawei)" in firm.output
+
+
+@pytest.mark.parametrize("fmt", ["graphml", "gexf"])
+def test_graph_files_without_graphviz_or_numpy(curated_store: VersionedStore, runner: CliRunner, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch, fmt: str) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # no dot
+    monkeypatch.setitem(sys.modules, "numpy", None)  # import numpy fails, as in the base install
+    target = tmp_path / f"g.{fmt}"
+    result = _run(runner, curated_store, "export", fmt, "-o", str(target))
+    assert result.exit_code == 0, result.output
+    text = target.read_text(encoding="utf-8")
+    assert ("<y:Geometry" in text) if fmt == "graphml" else ("<viz:position" in text)
+
+
+def test_large_graphs_get_ring_positions_in_linear_time() -> None:
+    groups = {"company": [f"c{i}" for i in range(300)], "rule": [f"r{i}" for i in range(60)]}
+    where = layout.rings(groups)
+    assert len(where) == 360 and len(set(where.values())) == 360
+    assert max(abs(c) for xy in where.values() for c in xy) == pytest.approx(1000.0)
+    small = layout.spring([f"n{i}" for i in range(20)], [(f"n{i}", f"n{i + 1}") for i in range(19)])
+    assert len(set(small.values())) == 20
