@@ -81,3 +81,15 @@ def test_large_graphs_get_ring_positions_in_linear_time() -> None:
     assert max(abs(c) for xy in where.values() for c in xy) == pytest.approx(1000.0)
     small = layout.spring([f"n{i}" for i in range(20)], [(f"n{i}", f"n{i + 1}") for i in range(19)])
     assert len(set(small.values())) == 20
+
+
+def test_an_output_name_that_names_another_format_is_refused(curated_store: VersionedStore, runner: CliRunner,
+                                                             tmp_path: Path) -> None:
+    pdf = _run(runner, curated_store, "export", "svg", "--focus", "Huawei", "-o", str(tmp_path / "x.pdf"))
+    assert pdf.exit_code == 2
+    assert "tradekg does not write .pdf files; this export writes svg: name it x.svg" in pdf.stderr
+    png = _run(runner, curated_store, "export", "graphml", "-o", str(tmp_path / "x.png"))
+    assert png.exit_code == 2 and "the name says png but the format is graphml" in png.stderr
+    assert not list(tmp_path.iterdir())
+    ok = _run(runner, curated_store, "export", "dot", "--focus", "Huawei", "-o", str(tmp_path / "x.gv"))
+    assert ok.exit_code == 0, ok.output
