@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from pathlib import Path
@@ -9,8 +10,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from kg.backend import EmbeddedBackend
 from kg.cli import cli
 from kg.export import layout
+from kg.queries import find_query, run_saved
+from kg.render import render_table
 from kg.store import VersionedStore
 
 
@@ -93,3 +97,29 @@ def test_an_output_name_that_names_another_format_is_refused(curated_store: Vers
     assert not list(tmp_path.iterdir())
     ok = _run(runner, curated_store, "export", "dot", "--focus", "Huawei", "-o", str(tmp_path / "x.gv"))
     assert ok.exit_code == 0, ok.output
+
+
+@pytest.mark.parametrize("width", [100, 200])
+def test_tables_are_readable_at_100_and_200_columns(curated_backend: EmbeddedBackend, width: int) -> None:
+    result = run_saved(find_query("rules-affecting-firm"), {"firm": "Huawei", "as_of": "2021-01-01"},
+                       curated_backend)
+    out = io.StringIO()
+    render_table(result, out, width=width, wide=False)
+    text = out.getvalue()
+    assert all(len(line) <= width for line in text.splitlines()), max(text.splitlines(), key=len)
+    assert "…" not in text
+    words = " ".join(text.split())
+    title = "Addition of Huawei Technologies Co., Ltd. and 68 non-U.S. affiliates to the Entity List"
+    assert all(w in words for w in title.split())
+    assert "id:rule/el-huawei-2019" in text  # shortened, whole, and after the citation
+    assert text.index("84 FR 22961") < text.index("id:rule/el-huawei-2019")
+    assert "https://" not in text
+
+
+def test_wide_tables_and_csv_stay_whole(curated_store: VersionedStore, runner: CliRunner) -> None:
+    args = ["query", "designations", "-p", "list=Entity List"]
+    wide = _run(runner, curated_store, *args, "--format", "table", "--wide")
+    rows = [line for line in wide.output.splitlines() if "HiSilicon" in line]
+    assert len(rows) == 1 and "For all items subject to the EAR" in rows[0] and "id:company/hisilicon" in rows[0]
+    csv_out = _run(runner, curated_store, *args, "--format", "csv")
+    assert "https://w3id.org/tradekg/id/company/hisilicon" in csv_out.output

@@ -131,10 +131,22 @@ def open_backend(store_path: Path | None, endpoint: str | None = None, graph_iri
 
 
 def format_option(func: F) -> F:
+    """``--format table|csv|json`` and ``--wide`` (a table's rows on one line each, nothing wrapped)."""
+    func = click.option(
+        "--wide", is_flag=True, expose_value=False, callback=_set_wide, is_eager=False,
+        help="Tables: one line per row, as long as it needs (default: wrap to the terminal's width).",
+    )(func)
     return click.option(
         "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default=None,
         help="Output format (default: table on a terminal, csv when piped).",
     )(func)
+
+
+def _set_wide(_ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    from kg import render
+
+    render.WIDE = bool(value)
+    return value
 
 
 def output_format(fmt: str | None) -> str:
