@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from kg.export import layout
 from kg.queries import find_query, run_saved
 from kg.render import render_table
 from kg.store import VersionedStore
+from tests.conftest import MINI
 
 
 def _run(runner: CliRunner, store: VersionedStore, *args: str) -> object:
@@ -123,3 +125,24 @@ def test_wide_tables_and_csv_stay_whole(curated_store: VersionedStore, runner: C
     assert len(rows) == 1 and "For all items subject to the EAR" in rows[0] and "id:company/hisilicon" in rows[0]
     csv_out = _run(runner, curated_store, *args, "--format", "csv")
     assert "https://w3id.org/tradekg/id/company/hisilicon" in csv_out.output
+
+
+def test_validate_suggests_the_stored_id_an_unknown_reference_meant(curated_store: VersionedStore,
+                                                                    runner: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "designations.csv"
+    path.write_text("id,party,list,rule,modified_by,listing_date,start_date,end_date,license_requirement,"
+                    "license_policy,reason,source,confidence,note\n"
+                    "el-test,huawie,entity-list,el-huawei-2019,,2019-05-21,2019-05-16,,,presumption-of-denial,,"
+                    "fr-84-22961,secondary,\n", encoding="utf-8")
+    result = _run(runner, curated_store, "validate", str(path))
+    assert result.exit_code == 2
+    assert "designations.csv:2: column party: 'huawie' is not the id of any companies row" in result.stderr
+    assert "(did you mean 'huawei'?)" in result.stderr
+
+
+def test_build_and_validate_count_the_same_nodes(runner: CliRunner, tmp_path: Path) -> None:
+    built = runner.invoke(cli, ["build", "--data", str(MINI), "--store", str(tmp_path / "store")])
+    checked = runner.invoke(cli, ["validate", "--data", str(MINI)])
+    assert built.exit_code == checked.exit_code == 0, (built.output, checked.output)
+    count = re.compile(r"conforms: (\d+) nodes")
+    assert count.search(built.output).group(1) == count.search(checked.output).group(1)
