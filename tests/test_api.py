@@ -40,7 +40,7 @@ def test_query_rows_are_dicts_of_python_values_matching_the_cli_csv(mini: kg.Gra
     rows = list(result)
     assert rows and all(set(r) == set(result.columns) for r in rows)
     assert {r["citation"] for r in rows} == {"1 FR 100", "1 FR 150"}
-    assert isinstance(rows[0]["date"], dt.date)
+    assert isinstance(rows[0]["effective"], dt.date) and isinstance(rows[0]["published"], dt.date)
     assert rows[0]["rule"].startswith("https://w3id.org/tradekg/id/rule/")
     cli_csv = runner.invoke(cli, ["query", "rules-affecting-firm", "-p", "firm=parentco", "-p", "as_of=2020-05-01",
                                   "--format", "csv", "--store", str(mini_store.path)]).output
