@@ -146,3 +146,18 @@ def test_build_and_validate_count_the_same_nodes(runner: CliRunner, tmp_path: Pa
     assert built.exit_code == checked.exit_code == 0, (built.output, checked.output)
     count = re.compile(r"conforms: (\d+) nodes")
     assert count.search(built.output).group(1) == count.search(checked.output).group(1)
+
+
+def test_timeline_year_lines_stay_off_the_texts_and_the_svg_fits_its_window(curated_backend: EmbeddedBackend
+                                                                             ) -> None:
+    pytest.importorskip("matplotlib")
+    from kg.export.timeline import draw_timeline, firm_timeline
+
+    svg = draw_timeline(firm_timeline(curated_backend, "Huawei"), "svg").decode("utf-8")
+    tag = re.search(r"<svg[^>]*>", svg).group(0)
+    assert 'width="100%"' in tag and "height=" not in tag and "viewBox=" in tag
+    grid = re.search(r'<g id="year-grid">(.*?)</g>', svg, re.DOTALL).group(1)
+    grid_x = [float(x) for x in re.findall(r"[ML] ([\d.]+) [\d.]+", grid)]
+    text_x = [float(x) for x in re.findall(r'<text[^>]* x="([\d.]+)"[^>]*>\d{4}-\d\d-\d\d ', svg)]
+    assert grid_x and text_x
+    assert max(grid_x) < min(text_x)
