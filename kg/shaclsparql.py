@@ -1,7 +1,7 @@
 """Our SHACL shapes, checked by Oxigraph's SPARQL engine instead of pySHACL.
 
 pySHACL walks every focus node in Python: about 0.4 ms per triple on our
-shapes, so minutes at a million triples (shared/MEASUREMENTS.md). The shapes
+shapes, so minutes at a million triples (benchmarks/README.md). The shapes
 in ``ontology/shapes.ttl`` use a small set of SHACL Core components
 (minCount, maxCount, datatype, pattern, class, in, or, lessThanOrEquals,
 minInclusive, maxInclusive, nodeKind). Each (target class, property shape) pair is turned
