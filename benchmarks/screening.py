@@ -21,7 +21,9 @@ by default):
 * **false matches**: the entities are split in two halves by a fixed seed;
   the names and aliases of one half are indexed and the primary names of the
   other half screened. Any answer at or above the default threshold is a
-  false match (a real sanctioned name that is not in the index).
+  false match (a real sanctioned name that is not in the index). A held-out
+  name spelt exactly like an indexed name (a different entity of the same
+  name: about 0.6% of them) is in the index as a name and is left out.
 * **batch**: ``kg.batch`` screening ``--batch-rows`` names (default 10,000:
   SDN aliases with typos, and names of the held-out half) against the curated
   graph plus every SDN name, writing CSV, wall clock.
@@ -55,7 +57,7 @@ from rdflib import URIRef
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from kg.screen import DEFAULT_THRESHOLD, Index, match  # noqa: E402
+from kg.screen import DEFAULT_THRESHOLD, Index, match, normalise_name  # noqa: E402
 
 OFAC = REPO.parent / "shared" / "realdata" / "ofac" / "sdn-2021"
 SEED = 20210707
@@ -208,10 +210,15 @@ def measure(entries: list[Entry], out: list[str]) -> None:
     indexed, held_out = order[:half], order[half:]
     half_index = Index.from_names(index_entries(indexed))
     half_baseline = Baseline(index_entries(indexed))
-    ours_false = sum(bool(match(half_index, e.name, limit=1)) for e in held_out)
-    base_false = sum(half_baseline.any_match(e.name, DEFAULT_THRESHOLD) for e in held_out)
-    n = max(len(held_out), 1)
-    out.append(f"| false matches at threshold {DEFAULT_THRESHOLD:g}, {len(held_out):,} names not in the index "
+    # A held-out name spelt exactly like an indexed one (another entity of the same name) is in the
+    # index as a name: it is left out of the count, and the number left out is printed.
+    known = {c.normalised for c in half_index.candidates}
+    unknown = [e for e in held_out if normalise_name(e.name) not in known]
+    ours_false = sum(bool(match(half_index, e.name, limit=1)) for e in unknown)
+    base_false = sum(half_baseline.any_match(e.name, DEFAULT_THRESHOLD) for e in unknown)
+    n = max(len(unknown), 1)
+    out.append(f"| false matches at threshold {DEFAULT_THRESHOLD:g}, {len(unknown):,} names not in the index "
+               f"({len(held_out) - len(unknown)} held-out names spelt as an indexed one left out) "
                f"| {ours_false / n:.4f} ({ours_false}) | {base_false / n:.4f} ({base_false}) | | < 0.02 |")
 
 
