@@ -191,6 +191,14 @@ def measure(entries: list[Entry], out: list[str]) -> None:
     out.append(f"entities {len(entries):,}; names and aliases indexed {len(index.candidates):,} "
                f"(index built in {built:.2f} s); aliases screened {len(aliases):,}")
     out.append("")
+    # About the best any matcher can do: an alias that k entities share (spelt the same once normalised)
+    # can come first for one of them and among the first five for five.
+    holders: dict[str, set[URIRef]] = {}
+    for party, name, _ in everything:
+        holders.setdefault(normalise_name(name), set()).add(party)
+    shares = [len(holders.get(normalise_name(a), {p})) for p, a in aliases] or [1]
+    ceiling1 = sum(1 / k for k in shares) / len(shares)
+    ceiling5 = sum(min(1.0, 5 / k) for k in shares) / len(shares)
     cut = DEFAULT_THRESHOLD
     out.append(f"| figure | tradekg (threshold {cut:g}) | rapidfuzz token_sort_ratio, cutoff {cut:g} "
                f"| rapidfuzz token_sort_ratio, no cutoff | target |")
@@ -199,6 +207,9 @@ def measure(entries: list[Entry], out: list[str]) -> None:
         r1, r5, _, _, t = recall(queries, ours, cut)
         c1, c5, b1, b5, bt = recall(queries, baseline.top, cut)
         target1, target5 = (">= 0.95", ">= 0.99") if label == "aliases as written" else ("", "")
+        if label == "aliases as written":
+            target1 += f" (ties allow about {ceiling1:.4f})"
+            target5 += f" (ties allow about {ceiling5:.4f})"
         out.append(f"| recall@1, {label} | {r1:.4f} | {c1:.4f} | {b1:.4f} | {target1} |")
         out.append(f"| recall@5, {label} | {r5:.4f} | {c5:.4f} | {b5:.4f} | {target5} |")
         out.append(f"| median ms per name (top 5), {label} | {1000 * t:.2f} | {1000 * bt:.2f} | | |")
