@@ -43,6 +43,6 @@ def test_quickstart_installs_every_extra_the_readme_examples_use() -> None:
 
 def test_the_readme_points_at_nothing_outside_the_project() -> None:
     for path in (REPO / "README.md", REPO / "pyproject.toml", *sorted((REPO / "kg").rglob("*.py")),
-                 *sorted((REPO / "benchmarks").glob("*"))):
+                 REPO / "benchmarks" / "README.md", REPO / "benchmarks" / "screening.py"):
         text = path.read_text(encoding="utf-8")
         assert "../shared/" not in text and "shared/MEASUREMENTS" not in text, path
