@@ -26,6 +26,7 @@ from rdflib.plugins.sparql.parser import parseUpdate
 from rdflib.term import Node
 
 from kg.errors import TradekgError
+from kg.sparqltext import plain_syntax_error
 from kg.terms import quads_to_graph, to_oxigraph, to_rdflib
 
 
@@ -304,7 +305,7 @@ class EmbeddedBackend(QueryForms):
         except SyntaxError as exc:
             if is_update(query):
                 raise QueryRejected(_UPDATE_REFUSED) from None
-            raise QueryRejected(f"not valid SPARQL: {exc}") from None
+            raise QueryRejected(plain_syntax_error(str(exc), query)) from None
         except OSError as exc:
             raise QueryRejected(f"the query failed: {exc}") from None
 

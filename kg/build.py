@@ -15,7 +15,7 @@ import contextlib
 import gc
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,12 +27,13 @@ from kg.derive import derive, rederive_in_store
 from kg.errors import TradekgError
 from kg.incremental import commit_delta
 from kg.loaders import ExistingLookup, InputFile, LoadResult, load_files
-from kg.namespaces import DERIVATION, TKG, bind_prefixes
+from kg.namespaces import DERIVATION, TKG, bind_prefixes, entity_iri
 from kg.ontology import ontology_graph
 from kg.progress import stage
 from kg.resources import data_dir
 from kg.shaclsparql import validate_store
 from kg.store import VersionedStore
+from kg.tables import load_catalog
 from kg.terms import graph_to_quads, quads_to_graph
 from kg.validate import Report, ValidationFailed, validate_graph
 
@@ -95,7 +96,8 @@ def prepare(files: list[InputFile], base: VersionedStore | None = None) -> Prepa
     Nothing is written: ``build``, ``load`` and ``validate`` all start here.
     """
     existing = _existing_lookup(base) if base is not None else None
-    loaded = load_files(files, existing=existing) if existing else load_files(files)
+    loaded = load_files(files, existing=existing, stored_ids=_stored_ids(base)) if existing and base else \
+        load_files(files)
     facts = bind_prefixes(Graph())
     if base is not None:
         facts += _current_facts(base)
@@ -118,6 +120,24 @@ def _existing_lookup(store: VersionedStore) -> ExistingLookup:
         }
 
     return existing
+
+
+def _stored_ids(store: VersionedStore) -> Callable[[str], set[str]]:
+    """table -> the ids of that table's rows in the store (for "did you mean"), read once per table."""
+    catalog = load_catalog()
+    seen: dict[str, set[str]] = {}
+
+    def ids(table: str) -> set[str]:
+        if table not in seen:
+            spec = catalog.tables[table]
+            prefix = entity_iri(spec.iri_kind, "")
+            reader = store.open_read()
+            seen[table] = {q.subject.value[len(prefix):] for q in reader.quads_for_pattern(
+                None, ox.NamedNode(str(RDF.type)), ox.NamedNode(spec.class_iri), ox.DefaultGraph())
+                if isinstance(q.subject, ox.NamedNode) and q.subject.value.startswith(prefix)}
+        return seen[table]
+
+    return ids
 
 
 def _current_facts(store: VersionedStore) -> Graph:
@@ -217,7 +237,7 @@ def load(store: VersionedStore, files: list[InputFile], dry_run: bool = False,
     """
     store.current_version()  # no graph yet: say so before the lock creates the directory
     with store.locked():
-        loaded = load_files(files, existing=_existing_lookup(store))
+        loaded = load_files(files, existing=_existing_lookup(store), stored_ids=_stored_ids(store))
         previous = store.manifest()
         delta = commit_delta(store, [], loaded.quads(), {str(n) for n in loaded.new_nodes}, {
             "command": "load",

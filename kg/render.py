@@ -2,6 +2,8 @@
 
 IRIs of our own namespaces are shortened to ``id:company/huawei`` in tables
 (where people read them) and kept whole in CSV and JSON (where programs do).
+Tables wrap long cells rather than cut them, so a 100-column terminal shows
+every word (see ``render_table``).
 CSV cells that a spreadsheet would run as a formula are prefixed with a quote.
 """
 
@@ -10,7 +12,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import shutil
+import textwrap
 from typing import TextIO
 
 from rdflib import BNode, Literal, URIRef
@@ -65,15 +69,28 @@ def csv_safe(text: str) -> str:
     return "'" + text if text.startswith(_FORMULA_START) else text
 
 
+class CsvWriter:
+    """Rows of text cells to CSV, formula cells quoted: the one CSV writer (also for streamed rows)."""
+
+    def __init__(self, out: TextIO):
+        self.plain = csv.writer(out, lineterminator="\n")
+        # With "\n" as line terminator the csv module leaves a cell holding a lone
+        # "\r" unquoted, which a reader takes for a line end: quote such rows whole.
+        self.quote_all = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
+
+    def header(self, names: list[str]) -> None:
+        self.plain.writerow(names)
+
+    def row(self, texts: list[str]) -> None:
+        cells = [csv_safe(t) for t in texts]
+        (self.quote_all if any("\r" in c for c in cells) else self.plain).writerow(cells)
+
+
 def render_csv(table: ResultTable, out: TextIO) -> None:
-    writer = csv.writer(out, lineterminator="\n")
-    # With "\n" as line terminator the csv module leaves a cell holding a lone
-    # "\r" unquoted, which a reader takes for a line end: quote such rows whole.
-    quote_all = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
-    writer.writerow(table.variables)
+    writer = CsvWriter(out)
+    writer.header(table.variables)
     for row in table.rows:
-        cells = [csv_safe(cell_text(row.get(v), short=False)) for v in table.variables]
-        (quote_all if any("\r" in c for c in cells) else writer).writerow(cells)
+        writer.row([cell_text(row.get(v), short=False) for v in table.variables])
 
 
 def render_json(table: ResultTable, out: TextIO) -> None:
@@ -88,36 +105,125 @@ def render_json(table: ResultTable, out: TextIO) -> None:
     out.write("\n")
 
 
-def render_table(table: ResultTable, out: TextIO, width: int | None = None, max_rows: int | None = None) -> None:
-    """An aligned text table; ``max_rows`` (default: TABLE_MAX_ROWS on a terminal, else all) caps it.
+def render_table(table: ResultTable, out: TextIO, width: int | None = None, max_rows: int | None = None,
+                 wide: bool | None = None) -> None:
+    """A text table readable at ``width`` columns; ``max_rows`` (default: TABLE_MAX_ROWS on a terminal) caps it.
 
-    A capped table ends with a note of how many rows it left out and how to
-    get them all.
+    Columns no row fills are left out; columns holding only IRIs (shortened to
+    ``id:...``) go last, since the names and citations beside them answer the
+    question. A table that fits is a grid whose long cells wrap onto more
+    lines, never cut. One with too many columns to wrap readably (a column
+    would get under ``MIN_COLUMN`` characters) prints each row as a block of
+    ``column  value`` lines. ``wide`` (``--wide``) prints one grid line per
+    row, as long as it needs. A capped table ends with a note of how many
+    rows it left out and how to get them all.
     """
     width = width or shutil.get_terminal_size((160, 24)).columns
+    wide = WIDE if wide is None else wide
     if max_rows is None and _is_terminal(out):
         max_rows = TABLE_MAX_ROWS
     total = len(table.rows)
     shown = table.rows if max_rows is None or total <= max_rows else table.rows[:max_rows]
-    headers = table.variables
-    rows = [[_one_line(cell_text(r.get(v), short=True)) for v in headers] for r in shown]
-    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
-    # Shrink the widest columns until the table fits the terminal.
-    budget = max(width - 3 * (len(headers) - 1), len(headers) * 8)
-    while sum(widths) > budget and max(widths) > 12:
-        i = widths.index(max(widths))
-        widths[i] -= 1
-    line = " | ".join(h.ljust(w)[:w] for h, w in zip(headers, widths, strict=True))
-    out.write(line.rstrip() + "\n")
-    out.write("-+-".join("-" * w for w in widths) + "\n")
-    for r in rows:
-        out.write(" | ".join(_fit(c, w) for c, w in zip(r, widths, strict=True)).rstrip() + "\n")
+    columns = _table_columns(table, shown)
+    headers = [table.variables[i] for i in columns]
+    rows = [[_one_line(cell_text(r.get(table.variables[i]), short=True)) for i in columns] for r in shown]
+    natural = [max([len(h)] + [len(r[k]) for r in rows]) for k, h in enumerate(headers)]
+    if wide or sum(natural) + 3 * (len(headers) - 1) <= width:
+        _grid(headers, rows, natural, out)
+    else:
+        iris = {k for k, i in enumerate(columns)
+                if all(isinstance(r.get(table.variables[i]), URIRef | type(None)) for r in shown)}
+        widths = _share(natural, width - 3 * (len(headers) - 1), iris)
+        if widths is None:
+            _records(headers, rows, width, out)
+        else:
+            _grid(headers, rows, widths, out)
     if len(shown) < total:
         out.write(f"… {total - len(shown):,} more rows; use --format csv or --format json to get all "
                   f"{total:,}\n")
         out.write(f"({len(shown):,} of {total:,} rows shown)\n")
         return
     out.write(f"({len(rows)} row{'s' if len(rows) != 1 else ''})\n")
+
+
+# Set by the command line's --wide (kg.cli.format_option): one grid line per row, nothing wrapped.
+WIDE = False
+MIN_COLUMN = 12
+
+
+def _table_columns(table: ResultTable, rows: list[dict[str, Node]]) -> list[int]:
+    """Indexes of the columns to show: filled ones, IRI-only columns last."""
+    filled = [i for i, v in enumerate(table.variables) if any(r.get(v) is not None for r in rows)]
+    if not filled:
+        return list(range(len(table.variables)))
+    iris = [i for i in filled if all(isinstance(r.get(table.variables[i]), URIRef | type(None)) for r in rows)]
+    if len(iris) == len(filled):
+        return filled
+    return [i for i in filled if i not in iris] + iris
+
+
+def _share(natural: list[int], budget: int, whole: set[int] | None = None) -> list[int] | None:
+    """Column widths within ``budget``: narrow columns and ``whole`` (IRIs) whole, the rest shared (None: no room)."""
+    widths = list(natural)
+    whole = {k for k in (whole or set()) if natural[k] <= budget // 3}
+    open_ = set(range(len(natural))) - whole
+    left = budget - sum(natural[k] for k in whole)
+    while open_:
+        share = left // len(open_)
+        small = [k for k in open_ if natural[k] <= share]
+        if not small:
+            break
+        for k in small:
+            left -= natural[k]
+            open_.discard(k)
+    if open_:
+        if left // len(open_) < MIN_COLUMN:
+            return None
+        # The rest by the square root of how much each column holds (a long list of
+        # sources must not starve a title), none under MIN_COLUMN.
+        want = sum(math.sqrt(natural[k]) for k in open_)
+        for k in sorted(open_, key=lambda k: natural[k]):
+            widths[k] = max(MIN_COLUMN, min(natural[k], int(left * math.sqrt(natural[k]) / want)))
+            left -= widths[k]
+            want -= math.sqrt(natural[k])
+    return widths
+
+
+def _grid(headers: list[str], rows: list[list[str]], widths: list[int], out: TextIO) -> None:
+    def lines(cells: list[str]) -> list[str]:
+        wrapped = [_wrap(c, w) for c, w in zip(cells, widths, strict=True)]
+        height = max(len(w) for w in wrapped)
+        return [" | ".join((w[i] if i < len(w) else "").ljust(width)
+                           for w, width in zip(wrapped, widths, strict=True)).rstrip() for i in range(height)]
+
+    for line in lines(headers):
+        out.write(line + "\n")
+    out.write("-+-".join("-" * w for w in widths) + "\n")
+    tall = any(len(c) > w for r in rows for c, w in zip(r, widths, strict=True))
+    for n, r in enumerate(rows):
+        if tall and n:
+            out.write("\n")  # rows of several lines are told apart by a blank line
+        for line in lines(r):
+            out.write(line + "\n")
+
+
+def _records(headers: list[str], rows: list[list[str]], width: int, out: TextIO) -> None:
+    """Each row as a block of ``column  value`` lines, values wrapped: for tables too wide for a grid."""
+    label = max(len(h) for h in headers)
+    room = max(width - label - 2, MIN_COLUMN)
+    for n, r in enumerate(rows):
+        out.write(f"── {n + 1} " + "─" * max(0, min(width, 40) - len(str(n + 1)) - 4) + "\n")
+        for h, c in zip(headers, r, strict=True):
+            if not c:
+                continue
+            for i, part in enumerate(_wrap(c, room)):
+                out.write(f"{(h if i == 0 else '').ljust(label)}  {part}".rstrip() + "\n")
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    if len(text) <= width:
+        return [text]
+    return textwrap.wrap(text, width, break_long_words=True, break_on_hyphens=False) or [""]
 
 
 def _is_terminal(out: TextIO) -> bool:
@@ -129,10 +235,6 @@ def _is_terminal(out: TextIO) -> bool:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
-
-
-def _fit(text: str, width: int) -> str:
-    return text.ljust(width) if len(text) <= width else text[: width - 1] + "…"
 
 
 def render(table: ResultTable, fmt: str, out: TextIO) -> None:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from rdflib import URIRef
 
 from kg.errors import NotFound, TradekgError
-from kg.namespaces import DATA
+from kg.namespaces import DATA, PREFIXES
 from kg.resources import lookup_query
 from kg.tables import load_catalog
 
@@ -53,12 +53,27 @@ def entity_names(backend: Backend, tables: tuple[str, ...]) -> dict[URIRef, set[
     return names
 
 
+def expand_short_id(text: str) -> str:
+    """``id:company/huawei`` (as tables print it) -> the full IRI; anything else unchanged."""
+    prefix, sep, local = text.partition(":")
+    if sep and prefix in PREFIXES and local and not local.startswith("//") and " " not in text:
+        return f"{PREFIXES[prefix]}{local.replace(chr(92), '')}"
+    return text
+
+
 def resolve_entity(backend: Backend, text: str, tables: tuple[str, ...], what: str = "entity",
                    notify: Callable[[str], None] | None = None) -> URIRef:
     """The one entity of ``tables`` that ``text`` names: its IRI, an exact name, alias or identifier, or
     else words found in the names of exactly one entity (``notify`` is told which; default stderr).
     Raises ``Ambiguous`` for several entities and ``NotFound`` (with suggestions) for none."""
     catalog = load_catalog()
+    text = expand_short_id(text.strip())
+    if re.match(r"^[\w.-]+$", text):  # an identifier: records such as designations have no name to match
+        for table in tables:
+            spec = catalog.tables[table]
+            iri = URIRef(f"{DATA}{spec.iri_kind}/{text}")
+            if backend.ask(lookup_query("entity-exists"), {"entity": iri, "class": URIRef(spec.class_iri)}):
+                return iri
     if re.match(r"^(https?|urn):", text):
         iri = URIRef(text)
         for table in tables:

@@ -23,14 +23,18 @@ only to others. Every answer says how its score was made.
 
 from __future__ import annotations
 
+import bisect
+import functools
+import heapq
 import math
 import re
 import unicodedata
-from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from rapidfuzz import fuzz, process
+from rapidfuzz import fuzz
+from rapidfuzz.distance import OSA
 from rdflib import URIRef
 
 from kg.backend import Backend, ResultTable
@@ -44,18 +48,55 @@ LEGAL_FORMS = frozenset([
 ])
 COUNTRY_BONUS = 5.0
 COUNTRY_PENALTY = 10.0
+# Chosen on the OFAC benchmark (benchmarks/README.md): false matches under 2%, recall@1 kept.
+DEFAULT_THRESHOLD = 82.0
+BLOCK_SIZE = 40  # candidates the exact scorer sees per query, after blocking
 WORD_MATCH = 80.0  # rapidfuzz ratio at or above which two words count as the same word (typos)
 
 
+@functools.lru_cache(maxsize=65536)
 def normalise_name(text: str) -> str:
-    """Lower-case ASCII words without punctuation or legal-form words."""
+    """Lower-case ASCII words without punctuation or legal-form words.
+
+    Apostrophes and the like are dropped inside a word rather than splitting
+    it: romanised names carry them for sounds English lacks ("So'ng",
+    "'Abd al-Rahman"), and a typed name often leaves them out. A legal-form
+    word with one typo ("Compnay", "Corportion") is dropped like the word itself.
+    """
     text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
     text = text.replace("&", " and ")
+    text = _APOSTROPHES.sub("", text)
     text = re.sub(r"\b([a-z])\.(?=[a-z]\.)", r"\1", text)  # s.r.l. -> srl. ; k.k. -> kk.
     text = re.sub(r"[^\w\s]+", " ", text)
-    words = [w for w in text.split() if w not in LEGAL_FORMS]
+    words = [w for w in text.split() if w not in LEGAL_FORMS and not _misspelt_legal_form(w)]
     return " ".join(words)
+
+
+_APOSTROPHES = re.compile("['`\u2018\u2019\u02bb\u02bc\u02be\u02bf\u00b4]")
+# Legal forms a one-letter slip cannot turn into an ordinary word ("corp" could be "core").
+_TYPO_LEGAL_FORMS = tuple(sorted({f for f in LEGAL_FORMS if len(f) >= 6} | {"gmbh", "ltda", "pjsc", "ojsc", "cjsc"}))
+
+
+def _misspelt_legal_form(word: str) -> bool:
+    return len(word) >= 4 and any(OSA.distance(word, form, score_cutoff=1) <= 1 for form in _TYPO_LEGAL_FORMS)
+
+
+def word_similarity(a: str, b: str) -> float:
+    """How alike two words are (0-100): rapidfuzz's ratio, and one typo in words of four letters counts as 80.
+
+    An edit ratio punishes one wrong letter in a short word hard ("musa" and
+    "muas" score 75), so a single substitution, insertion, deletion or swap of
+    neighbours (optimal string alignment distance 1) counts as WORD_MATCH.
+    """
+    if a == b:
+        return 100.0
+    if any(c.isdigit() for c in a + b):  # numbers (years, hull and tail numbers) match exactly or not at all
+        return 0.0
+    ratio = fuzz.ratio(a, b)
+    if ratio < WORD_MATCH and min(len(a), len(b)) >= 4 and OSA.distance(a, b, score_cutoff=1) <= 1:
+        return WORD_MATCH
+    return ratio
 
 
 
@@ -68,16 +109,59 @@ class Candidate:
     countries: frozenset[str]
 
 
+def _deletions(word: str) -> set[str]:
+    """The word and every form of it with one character left out (a SymSpell neighbourhood)."""
+    return {word} | {word[:i] + word[i + 1:] for i in range(len(word))}
+
+
 @dataclass
 class Index:
-    """Every name in the graph, normalised once, with word rarity."""
+    """Every name in the graph, normalised once, with word rarity and a word index for blocking.
+
+    Blocking keeps the exact scorer off most of a large index: a candidate is
+    scored only when it shares a word with the query, exactly, within one edit
+    (a word and its one-character deletions are indexed, so a typo, a missing
+    or an extra letter meet), or as an abbreviation ("tech" for
+    "technologies"). A name that shares no such word cannot reach the default
+    threshold anyway: without a matching word the word-match half of the score
+    is 0, so the total is at most 50.
+    """
 
     candidates: list[Candidate]
     idf: dict[str, float]
     default_idf: float
+    postings: dict[str, list[int]] = field(default_factory=dict)  # word -> candidates holding it
+    neighbours: dict[str, list[str]] = field(default_factory=dict)  # deletion form -> words
+    vocabulary: list[str] = field(default_factory=list)  # sorted, for prefix look-ups
+    weights: list[float] = field(default_factory=list)  # summed idf of each candidate's words
 
     @classmethod
-    def from_backend(cls, backend: Backend) -> Index:
+    def from_names(cls, names: Iterable[tuple[URIRef, str, Iterable[str]]]) -> Index:
+        """An index of (party, name, countries) entries; one candidate per distinct name of a party."""
+        seen: set[tuple[URIRef, str]] = set()
+        candidates: list[Candidate] = []
+        for party, label, countries in names:
+            normalised = normalise_name(label)
+            if normalised and (party, label) not in seen:
+                seen.add((party, label))
+                candidates.append(Candidate(party, label, normalised, frozenset(countries)))
+        postings: dict[str, list[int]] = {}
+        for i, c in enumerate(candidates):
+            for word in set(c.normalised.split()):
+                postings.setdefault(word, []).append(i)
+        total = max(len(candidates), 1)
+        idf = {w: math.log(1 + total / len(ids)) for w, ids in postings.items()}
+        neighbours: dict[str, list[str]] = {}
+        for word in postings:
+            if len(word) >= 4:
+                for form in _deletions(word):
+                    neighbours.setdefault(form, []).append(word)
+        weights = [sum(idf[w] for w in set(c.normalised.split())) for c in candidates]
+        return cls(candidates, idf, math.log(1 + total), postings, neighbours, sorted(postings), weights)
+
+    @classmethod
+    def from_backend(cls, backend: Backend, extra: Iterable[tuple[URIRef, str, Iterable[str]]] = ()) -> Index:
+        """Every name and alias of every party in the graph (and ``extra`` entries, if given)."""
         names: dict[URIRef, set[str]] = {}
         countries: dict[URIRef, set[str]] = {}
         for row in backend.select(lookup_query("screen-names")).rows:
@@ -87,19 +171,45 @@ class Index:
                 names.setdefault(party, set()).add(str(row["name"]))
             if row.get("country") is not None:
                 countries.setdefault(party, set()).add(str(row["country"]))
-        candidates = []
-        for party, labels in names.items():
-            for label in sorted(labels):
-                normalised = normalise_name(label)
-                if normalised:
-                    candidates.append(Candidate(party, label, normalised,
-                                                frozenset(countries.get(party, set()))))
-        documents = Counter()
-        for c in candidates:
-            documents.update(set(c.normalised.split()))
-        total = max(len(candidates), 1)
-        idf = {w: math.log(1 + total / n) for w, n in documents.items()}
-        return cls(candidates, idf, math.log(1 + total))
+        entries = [(party, label, countries.get(party, set())) for party, labels in names.items()
+                   for label in sorted(labels)]
+        return cls.from_names([*entries, *extra])
+
+    def similar_words(self, word: str) -> list[str]:
+        """Indexed words equal to ``word``, one edit from it, or that it abbreviates."""
+        found = [word] if word in self.postings else []
+        if len(word) >= 4:
+            for form in _deletions(word):
+                found.extend(self.neighbours.get(form, ()))
+        elif len(word) == 3:  # "ivm" for "iuvm": the query word is one of an indexed word's deletions
+            found.extend(self.neighbours.get(word, ()))
+        if len(word) >= 3:
+            start = bisect.bisect_left(self.vocabulary, word)
+            for other in self.vocabulary[start:start + 50]:
+                if not other.startswith(word):
+                    break
+                found.append(other)
+        return list(dict.fromkeys(found))
+
+    def block(self, words: list[str], limit: int) -> list[int]:
+        """The ``limit`` candidates that share the most (rarity-weighted) words with the query."""
+        if not words:
+            return []
+        query_weight = sum(self.idf.get(w, self.default_idf) for w in words)
+        shared: dict[int, float] = {}
+        for word in dict.fromkeys(words):
+            for other in self.similar_words(word):
+                weight = self.idf[other]
+                for i in self.postings[other]:
+                    shared[i] = shared.get(i, 0.0) + weight
+        if len(shared) <= limit:
+            return list(shared)
+
+        def quick(i: int) -> float:  # the F1 of rarity-weighted coverage, both ways
+            got = shared[i]
+            return 2 * got / (query_weight + self.weights[i])
+
+        return heapq.nlargest(limit, shared, key=quick)
 
 
 @dataclass
@@ -112,13 +222,16 @@ class Match:
     designations: list[dict[str, str]] = field(default_factory=list)
     rules: list[str] = field(default_factory=list)
     exposure: list[str] = field(default_factory=list)
+    # Breaks equal scores: 0 the name exactly as typed (case and spacing aside), 1 the same once
+    # normalised, 2 otherwise; so "ANSAR AL-SHARI'A" finds that alias before "ANSAR AL-SHARIA".
+    exactness: int = 2
 
 
 def _expand(query_words: list[str], candidate_words: list[str]) -> tuple[list[str], list[str]]:
     """Replace a query word that abbreviates a candidate word ("tech" -> "technologies")."""
     expanded, notes = [], []
     for word in query_words:
-        if word in candidate_words or len(word) < 3:
+        if word in candidate_words or len(word) < 4 or any(c.isdigit() for c in word):
             expanded.append(word)
             continue
         longer = [c for c in candidate_words if c.startswith(word) and len(c) > len(word)]
@@ -136,10 +249,27 @@ def _coverage(words: list[str], others: list[str], index: Index) -> float:
     weight = sum(index.idf.get(w, index.default_idf) for w in words)
     got = 0.0
     for w in words:
-        best = max((fuzz.ratio(w, o) for o in others), default=0.0)
+        best = max((word_similarity(w, o) for o in others), default=0.0)
         if best >= WORD_MATCH:
             got += index.idf.get(w, index.default_idf) * best / 100
     return got / weight
+
+
+def _aligned(q_words: list[str], c_words: list[str]) -> str:
+    """The query's words in the order of the candidate words they match, the rest sorted after.
+
+    token_sort_ratio sorts both sides alphabetically, so one typo that moves a
+    word in the alphabet ("omtr" for "omar" beside "omsen") would misalign the
+    whole comparison; sorting each query word by the candidate word it matches
+    keeps the comparison word against word.
+    """
+    def key(word: str) -> tuple[int, str]:
+        best = max(c_words, key=lambda c: word_similarity(word, c), default=None)
+        if best is not None and word_similarity(word, best) >= WORD_MATCH:
+            return (0, best)
+        return (1, word)
+
+    return " ".join(sorted(q_words, key=key))
 
 
 def score(query: str, candidate: Candidate, index: Index, country: str | None = None) -> tuple[float, str]:
@@ -148,7 +278,7 @@ def score(query: str, candidate: Candidate, index: Index, country: str | None = 
     c_words = candidate.normalised.split()
     q_words, notes = _expand(q_words, c_words)
     q_text = " ".join(q_words)
-    sort_ratio = fuzz.token_sort_ratio(q_text, candidate.normalised)
+    sort_ratio = fuzz.ratio(_aligned(q_words, c_words), " ".join(sorted(c_words)))
     cq = _coverage(q_words, c_words, index)
     cc = _coverage(c_words, q_words, index)
     weighted = 100 * (2 * cq * cc / (cq + cc)) if cq + cc else 0.0
@@ -169,9 +299,38 @@ def score(query: str, candidate: Candidate, index: Index, country: str | None = 
     return total, "; ".join(parts)
 
 
+def match(index: Index, name: str, country: str | None = None, limit: int = 10,
+          threshold: float = DEFAULT_THRESHOLD) -> list[Match]:
+    """The parties whose names in ``index`` best match ``name``, best first, one per party; no graph look-ups.
+
+    Equal scores keep the order of their matched names; ``screen`` breaks such
+    ties with what it learns from the graph.
+    """
+    country = country.upper() if country else None
+    wanted = normalise_name(name)
+    if not wanted:
+        return []
+    typed = " ".join(name.casefold().split())
+    # Blocking on shared words keeps the exact scorer off most of a large index.
+    pool = index.block(wanted.split(), limit=max(BLOCK_SIZE, limit * 5))
+    best: dict[URIRef, Match] = {}
+    for i in pool:
+        candidate = index.candidates[i]
+        total, why = score(name, candidate, index, country)
+        if total < threshold:
+            continue
+        exactness = 0 if " ".join(candidate.name.casefold().split()) == typed else \
+            1 if candidate.normalised == wanted else 2
+        known = best.get(candidate.party)
+        if known is None or (-total, exactness) < (-known.score, known.exactness):
+            best[candidate.party] = Match(round(total, 1), candidate.party, candidate.name, why,
+                                          exactness=exactness)
+    return sorted(best.values(), key=lambda m: (-m.score, m.exactness, m.matched_name))[: limit * 2]
+
+
 def screen(backend: Backend, name: str, country: str | None = None, limit: int = 10,
-           threshold: float = 75.0, index: Index | None = None, on: str | None = None,
-           include_ended: bool = False) -> list[Match]:
+           threshold: float = DEFAULT_THRESHOLD, index: Index | None = None, on: str | None = None,
+           include_ended: bool = False, cache: dict[URIRef, Match] | None = None) -> list[Match]:
     """The parties whose names best match ``name``, best first, one answer per party.
 
     Each answer says what holds on ``on`` (an ISO date; default today, or
@@ -179,34 +338,25 @@ def screen(backend: Backend, name: str, country: str | None = None, limit: int =
     left out unless ``include_ended``, and then marked "ended"; a rule
     suspended on that date is marked so. Legal reach (``rules``) and exposure
     through a listed parent or affiliate (``exposure``) are kept apart.
+    ``index`` and ``cache`` (see ``describe``) let a batch reuse the work of
+    earlier names.
     """
     if on is None:
         from kg.queries import today
 
         on = str(today())
     index = index or Index.from_backend(backend)
-    country = country.upper() if country else None
-    wanted = normalise_name(name)
-    if not wanted:
-        return []
-    # A cheap rapidfuzz pre-selection keeps the exact scorer off most of a large index.
-    pool = process.extract(wanted, [c.normalised for c in index.candidates], scorer=fuzz.token_set_ratio,
-                           limit=max(200, limit * 20), score_cutoff=40)
-    best: dict[URIRef, Match] = {}
-    for _, _, i in pool:
-        candidate = index.candidates[i]
-        total, why = score(name, candidate, index, country)
-        if total < threshold:
-            continue
-        known = best.get(candidate.party)
-        if known is None or total > known.score:
-            best[candidate.party] = Match(round(total, 1), candidate.party, candidate.name, why)
-    ranked = sorted(best.values(), key=lambda m: (-m.score, m.matched_name))
-    for match in ranked[: limit * 2]:
-        _describe(backend, match, on, include_ended)
+    return finish(backend, match(index, name, country, limit, threshold), limit, on, include_ended, cache)
+
+
+def finish(backend: Backend, ranked: list[Match], limit: int, on: str, include_ended: bool = False,
+           cache: dict[URIRef, Match] | None = None) -> list[Match]:
+    """``match``'s answers described from the graph, equal scores ordered by what it says, cut to ``limit``."""
+    for found in ranked:
+        describe(backend, found, on, include_ended, cache)
     # Equal scores: the party whose own name matched, then the one with more list entries, first.
-    ranked[: limit * 2] = sorted(ranked[: limit * 2], key=lambda m: (
-        -m.score, m.label != m.matched_name, -len(m.designations), m.matched_name))
+    ranked.sort(key=lambda m: (-m.score, m.exactness, m.label != m.matched_name, -len(m.designations),
+                               m.matched_name))
     return ranked[:limit]
 
 
@@ -219,8 +369,54 @@ def _period_status(start: str, end: str, on: str) -> str:
     return ""
 
 
+def describe(backend: Backend, found: Match, on: str, include_ended: bool = False,
+             cache: dict[URIRef, Match] | None = None) -> None:
+    """Fill in the party's label, list entries, rules and exposure from the graph; ``cache`` keeps them per party.
+
+    A batch screens thousands of names that meet the same parties, so it
+    passes a cache (for one ``on`` and ``include_ended``; see
+    ``describe_many`` to fill it in bulk) and asks the graph once per party.
+    """
+    known = cache.get(found.party) if cache is not None else None
+    if known is None:
+        _describe(backend, found, on, include_ended)
+        if cache is not None:
+            cache[found.party] = found
+        return
+    found.label, found.designations, found.rules, found.exposure = (
+        known.label, known.designations, known.rules, known.exposure)
+
+
+def describe_many(backend: Backend, parties: list[URIRef], on: str, include_ended: bool = False,
+                  chunk: int = 400) -> dict[URIRef, Match]:
+    """What ``describe`` finds for each of ``parties``, asked ``chunk`` parties per query.
+
+    One query per party cost a batch of 10,000 names more than matching them:
+    here the parties travel as terms in one VALUES block per chunk.
+    """
+    from kg.backend import _term_text
+
+    found: dict[URIRef, Match] = {}
+    text = lookup_query("screen-parties")
+    for start in range(0, len(parties), chunk):
+        part = parties[start:start + chunk]
+        values = " ".join(_term_text("party", p) for p in part)
+        query = text.replace("WHERE {", f"WHERE {{ VALUES ?party {{ {values} }}", 1)
+        rows: dict[URIRef, list[dict[str, Any]]] = {p: [] for p in part}
+        for row in backend.select(query).rows:
+            rows.setdefault(row["party"], []).append(row)  # type: ignore[arg-type]
+        for party, its in rows.items():
+            m = Match(0.0, party, "", "")
+            _fill(m, its, on, include_ended)
+            found[party] = m
+    return found
+
+
 def _describe(backend: Backend, match: Match, on: str, include_ended: bool) -> None:
-    rows = backend.select(lookup_query("screen-party"), {"party": match.party}).rows
+    _fill(match, backend.select(lookup_query("screen-party"), {"party": match.party}).rows, on, include_ended)
+
+
+def _fill(match: Match, rows: list[dict[str, Any]], on: str, include_ended: bool) -> None:
     designations: dict[str, dict[str, str]] = {}
     rules: dict[tuple[str, bool], dict[str, Any]] = {}
     for row in rows:

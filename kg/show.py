@@ -63,14 +63,17 @@ def describe(backend: Backend, text: str, tables: tuple[str, ...] | None = None)
     for statement in description.statements:
         statement.value_label = labels.get(statement.value)
     seen = set()
+    entries = _list_entries(backend, entity)
     for row in backend.select(lookup_query("describe-in"), {"entity": entity}).rows:
         key = (str(row["property"]), str(row["subject"]))
         if key in seen:
             continue
         seen.add(key)
+        subject = str(row.get("subjectLabel", "")) or entries.get(str(row["subject"]), "") or \
+            shorten(str(row["subject"]))
         description.incoming.append((
             str(row.get("propertyLabel", shorten(str(row["property"])))),
-            str(row.get("subjectLabel", shorten(str(row["subject"])))),
+            subject,
             str(row.get("subjectType", "")),
         ))
     for statement in description.statements:
@@ -79,6 +82,19 @@ def describe(backend: Backend, text: str, tables: tuple[str, ...] | None = None)
             url = next((str(r["value"]) for r in rows if r["property"] == SCHEMA.url), "")
             description.sources.append((statement.value_label or shorten(str(statement.value)), url))
     return description
+
+
+def _list_entries(backend: Backend, entity: URIRef) -> dict[str, str]:
+    """Designation IRI -> "Entity List since 2019-05-16 (id:designation/el-huawei)": records have no label."""
+    entries = {}
+    for row in backend.select(lookup_query("party-designations"), {"entity": entity}).rows:
+        text = str(row["list"])
+        if row.get("start") is not None:
+            text += f" since {row['start']}"
+        if row.get("end") is not None:
+            text += f", ended {row['end']}" if row.get("start") is not None else f" until {row['end']}"
+        entries[str(row["designation"])] = f"{text} ({shorten(str(row['designation']))})"
+    return entries
 
 
 _SKIP_IN_TABLE = {str(TKG.sourceFile), str(TKG.sourceLine), str(DCTERMS.source)}

@@ -6,6 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e .
+# The extras the README's examples use: pictures (timeline) and pandas (the Python API's to_pandas).
+.venv/bin/python -m pip install --quiet -e '.[pictures,pandas]'
 .venv/bin/tradekg build
 .venv/bin/tradekg query rules-affecting-firm -p firm=Huawei "$@"

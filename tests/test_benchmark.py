@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -27,3 +28,19 @@ def test_benchmark_runs_at_its_smallest_size_and_prints_the_table() -> None:
         assert f"`{query}` speed-up" in table
     assert "(violations!)" not in table
     assert "peak memory, MB (tradekg process)" in table
+
+
+@pytest.mark.slow
+def test_screening_benchmark_runs_at_its_smallest_size(realdata: Path) -> None:
+    result = subprocess.run([sys.executable, str(REPO / "benchmarks" / "screening.py"), "--quick",
+                             "--ofac", str(realdata / "ofac" / "sdn-2021")],
+                            capture_output=True, text=True, timeout=600, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    table = result.stdout
+    assert "entities 400; names and aliases indexed" in table
+    for figure in ("recall@1, aliases as written", "recall@5, aliases as written", "recall@1, aliases with one typo",
+                   "false matches at threshold 82", "batch: 500 names"):
+        assert f"| {figure}" in table, figure
+    row = next(line for line in table.splitlines() if line.startswith("| recall@1, aliases as written"))
+    ours = float(row.split("|")[2])
+    assert 0.0 < ours <= 1.0  # a figure, not an error; the targets are checked by reading the full run

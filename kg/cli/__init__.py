@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import click
 
 from kg import __version__
-from kg.backend import QUERY_TIMEOUT_ENV, Backend, EmbeddedBackend, QueryTimeout, query_timeout_from
+from kg.backend import QUERY_TIMEOUT_ENV, Backend, QueryTimeout
 from kg.build import ValidationFailed
 from kg.errors import LoadFailed, TradekgError
 from kg.store import STORE_ENV, VersionedStore, default_store_path
@@ -125,22 +125,28 @@ def open_backend(store_path: Path | None, endpoint: str | None = None, graph_iri
     ``query_timeout`` (seconds; default TRADEKG_QUERY_TIMEOUT or 120, 0 for no
     limit) bounds every query run through the backend.
     """
-    deadline = query_timeout_from(query_timeout)
-    if not endpoint:
-        if graph_iri:
-            raise TradekgError("--graph names a graph on a SPARQL server; pass --endpoint URL too")
-        return EmbeddedBackend(open_store(store_path).open_read(), timeout=deadline)
-    from kg.remote import DEFAULT_TIMEOUT, Endpoint, RemoteBackend
+    from kg.api import open_backend as api_open_backend
 
-    return RemoteBackend(Endpoint(endpoint, graph=graph_iri or None, timeout=timeout or DEFAULT_TIMEOUT),
-                         query_timeout=deadline)
+    return api_open_backend(store_path, endpoint, graph_iri, timeout, query_timeout)
 
 
 def format_option(func: F) -> F:
+    """``--format table|csv|json`` and ``--wide`` (a table's rows on one line each, nothing wrapped)."""
+    func = click.option(
+        "--wide", is_flag=True, expose_value=False, callback=_set_wide, is_eager=False,
+        help="Tables: one line per row, as long as it needs (default: wrap to the terminal's width).",
+    )(func)
     return click.option(
         "--format", "fmt", type=click.Choice(["table", "csv", "json"]), default=None,
         help="Output format (default: table on a terminal, csv when piped).",
     )(func)
+
+
+def _set_wide(_ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    from kg import render
+
+    render.WIDE = bool(value)
+    return value
 
 
 def output_format(fmt: str | None) -> str:

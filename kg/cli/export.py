@@ -26,6 +26,38 @@ _MERGED_BY_DEFAULT = frozenset({"dot", "svg", "png", "html"})
 _LAYOUTS = ("sfdp", "neato", "fdp", "dot", "twopi", "circo")
 
 
+# File name endings and the format each names; an -o FILE whose ending names another
+# format (or one tradekg does not write, such as .pdf) is refused instead of written wrong.
+_SUFFIXES = {
+    "svg": "svg", "png": "png", "html": "html", "htm": "html", "graphml": "graphml", "gexf": "gexf",
+    "dot": "dot", "gv": "dot", "ttl": "turtle", "nt": "ntriples", "nq": "nquads", "jsonld": "jsonld",
+    "pdf": None, "jpg": None, "jpeg": None, "gif": None, "webp": None, "eps": None, "ps": None, "tiff": None,
+}
+
+
+def check_suffix(output: str, fmt: str, allowed: tuple[str, ...] | None = None) -> None:
+    """Refuse ``-o FILE`` whose ending names a format other than ``fmt`` (any of ``allowed``)."""
+    if output == "-":
+        return
+    suffix = Path(output).suffix.lower().lstrip(".")
+    if suffix not in _SUFFIXES:
+        return
+    named = _SUFFIXES[suffix]
+    allowed = allowed or (fmt,)
+    if named in allowed:
+        return
+    stem = Path(output).with_suffix("").name
+    if named is None:
+        raise TradekgError(f"-o {output}: tradekg does not write .{suffix} files; this export writes "
+                           f"{' or '.join(allowed)}: name it {stem}.{_ending(allowed[0])}")
+    raise TradekgError(f"-o {output}: the name says {named} but the format is {fmt}; "
+                       f"name it {stem}.{_ending(allowed[0])} or export {named}")
+
+
+def _ending(fmt: str) -> str:
+    return next(s for s, f in _SUFFIXES.items() if f == fmt)
+
+
 def _human_size(size: int) -> str:
     value = float(size)
     for unit in ("bytes", "KB", "MB", "GB"):
@@ -58,6 +90,7 @@ def _timeline(focus: str | None, output: str, backend: Backend) -> None:
         raise click.UsageError("a timeline is of one firm: pass --focus FIRM (IRI, id, name or alias)")
     suffix = Path(output).suffix.lower().lstrip(".") if output != "-" else "svg"
     fmt = suffix if suffix in ("svg", "png") else "svg"
+    check_suffix(output, "timeline", ("svg", "png"))
     timeline = firm_timeline(backend, focus)
     payload = draw_timeline(timeline, fmt)
     where = _write(payload, output, fmt == "png")
@@ -115,6 +148,8 @@ def export(fmt: str, output: str, focus: str | None, depth: int | None, types: t
         return
     if layout and fmt not in ("dot", "svg", "png"):
         raise click.UsageError("--layout applies to dot, svg and png")
+    if fmt in FORMATS:
+        check_suffix(output, fmt)
 
     from kg.export.network import network_view
 

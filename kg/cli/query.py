@@ -23,6 +23,7 @@ from kg.namespaces import bind_prefixes
 from kg.queries import find_query, run_saved, saved_queries
 from kg.render import render
 from kg.show import describe, render_description
+from kg.sparqltext import with_default_prefixes
 
 
 def _backend(store_path: Path | None, endpoint: str | None = None, graph_iri: str | None = None,
@@ -115,13 +116,16 @@ def sparql(text: str | None, query_file: click.utils.LazyFile | None, fmt: str |
     """Run your own read-only SPARQL query (SELECT, ASK, CONSTRUCT, DESCRIBE).
 
     Updates (INSERT, DELETE, LOAD, CLEAR, DROP...) are refused: the graph
-    changes only through build and load, which validate first.
+    changes only through build and load, which validate first. The prefixes
+    tables print (tkg:, id:, schema:, eli:, dcterms:, skos:, rdfs:...) are
+    declared unless the query declares them itself.
     CONSTRUCT and DESCRIBE print Turtle.
     """
     if (text is None) == (query_file is None):
         raise click.UsageError("give the query as an argument or with -f FILE, not both")
     query_text = text if text is not None else query_file.read()  # type: ignore[union-attr]
-    result = _backend(store_path, endpoint, graph_iri, timeout, query_timeout).query_any(query_text)
+    result = _backend(store_path, endpoint, graph_iri, timeout, query_timeout).query_any(
+        with_default_prefixes(query_text))
     if isinstance(result, bool):
         click.echo("true" if result else "false")
     elif isinstance(result, Graph):

@@ -1,4 +1,4 @@
-"""``screen``: is this name restricted?"""
+"""``screen``: is this name restricted? One name, or a file of counterparties (``--file``)."""
 
 from __future__ import annotations
 
@@ -8,27 +8,36 @@ from pathlib import Path
 import click
 
 from kg import screen as screening
-from kg.cli import handle_errors, open_backend, store_option
+from kg.cli import fail, handle_errors, open_backend, store_option
 from kg.render import render
 
 
 @click.command()
-@click.argument("name")
+@click.argument("name", required=False)
 @click.option("--country", default=None, help="ISO 3166-1 alpha-2 country of the party (bonus when it matches).")
-@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 1000), help="Most answers to show.")
-@click.option("--threshold", default=75.0, show_default=True, type=click.FloatRange(0, 100),
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 1000),
+              help="Most answers to show (per input row with --file).")
+@click.option("--threshold", default=screening.DEFAULT_THRESHOLD, show_default=True, type=click.FloatRange(0, 100),
               help="Lowest score (0-100) to show.")
+@click.option("--file", "batch_file", type=click.Path(path_type=Path, dir_okay=False, exists=True), default=None,
+              help="Screen every row of this CSV file (UTF-8, with a header row) instead of NAME.")
+@click.option("--name-column", default="name", show_default=True, help="With --file: the column holding the name.")
+@click.option("--country-column", default="country", show_default=True,
+              help="With --file: the column holding the ISO country code (optional column).")
+@click.option("--id-column", default="id", show_default=True,
+              help="With --file: the column holding your own id of the row (optional column; else the line).")
 @click.option("--format", "fmt", type=click.Choice(["text", "table", "csv", "json"]), default=None,
-              help="Output format (default: text on a terminal, csv when piped).")
+              help="Output format (default: text on a terminal, csv when piped; --file: csv or json).")
 @click.option("--as-of", "as_of", default=None, metavar="YYYY-MM-DD",
               help="Answer for this date (default today): what holds then, and what is suspended.")
 @click.option("--include-ended", is_flag=True, default=False,
               help="Also show listings, rules and exceptions that ended before the date, marked ended.")
 @store_option
 @handle_errors
-def screen(name: str, country: str | None, limit: int, threshold: float, fmt: str | None,
+def screen(name: str | None, country: str | None, limit: int, threshold: float, batch_file: Path | None,
+           name_column: str, country_column: str, id_column: str, fmt: str | None,
            as_of: str | None, include_ended: bool, store_path: Path | None) -> None:
-    """Match NAME against every name and alias in the graph.
+    """Match NAME (or every name in --file) against every name and alias in the graph.
 
     Answers with the score (and how it was made), the matched name, the lists
     the party is on with dates and license policy, and the rules that reach
@@ -37,12 +46,21 @@ def screen(name: str, country: str | None, limit: int, threshold: float, fmt: st
     to it). By default only what holds today; --include-ended adds what ended,
     marked ended. Exit code 0 whether or not anything matches.
 
+    With --file, writes one row per input row and candidate (input line, id
+    and name, score, matched name, party, the lists it is on, rules, exposure,
+    explanation), and one "no match" row for an input with none. Bad rows
+    (empty name, unknown country code, wrong number of cells) are reported on
+    stderr by line and left out, the rest screened; the exit code is then 2.
+
     \b
     Examples:
       tradekg screen "Huawei Technologies (Bolivia)"
       tradekg screen "HUAWEI TECH. CO." --country CN --limit 3
       tradekg screen Huawei --include-ended
+      tradekg screen --file counterparties.csv --name-column legal_name > screened.csv
     """
+    if (name is None) == (batch_file is None):
+        raise click.UsageError("give one NAME or --file FILE")
     backend = open_backend(store_path)
     on = None
     if as_of is not None:
@@ -52,9 +70,32 @@ def screen(name: str, country: str | None, limit: int, threshold: float, fmt: st
             on = str(cells.to_date(as_of.strip()))
         except cells.CellError as exc:
             raise click.BadParameter(str(exc), param_hint="--as-of") from None
+    if batch_file is not None:
+        _screen_file(backend, batch_file, name_column, country_column, id_column, fmt, limit, threshold, on,
+                     include_ended)
+        return
+    assert name is not None
     matches = screening.screen(backend, name, country, limit, threshold, on=on, include_ended=include_ended)
     fmt = fmt or ("text" if sys.stdout.isatty() else "csv")
     if fmt == "text":
         click.echo(screening.as_text(matches, name))
     else:
         render(screening.as_table(matches), fmt, sys.stdout)
+
+
+def _screen_file(backend: screening.Backend, path: Path, name_column: str, country_column: str, id_column: str,
+                 fmt: str | None, limit: int, threshold: float, on: str | None, include_ended: bool) -> None:
+    from kg.batch import screen_file
+
+    if fmt in ("text", "table"):
+        raise click.UsageError("--file writes csv or json (--format csv|json)")
+    report = screen_file(backend, path, sys.stdout, fmt or "csv", name_column, country_column, id_column,
+                         limit=limit, threshold=threshold, on=on, include_ended=include_ended)
+    sys.stdout.flush()
+    click.echo(f"screened {report.screened:,} rows: {report.matched:,} with a match at or above {threshold:g}, "
+               f"{report.written:,} rows written", err=True)
+    if report.problems:
+        for problem in report.problems:
+            click.echo(str(problem), err=True)
+        fail(f"{len(report.problems)} row{'s' if len(report.problems) != 1 else ''} left out; "
+             "the other rows were screened", 2)

@@ -13,16 +13,15 @@ its tool looks for:
   engine chosen for the size of the graph, so that ``dot -Tsvg`` on the file
   draws what ``tradekg export svg`` draws.
 
-Small graphs (up to ``PICTURE_NODE_LIMIT`` nodes) get starting positions
-(Graphviz's, when it is installed, else a seeded spring layout), so Gephi
-and yEd open them spread out as in the SVG rather than as a pile in one
+Graphs up to ``PICTURE_NODE_LIMIT`` nodes get starting positions (see
+``positions``: Graphviz's for small ones, else computed in pure Python, never
+numpy), so Gephi and yEd open them spread out rather than as a pile in one
 corner; larger ones are left to the tool's own layout.
 """
 
 from __future__ import annotations
 
 import io
-import math
 import re
 from html import escape as html_escape
 from typing import IO
@@ -46,25 +45,33 @@ _GEXF_SHAPES = {"ellipse": "disc", "diamond": "diamond", "triangle": "triangle"}
 
 
 def positions(view: NetworkView, scale: float = 1000.0) -> dict[str, tuple[float, float]]:
-    """Starting positions for small graphs: Graphviz's when installed, else a seeded spring layout.
+    """Starting positions: Graphviz's for small graphs when it is installed, else computed here.
 
-    None for large graphs: too slow to compute, and the tool's own layout is
-    what a reader of thousands of nodes wants anyway.
+    Graphviz only up to ``layout.SPRING_LIMIT`` nodes (a few hundred took it a
+    minute, only for a starting point); below that limit without Graphviz a
+    seeded spring layout in pure Python (networkx's needs numpy, which the
+    base install lacks); above it one ring per kind of node. None for graphs
+    too large to picture: the tool's own layout is what their reader wants.
     """
+    from kg.export import layout
     from kg.export.render import layout_positions  # render imports this module
+    from kg.progress import stage
 
     g = view.graph
-    if g.number_of_nodes() == 0 or g.number_of_nodes() > PICTURE_NODE_LIMIT:
+    count = g.number_of_nodes()
+    if count == 0 or count > PICTURE_NODE_LIMIT:
         return {}
-    where = layout_positions(view)
-    if len(where) == g.number_of_nodes():
-        return {n: (p.x, p.y) for n, p in where.items()}
-    simple = nx.Graph()
-    simple.add_nodes_from(sorted(g.nodes))
-    simple.add_edges_from((u, v) for u, v in g.edges() if u != v)
-    k = 2.0 / math.sqrt(max(simple.number_of_nodes(), 1))
-    layout = nx.spring_layout(simple, seed=7, k=k, iterations=100, scale=scale)
-    return {n: (float(x), float(y)) for n, (x, y) in layout.items()}
+    if count <= layout.SPRING_LIMIT:
+        stage(f"laying out {count} nodes (starting positions for the graph tool)")
+        where = layout_positions(view)
+        if len(where) == count:
+            return {n: (p.x, p.y) for n, p in where.items()}
+        nodes = sorted(g.nodes)
+        return layout.spring(nodes, ((u, v) for u, v in g.edges()), scale=scale)  # type: ignore[return-value]
+    groups: dict[str, list[str]] = {}
+    for node in sorted(g.nodes):
+        groups.setdefault(str(g.nodes[node].get("kind", "")), []).append(node)
+    return layout.rings(groups, scale=scale)  # type: ignore[arg-type]
 
 
 def _node_attributes(view: NetworkView, node: str) -> dict[str, object]:

@@ -17,6 +17,7 @@ matplotlib's XML writer), and each mark is an SVG group ``event-N``.
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
@@ -168,7 +169,24 @@ def draw_timeline(timeline: Timeline, fmt: str) -> bytes:
                        frameon=False, bbox_to_anchor=(0.08, 0.05 / height))
         buffer = io.BytesIO()
         fig.savefig(buffer, format=fmt, metadata={"Date": None} if fmt == "svg" else None)
-    return buffer.getvalue()
+    return fit_to_window(buffer.getvalue()) if fmt == "svg" else buffer.getvalue()
+
+
+def fit_to_window(svg: bytes) -> bytes:
+    """The SVG scaled to the window's width (its viewBox kept), not opened at full size at its top-left.
+
+    matplotlib writes a fixed width and height in points; a browser then shows
+    the picture's top-left corner at 100%, mostly the empty time axis of a
+    tall timeline. ``width="100%"`` without a height scales the whole picture
+    to the window and keeps its proportions.
+    """
+    start = svg.find(b"<svg")
+    end = svg.find(b">", start)
+    if start < 0 or end < 0:
+        return svg
+    tag = re.sub(rb'\swidth="[^"]*"', b' width="100%"', svg[start:end], count=1)
+    tag = re.sub(rb'\sheight="[^"]*"', b"", tag, count=1)
+    return svg[:start] + tag + svg[end:]
 
 
 def _draw_events(ax: Axes, events: list[Event]) -> None:
@@ -216,7 +234,13 @@ def _draw_events(ax: Axes, events: list[Event]) -> None:
     ax.yaxis.set_major_locator(mdates.YearLocator())
     ax.yaxis.set_major_formatter(mdates.DateFormatter("%Y"))
     ax.yaxis.set_minor_locator(mdates.MonthLocator(bymonth=(4, 7, 10)))
-    ax.grid(axis="y", which="major", color="#eeeeee", linewidth=0.8, zorder=0)
+    # Year lines only across the time axis, where a date is a height: the texts
+    # are spaced evenly, not by date, so a line through them would sit beside
+    # another year's event.
+    years = [y for y in (mdates.date2num(date(year, 1, 1)) for year in range(first.year, last.year + 2))
+             if top <= y <= bottom]
+    grid = ax.hlines(years, 0, label_x - 0.45, colors="#e4e4e4", linewidth=0.8, zorder=0)
+    grid.set_gid("year-grid")
     ax.set_xticks([])
     for side in ("top", "right", "bottom"):
         ax.spines[side].set_visible(False)

@@ -82,9 +82,11 @@ def _no_store(iris: set[str]) -> set[str]:
 
 
 class _Loader:
-    def __init__(self, catalog: Catalog, existing: ExistingLookup):
+    def __init__(self, catalog: Catalog, existing: ExistingLookup,
+                 stored_ids: Callable[[str], set[str]] | None = None):
         self.catalog = catalog
         self.existing = existing
+        self.stored_ids = stored_ids
         self.notations = concept_notations()
         self.problems: list[InputProblem] = []
         self.triples: dict[Triple, None] = {}  # an ordered set
@@ -257,6 +259,8 @@ class _Loader:
             if iri in found:
                 continue
             known = [i for (t, i) in self.ids if t == ref.table]
+            if self.stored_ids is not None:  # the store's rows are candidates too ("did you mean")
+                known += sorted(self.stored_ids(ref.table))
             hint = difflib.get_close_matches(ref.identifier, known, n=1)
             suggestion = f" (did you mean {hint[0]!r}?)" if hint else ""
             self.problem(
@@ -270,9 +274,14 @@ def load_files(
     files: Iterable[InputFile],
     existing: ExistingLookup = _no_store,
     catalog: Catalog | None = None,
+    stored_ids: Callable[[str], set[str]] | None = None,
 ) -> LoadResult:
-    """Convert ``files`` to one graph, or raise ``LoadFailed`` with every problem."""
-    loader = _Loader(catalog or load_catalog(), existing)
+    """Convert ``files`` to one graph, or raise ``LoadFailed`` with every problem.
+
+    ``stored_ids(table)``, when given, names the ids the store already has, so
+    an unknown reference gets a "did you mean" from them too.
+    """
+    loader = _Loader(catalog or load_catalog(), existing, stored_ids)
     for item in files:
         loader.read(item)
     loader.check_new_ids_against_store()

@@ -46,13 +46,13 @@
 
   var hasPositions = data.nodes.length > 0 && data.nodes.every(function (n) { return !!n.position; });
   var layouts = {
-    graphviz: { name: "preset", fit: true, padding: 30 },
+    graphviz: { name: "preset", fit: false, padding: 30 },
     force: { name: "cose", animate: false, randomize: true, idealEdgeLength: function () { return 90; },
-             nodeRepulsion: function () { return 12000; }, nodeOverlap: 24, numIter: 1500, padding: 30 },
-    rings: { name: "concentric", fit: true, padding: 30, minNodeSpacing: 14, avoidOverlap: true,
+             nodeRepulsion: function () { return 12000; }, nodeOverlap: 24, numIter: 1500, padding: 30, fit: false },
+    rings: { name: "concentric", fit: false, padding: 30, minNodeSpacing: 14, avoidOverlap: true,
              concentric: function (node) { return 100 - (node.data("distance") || 0) * 10 - node.data("record"); },
              levelWidth: function () { return 1; } },
-    grid: { name: "grid", fit: true, padding: 30, avoidOverlap: true,
+    grid: { name: "grid", fit: false, padding: 30, avoidOverlap: true,
             sort: function (a, b) { return a.data("kind") < b.data("kind") ? -1 : a.data("kind") > b.data("kind") ? 1 : 0; } }
   };
   var layoutNames = { graphviz: "Graphviz (as the SVG)", force: "Force-directed", rings: "Rings around the focus",
@@ -97,8 +97,41 @@
     ]
   });
 
+  // ---- the opening view: the focus and its neighbours, at a size one can read --------
+  // Fitting the whole graph drew labels 6 pixels high. Every layout opens on the
+  // focus (or, without one, the best-connected node) and the nodes next to it,
+  // zoomed so a label is at least READABLE_FONT pixels; "Fit all" shows everything.
+  var READABLE_FONT = 11;
+  var BASE_FONT = 11;
+  function centreNode() {
+    if (data.focus) {
+      var f = cy.getElementById(data.focus);
+      if (f.nonempty()) { return f; }
+    }
+    var best = null;
+    cy.nodes(":visible").forEach(function (n) {
+      if (!best || n.degree(false) > best.degree(false)) { best = n; }
+    });
+    return best;
+  }
+  function openingView() {
+    var centre = centreNode();
+    if (!centre) { return; }
+    var hood = centre.closedNeighborhood().nodes(":visible");
+    cy.fit(hood, 40);
+    var readable = READABLE_FONT / BASE_FONT;
+    if (cy.zoom() < readable) {
+      cy.zoom({ level: readable, position: centre.position() });
+      cy.center(centre);
+    }
+  }
+  window.tradekgOpeningView = openingView;
+  openingView();
+
   select.addEventListener("change", function () {
-    cy.layout(layouts[select.value]).run();
+    var run = cy.layout(layouts[select.value]);
+    run.one("layoutstop", openingView);
+    run.run();
   });
   document.getElementById("fit").addEventListener("click", function () { cy.fit(cy.elements(":visible"), 30); });
 
@@ -137,8 +170,9 @@
 
   function updateCounts() {
     var shown = cy.nodes(":visible").length;
+    var links = cy.edges(":visible").length;
     document.getElementById("counts").textContent =
-      shown + " of " + data.nodes.length + " nodes shown, " + data.edges.length + " links" +
+      shown + " of " + data.nodes.length + " nodes shown, " + links + " of " + data.edges.length + " links" +
       (data.note ? " · " + data.note : "");
   }
   updateCounts();
