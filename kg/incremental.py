@@ -131,6 +131,8 @@ def _commit_delta(store: VersionedStore, removals: list[ox.Quad], additions: lis
                 raise ValidationFailed(effects_report)
             report.nodes_checked += effects_report.nodes_checked
         total = len(target)
+        # For `tradekg history`: what this version changed (the manifest is written after this block).
+        manifest.update({"added": len(additions), "removed": len(removals), "derived": derived, "triples": total})
     return DeltaOutcome(len(additions), len(removals), derived, total, report, written=publish)
 
 
