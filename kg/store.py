@@ -77,12 +77,15 @@ class StoreBusy(TradekgError):
 
 
 def find_store(start: Path | None = None) -> Path | None:
-    """The nearest ``.tradekg/store`` in ``start`` (default: the working folder) or above it."""
+    """The nearest ``.tradekg/store`` in ``start`` (default: the working folder) or above it.
+
+    As ``.git`` marks a repository, a ``.tradekg`` folder marks the project,
+    whether or not its store has been built yet.
+    """
     here = Path(os.path.abspath(start or Path.cwd()))
     for folder in (here, *here.parents):
-        candidate = folder / DEFAULT_STORE
-        if candidate.is_dir():
-            return candidate
+        if (folder / DEFAULT_STORE.parent).is_dir():
+            return folder / DEFAULT_STORE
     return None
 
 

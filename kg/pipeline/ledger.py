@@ -138,8 +138,33 @@ def entries(manifest: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def command_line() -> str:
-    """The command as the user typed it (``tradekg ...``), for the record."""
-    return shlex.join(["tradekg", *sys.argv[1:]])
+    """The command that is running, for the record: ``tradekg import csl FILE --as-of DATE``.
+
+    Written from the arguments click parsed (so it reads the same however the
+    command was started), leaving out options left at their defaults, and
+    never the environment (where credentials live).
+    """
+    import click
+
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return shlex.join(["tradekg", *sys.argv[1:]])
+    words = ["tradekg", *ctx.command_path.split()[1:]]
+    for param in ctx.command.params:
+        value = ctx.params.get(param.name or "")
+        if value is None or value is False or value == () or value == param.default:
+            continue
+        values = value if isinstance(value, tuple | list) else [value]
+        if hasattr(value, "strftime"):
+            values = [value.strftime("%Y-%m-%d")]
+        if isinstance(param, click.Argument):
+            words += [str(v) for v in values]
+        elif value is True:
+            words.append(param.opts[-1])
+        else:
+            for v in values:
+                words += [param.opts[-1], str(v)]
+    return shlex.join(words)
 
 
 def new_entry(store: VersionedStore, kind: str, inputs: Iterable[tuple[str, bytes] | tuple[str, bytes, str | None]],
