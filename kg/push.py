@@ -186,6 +186,7 @@ class RemoteLoadOutcome:
     outcome: builder.Outcome
     inserted: int
     deleted: int
+    attempts: int = 1  # more than one: another load committed first, and this one derived again
 
 
 def _has_bnode(triple: tuple[Node, Node, Node]) -> bool:
@@ -201,6 +202,52 @@ def _data_block(triples: list[tuple[Node, Node, Node]], graph: str | None) -> st
     return f"GRAPH {_iri(graph)} {{\n{lines}\n}}" if graph else lines
 
 
+# The revision of a target graph lives in a graph of its own (never in what readers read): one
+# literal that every `load --endpoint` replaces, and a receipt per committed load.
+REVISION_PREFIX = "urn:tradekg:revision:"
+_REVISION = "urn:tradekg:revision"
+_RECEIPT = "urn:tradekg:committed"
+LOAD_ATTEMPTS = 5
+
+
+def revision_graph(target: str | None) -> str:
+    return REVISION_PREFIX + (urllib.parse.quote(target, safe="") if target else "default")
+
+
+def read_revision(backend: RemoteBackend, target: str | None) -> str | None:
+    """The target graph's current revision (None before the first ``load --endpoint``)."""
+    reader = RemoteBackend(replace(backend.endpoint, graph=None))
+    table = reader.select(f"SELECT ?r WHERE {{ GRAPH {_iri(revision_graph(target))} "
+                          f"{{ {_iri(_REVISION)} {_iri(_REVISION)} ?r }} }}")
+    values = sorted(str(row["r"]) for row in table.rows if "r" in row)
+    return values[0] if values else None
+
+
+def guarded_update(deletes: list[tuple[Node, Node, Node]], inserts: list[tuple[Node, Node, Node]],
+                   target: str | None, old: str | None, new: str) -> str:
+    """One update that applies the change only if the target is still at revision ``old``.
+
+    Its WHERE pattern matches only while the revision is ``old`` (or absent,
+    for ``None``); then it deletes and inserts the change, moves the revision
+    to ``new`` and leaves a receipt for ``new``. A load that lost the race
+    matches nothing and changes nothing. One request is one transaction on
+    Oxigraph, and two updates replacing the same revision triple conflict, so
+    only one of two concurrent loads can match.
+    """
+    graph = _iri(revision_graph(target))
+    marker = f"{_iri(_REVISION)} {_iri(_REVISION)}"
+    receipt = f"{_iri(_RECEIPT)} {_iri(_RECEIPT)} {ox.Literal(new)} ."
+    removed = _data_block(deletes, target) if deletes else ""
+    if old is not None:
+        removed += f"\nGRAPH {graph} {{ {marker} {ox.Literal(old)} . }}"
+        where = f"GRAPH {graph} {{ {marker} {ox.Literal(old)} }}"
+    else:
+        where = f"FILTER NOT EXISTS {{ GRAPH {graph} {{ {marker} ?any }} }}"
+    added = (_data_block(inserts, target) if inserts else "")
+    added += f"\nGRAPH {graph} {{ {marker} {ox.Literal(new)} . {receipt} }}"
+    return f"DELETE {{\n{removed}\n}}\nINSERT {{\n{added}\n}}\nWHERE {{ {where} }}"
+
+
 def load_remote(files: list[InputFile], endpoint: Endpoint) -> RemoteLoadOutcome:
     """Add the facts of ``files`` to the server's graph, validated with what is already there.
 
@@ -212,8 +259,32 @@ def load_remote(files: list[InputFile], endpoint: Endpoint) -> RemoteLoadOutcome
     longer hold) sent in one SPARQL Update request, which Oxigraph applies in one
     transaction. This reads the whole graph: fine up to a few million triples;
     beyond that, build locally and ``push``.
+
+    Two loads at once: the update is guarded by the graph's revision
+    (``guarded_update``), read before the graph. If another load committed in
+    between, this one's update matches nothing; it reads the new graph and
+    derives again (up to ``LOAD_ATTEMPTS`` times), or refuses, so the graph
+    never holds one load's rows without the rule effects of both.
     """
     backend = RemoteBackend(endpoint)
+    for attempt in range(1, LOAD_ATTEMPTS + 1):
+        revision = read_revision(backend, endpoint.graph)
+        outcome, deletes, inserts = _plan_remote_load(files, backend)
+        new = str(uuid.uuid4())
+        backend.update(guarded_update(deletes, inserts, endpoint.graph, revision, new))
+        receipt = f"{_iri(_RECEIPT)} {_iri(_RECEIPT)} {ox.Literal(new)}"
+        reader = RemoteBackend(replace(endpoint, graph=None))
+        if reader.ask(f"ASK {{ GRAPH {_iri(revision_graph(endpoint.graph))} {{ {receipt} }} }}"):
+            with contextlib.suppress(RemoteError):  # the receipt has done its job
+                reader.update(f"DELETE DATA {{ GRAPH {_iri(revision_graph(endpoint.graph))} {{ {receipt} . }} }}")
+            return RemoteLoadOutcome(outcome, len(inserts), len(deletes), attempt)
+    raise RemoteError(
+        f"the graph at {endpoint.query_url} changed under this load {LOAD_ATTEMPTS} times (other loads committed "
+        "first each time); nothing of this load was written. Run it again when the other loads have finished")
+
+
+def _plan_remote_load(files: list[InputFile], backend: RemoteBackend
+                      ) -> tuple[builder.Outcome, list[tuple[Node, Node, Node]], list[tuple[Node, Node, Node]]]:
     current = backend.all_triples()
     with tempfile.TemporaryDirectory(prefix="tradekg-load-") as tmp:
         base = VersionedStore(Path(tmp) / "store")
@@ -229,14 +300,7 @@ def load_remote(files: list[InputFile], endpoint: Endpoint) -> RemoteLoadOutcome
     # a load does not change the ontology, so they are left as they are.
     inserts = sorted((t for t in full if not _has_bnode(t) and t not in current), key=_n3)
     deletes = sorted((t for t in current if not _has_bnode(t) and t not in full), key=_n3)
-    parts = []
-    if deletes:
-        parts.append(f"DELETE DATA {{\n{_data_block(deletes, endpoint.graph)}\n}}")
-    if inserts:
-        parts.append(f"INSERT DATA {{\n{_data_block(inserts, endpoint.graph)}\n}}")
-    if parts:
-        backend.update(" ;\n".join(parts))
     loaded = prepared.loaded
     outcome = builder.Outcome(loaded.rows_per_table, len(loaded.triples), len(prepared.derived), len(full),
                               prepared.report)
-    return RemoteLoadOutcome(outcome, len(inserts), len(deletes))
+    return outcome, deletes, inserts

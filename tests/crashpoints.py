@@ -12,10 +12,17 @@ and the process SIGKILLs itself at POINT, a named step of a store write:
 - ``after-swap``: ``current`` points at the new version, nothing pruned yet;
 - ``in-prune``: while deleting a leftover version directory (one file gone).
 
-One more point pauses instead of dying, for the concurrency tests:
+Two more points pause instead of dying, for the concurrency tests:
 ``pause-before-publish`` holds the writer lock with the new version ready,
 creates the file ``$TRADEKG_TEST_GO.ready`` and waits until ``$TRADEKG_TEST_GO``
-exists, then carries on.
+exists, then carries on. ``pause-before-remote-update`` does the same in
+``load --endpoint`` once its first update is planned (the ready file is
+``$TRADEKG_TEST_GO.PID.ready``), so two loads can be made to plan on the same
+graph and then race.
+
+Replay and rollback (issue 11) are killed at the same named steps: a build
+that replays a ledger and a rollback both write through the same
+``VersionedStore.write``.
 
 The random-kill tests (``tests/test_crash.py``) use the rest of the module:
 ``fingerprint`` (a graph's triples, blank nodes compared up to renaming) and
@@ -103,6 +110,23 @@ def arm(point: str) -> None:
             original_publish(self, target)
 
         kg.store.VersionedStore._publish = paused  # type: ignore[method-assign]
+    elif point == "pause-before-remote-update":
+        import kg.push
+
+        original_guarded = kg.push.guarded_update
+        go = Path(os.environ["TRADEKG_TEST_GO"])
+        calls = []
+
+        def guarded(*args: object, **kwargs: object) -> str:
+            if not calls:
+                Path(f"{go}.{os.getpid()}.ready").touch()
+                deadline = time.monotonic() + 120
+                while not go.exists() and time.monotonic() < deadline:
+                    time.sleep(0.01)
+            calls.append(1)
+            return original_guarded(*args, **kwargs)  # type: ignore[arg-type]
+
+        kg.push.guarded_update = guarded  # type: ignore[assignment]
     else:
         raise SystemExit(f"unknown crash point {point!r}; one of {', '.join(POINTS)}")
 

@@ -145,7 +145,8 @@ def test_history_and_rollback_round_trip(project: Project) -> None:
     loaded = project.graph()
     history = project.run("history").output
     assert "     1  " in history and "build" in history
-    assert re.search(r"\*  2  .*  load .* \+\d+ -0 facts, \d+ derived; ledger entry 1: 1 rows \(1 companies\)", history), history
+    assert re.search(r"\*  2  .*  load .* \+\d+ -0 facts, \d+ derived; ledger entry 1: 1 rows \(1 companies\)",
+                     history), history
     assert "1  load inbox/companies-new.csv sha256" in history
     assert f"tradekg load {project.new_company}" in history
 
