@@ -186,7 +186,8 @@ class RemoteLoadOutcome:
     outcome: builder.Outcome
     inserted: int
     deleted: int
-    attempts: int = 1  # more than one: another load committed first, and this one derived again
+    concurrent: int = 0  # other loads that committed on the same graph at the same moment
+    corrected: int = 0  # rule-effect triples this load then corrected, derived from both loads' facts
 
 
 def _has_bnode(triple: tuple[Node, Node, Node]) -> bool:
@@ -202,50 +203,50 @@ def _data_block(triples: list[tuple[Node, Node, Node]], graph: str | None) -> st
     return f"GRAPH {_iri(graph)} {{\n{lines}\n}}" if graph else lines
 
 
-# The revision of a target graph lives in a graph of its own (never in what readers read): one
-# literal that every `load --endpoint` replaces, and a receipt per committed load.
+# Each `load --endpoint` leaves a receipt in a graph of its own (never in what readers read),
+# naming the receipt of the load it planned on: two receipts naming the same one are two loads
+# that planned on the same graph and both committed.
 REVISION_PREFIX = "urn:tradekg:revision:"
-_REVISION = "urn:tradekg:revision"
-_RECEIPT = "urn:tradekg:committed"
-LOAD_ATTEMPTS = 5
+_LATEST = "urn:tradekg:latest"  # predicate: the graph's latest receipt
+_AFTER = "urn:tradekg:after"  # predicate: the receipt a load planned on ("" for none)
+_RECEIPT_PREFIX = "urn:tradekg:load:"
 
 
 def revision_graph(target: str | None) -> str:
     return REVISION_PREFIX + (urllib.parse.quote(target, safe="") if target else "default")
 
 
-def read_revision(backend: RemoteBackend, target: str | None) -> str | None:
-    """The target graph's current revision (None before the first ``load --endpoint``)."""
-    reader = RemoteBackend(replace(backend.endpoint, graph=None))
-    table = reader.select(f"SELECT ?r WHERE {{ GRAPH {_iri(revision_graph(target))} "
-                          f"{{ {_iri(_REVISION)} {_iri(_REVISION)} ?r }} }}")
+def _bookkeeping(endpoint: Endpoint) -> RemoteBackend:
+    return RemoteBackend(replace(endpoint, graph=None))
+
+
+def read_revision(backend: RemoteBackend, target: str | None) -> str:
+    """The receipt of the load the target graph last took ("" before the first ``load --endpoint``)."""
+    table = _bookkeeping(backend.endpoint).select(
+        f"SELECT ?r WHERE {{ GRAPH {_iri(revision_graph(target))} {{ {_iri(_LATEST)} {_iri(_LATEST)} ?r }} }}")
     values = sorted(str(row["r"]) for row in table.rows if "r" in row)
-    return values[0] if values else None
+    return values[0] if values else ""
 
 
-def guarded_update(deletes: list[tuple[Node, Node, Node]], inserts: list[tuple[Node, Node, Node]],
-                   target: str | None, old: str | None, new: str) -> str:
-    """One update that applies the change only if the target is still at revision ``old``.
-
-    Its WHERE pattern matches only while the revision is ``old`` (or absent,
-    for ``None``); then it deletes and inserts the change, moves the revision
-    to ``new`` and leaves a receipt for ``new``. A load that lost the race
-    matches nothing and changes nothing. One request is one transaction on
-    Oxigraph, and two updates replacing the same revision triple conflict, so
-    only one of two concurrent loads can match.
-    """
+def commit_update(deletes: list[tuple[Node, Node, Node]], inserts: list[tuple[Node, Node, Node]],
+                  target: str | None, base: str, receipt: str) -> str:
+    """One update: the change, the new latest receipt, and the receipt saying which graph it was planned on."""
     graph = _iri(revision_graph(target))
-    marker = f"{_iri(_REVISION)} {_iri(_REVISION)}"
-    receipt = f"{_iri(_RECEIPT)} {_iri(_RECEIPT)} {ox.Literal(new)} ."
-    removed = _data_block(deletes, target) if deletes else ""
-    if old is not None:
-        removed += f"\nGRAPH {graph} {{ {marker} {ox.Literal(old)} . }}"
-        where = f"GRAPH {graph} {{ {marker} {ox.Literal(old)} }}"
-    else:
-        where = f"FILTER NOT EXISTS {{ GRAPH {graph} {{ {marker} ?any }} }}"
+    latest = f"{_iri(_LATEST)} {_iri(_LATEST)}"
+    removed = (_data_block(deletes, target) if deletes else "") + f"\nGRAPH {graph} {{ {latest} ?old . }}"
     added = (_data_block(inserts, target) if inserts else "")
-    added += f"\nGRAPH {graph} {{ {marker} {ox.Literal(new)} . {receipt} }}"
-    return f"DELETE {{\n{removed}\n}}\nINSERT {{\n{added}\n}}\nWHERE {{ {where} }}"
+    added += (f"\nGRAPH {graph} {{ {latest} {ox.Literal(receipt)} . "
+              f"{_iri(_RECEIPT_PREFIX + receipt)} {_iri(_AFTER)} {ox.Literal(base)} . }}")
+    return (f"DELETE {{\n{removed}\n}}\nINSERT {{\n{added}\n}}\n"
+            f"WHERE {{ OPTIONAL {{ GRAPH {graph} {{ {latest} ?old }} }} }}")
+
+
+def _siblings(endpoint: Endpoint, base: str, receipt: str) -> list[str]:
+    """Other loads that planned on the same graph as ``receipt`` and have committed."""
+    table = _bookkeeping(endpoint).select(
+        f"SELECT ?load WHERE {{ GRAPH {_iri(revision_graph(endpoint.graph))} "
+        f"{{ ?load {_iri(_AFTER)} {ox.Literal(base)} }} }}")
+    return sorted(str(r["load"]) for r in table.rows if str(r["load"]) != _RECEIPT_PREFIX + receipt)
 
 
 def load_remote(files: list[InputFile], endpoint: Endpoint) -> RemoteLoadOutcome:
@@ -260,27 +261,47 @@ def load_remote(files: list[InputFile], endpoint: Endpoint) -> RemoteLoadOutcome
     transaction. This reads the whole graph: fine up to a few million triples;
     beyond that, build locally and ``push``.
 
-    Two loads at once: the update is guarded by the graph's revision
-    (``guarded_update``), read before the graph. If another load committed in
-    between, this one's update matches nothing; it reads the new graph and
-    derives again (up to ``LOAD_ATTEMPTS`` times), or refuses, so the graph
-    never holds one load's rows without the rule effects of both.
+    Two loads at once: a SPARQL server gives no compare-and-set (Oxigraph
+    evaluates an update's WHERE on a snapshot, so two guarded updates both
+    match; tested), so the loads are not kept from committing together.
+    Instead each commit leaves a receipt naming the graph it was planned on,
+    and each load then looks for another receipt on the same graph. Finding
+    one, it reads the graph both loads made, derives the rule effects again
+    from all the facts, validates, and sends the correction; the later of two
+    loads always finds the earlier, so the graph never stays without the
+    effects of both. If the two loads together do not conform, it says so.
     """
     backend = RemoteBackend(endpoint)
-    for attempt in range(1, LOAD_ATTEMPTS + 1):
-        revision = read_revision(backend, endpoint.graph)
-        outcome, deletes, inserts = _plan_remote_load(files, backend)
-        new = str(uuid.uuid4())
-        backend.update(guarded_update(deletes, inserts, endpoint.graph, revision, new))
-        receipt = f"{_iri(_RECEIPT)} {_iri(_RECEIPT)} {ox.Literal(new)}"
-        reader = RemoteBackend(replace(endpoint, graph=None))
-        if reader.ask(f"ASK {{ GRAPH {_iri(revision_graph(endpoint.graph))} {{ {receipt} }} }}"):
-            with contextlib.suppress(RemoteError):  # the receipt has done its job
-                reader.update(f"DELETE DATA {{ GRAPH {_iri(revision_graph(endpoint.graph))} {{ {receipt} . }} }}")
-            return RemoteLoadOutcome(outcome, len(inserts), len(deletes), attempt)
-    raise RemoteError(
-        f"the graph at {endpoint.query_url} changed under this load {LOAD_ATTEMPTS} times (other loads committed "
-        "first each time); nothing of this load was written. Run it again when the other loads have finished")
+    base = read_revision(backend, endpoint.graph)  # before the graph: a load in between shows as a sibling
+    outcome, deletes, inserts = _plan_remote_load(files, backend)
+    receipt = str(uuid.uuid4())
+    backend.update(commit_update(deletes, inserts, endpoint.graph, base, receipt))
+    siblings = _siblings(endpoint, base, receipt)
+    corrected = rederive_remote(backend) if siblings else 0
+    return RemoteLoadOutcome(outcome, len(inserts), len(deletes), len(siblings), corrected)
+
+
+def rederive_remote(backend: RemoteBackend) -> int:
+    """Derive the rule effects of the server's graph again from its facts; send the difference.
+
+    Returns how many triples were corrected. Raises ``RemoteError`` when the
+    graph, as the concurrent loads left it, does not conform.
+    """
+    try:
+        _, deletes, inserts = _plan_remote_load([], backend)
+    except builder.ValidationFailed as exc:
+        raise RemoteError(
+            "another load committed to the same graph at the same moment, and the two together do not "
+            f"conform:\n{exc.report.text()}\nBoth loads' facts are in the graph; fix them with a further load "
+            "or push a rebuilt graph") from None
+    parts = []
+    if deletes:
+        parts.append(f"DELETE DATA {{\n{_data_block(deletes, backend.endpoint.graph)}\n}}")
+    if inserts:
+        parts.append(f"INSERT DATA {{\n{_data_block(inserts, backend.endpoint.graph)}\n}}")
+    if parts:
+        backend.update(" ;\n".join(parts))
+    return len(deletes) + len(inserts)
 
 
 def _plan_remote_load(files: list[InputFile], backend: RemoteBackend

@@ -113,20 +113,20 @@ def arm(point: str) -> None:
     elif point == "pause-before-remote-update":
         import kg.push
 
-        original_guarded = kg.push.guarded_update
+        original_commit = kg.push.commit_update
         go = Path(os.environ["TRADEKG_TEST_GO"])
         calls = []
 
-        def guarded(*args: object, **kwargs: object) -> str:
+        def paused_commit(*args: object, **kwargs: object) -> str:
             if not calls:
                 Path(f"{go}.{os.getpid()}.ready").touch()
                 deadline = time.monotonic() + 120
                 while not go.exists() and time.monotonic() < deadline:
                     time.sleep(0.01)
             calls.append(1)
-            return original_guarded(*args, **kwargs)  # type: ignore[arg-type]
+            return original_commit(*args, **kwargs)  # type: ignore[arg-type]
 
-        kg.push.guarded_update = guarded  # type: ignore[assignment]
+        kg.push.commit_update = paused_commit  # type: ignore[assignment]
     else:
         raise SystemExit(f"unknown crash point {point!r}; one of {', '.join(POINTS)}")
 
@@ -294,6 +294,25 @@ def kill_plans(window: Window, count: int, rng) -> list[Plan]:  # type: ignore[n
 def version_dirs(store: Path) -> set[str]:
     versions = store / "versions"
     return {p.name for p in versions.iterdir()} if versions.is_dir() else set()
+
+
+def leftovers(store: Path) -> set[str]:
+    """Version directories a killed writer left: no manifest, not a ``v-`` name, or newer than ``current``.
+
+    Published versions before the current one are kept on purpose (for
+    ``tradekg rollback``; ``TRADEKG_KEEP_VERSIONS``), so they are not leftovers.
+    """
+    from kg.store import read_manifest
+
+    current = Path(current_target(store) or "").name
+    found = set()
+    for name in version_dirs(store):
+        path = store / "versions" / name
+        if name == current:
+            continue
+        if not name.startswith("v-") or read_manifest(path) is None or name > current:
+            found.add(name)
+    return found
 
 
 def current_target(store: Path) -> str | None:

@@ -90,9 +90,10 @@ def load(files: tuple[Path, ...], table: str | None, store_path: Path | None, en
         remote = load_remote(builder.user_files(files, table), target)
         where = f"{endpoint}" + (f" graph <{graph_iri}>" if graph_iri else "")
         summary = _summary(remote.outcome, "loaded", Path(where)).rsplit("\n", 1)[0]
-        if remote.attempts > 1:
-            click.echo(f"the graph changed under this load {remote.attempts - 1} time(s) (another load committed "
-                       "first); it was validated and derived again on the new graph", err=True)
+        if remote.concurrent:
+            click.echo(f"the graph changed under this load: {remote.concurrent} other load(s) committed at the "
+                       f"same moment; the rule effects were derived again on the graph with both, validated, "
+                       f"and {remote.corrected} triples corrected", err=True)
         click.echo(f"{summary}\nsent {remote.inserted} new triples and {remote.deleted} removals (derived "
                    f"effects that no longer hold) in one update to {where}")
         return
