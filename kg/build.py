@@ -94,9 +94,10 @@ def _display(path: Path) -> str:
 def user_files(paths: Iterable[Path], table: str | None = None) -> list[InputFile]:
     """The files a user named; a symlink is named with its target in every message.
 
-    A link is followed (as ``cat`` would) but never silently: errors and the
-    recorded ``tkg:sourceFile`` say ``link -> target``, so a row is traced to
-    the file it really came from.
+    A link is followed (as ``cat`` would) but never silently: errors say
+    ``link -> target``, so a row is traced to the file it really came from.
+    The graph names the file by ``provenance_name`` (no absolute path) and
+    its content hash, which is the target's.
     """
     files = []
     for raw in paths:
