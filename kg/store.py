@@ -21,7 +21,8 @@ So a failed or killed ``build``/``load`` leaves the store exactly as it was,
 and a reader sees the old graph or the new one, never half of either.
 
 Versions kept: the current one, the newest ``TRADEKG_KEEP_VERSIONS`` (default
-10) before it for ``tradekg rollback``, and any a reader still has open (every
+5: a build writes a whole new store, so each kept build costs its size on disk)
+before it for ``tradekg rollback``, and any a reader still has open (every
 ``open_read`` holds a shared ``flock`` on the version until the process ends or
 calls ``release_readers``; pruning skips a version it cannot lock). A version
 directory without a manifest, or newer than ``current``, is what a killed
@@ -65,7 +66,7 @@ READERS = "tradekg-readers.lock"
 LOCK_WAIT_ENV = "TRADEKG_LOCK_WAIT"
 DEFAULT_LOCK_WAIT = 30.0
 KEEP_ENV = "TRADEKG_KEEP_VERSIONS"
-DEFAULT_KEEP = 10
+DEFAULT_KEEP = 5
 
 
 class StoreMissing(TradekgError):
@@ -113,7 +114,7 @@ def project_root(store: Path | None = None) -> Path:
 
 
 def keep_versions() -> int:
-    """How many versions before the current one are kept for rollback: ``TRADEKG_KEEP_VERSIONS``, default 10."""
+    """How many versions before the current one are kept for rollback: ``TRADEKG_KEEP_VERSIONS``, default 5."""
     raw = os.environ.get(KEEP_ENV, "").strip()
     if not raw:
         return DEFAULT_KEEP

@@ -49,6 +49,7 @@ def csl(file: Path, as_of: object, strict: bool, partial: bool, end_missing: boo
     from kg.pipeline import csl_import, ledger
 
     store = open_store(store_path)
+    store.current_version()  # no graph yet: say so before the lock creates the directory
     day = as_of.date() if as_of is not None else date.today()  # type: ignore[attr-defined]
     options = {"as_of": day.isoformat(), "partial": partial, "strict": strict, "end_missing": end_missing}
     data = file.read_bytes()  # read once: these bytes are imported and kept in the ledger
