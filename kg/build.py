@@ -198,6 +198,12 @@ def _ledger_to_replay(store: VersionedStore, discard_loads: bool,
         raise TradekgError(
             f"the store {store.path} holds loads or imports made before tradekg kept a ledger, so a rebuild "
             "cannot replay them; load them again after the build, or pass --discard-loads to drop them")
+    if manifest.get("unrecorded") and not discard_loads:
+        named = "; ".join(f"{u.get('command')} of {u.get('at')}" for u in manifest["unrecorded"])
+        raise TradekgError(
+            f"the store {store.path} holds changes its ledger cannot replay ({named}), so a rebuild would lose "
+            "them; nothing was written. Pass --discard-loads to rebuild without every load and import (then "
+            "import again), or keep this graph")
     unknown = sorted(drop - {e["id"] for e in entries})
     if unknown:
         known = ", ".join(str(e["id"]) for e in entries) or "none"

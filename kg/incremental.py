@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pyoxigraph as ox
@@ -103,7 +104,32 @@ def commit_delta(store: VersionedStore, removals: list[ox.Quad], additions: list
     that is then thrown away: the verdict is the one a real load would get.
     """
     with store.locked():
+        if publish:
+            _carry_ledger(store, manifest)
         return _commit_delta(store, removals, additions, focus, manifest, publish)
+
+
+def _carry_ledger(store: VersionedStore, manifest: dict[str, Any]) -> None:
+    """Keep the ledger in the new version; a change the ledger cannot replay is named as such.
+
+    A command that records itself (``load``, ``import csl``; see
+    ``kg.pipeline.ledger``) puts the ledger, with its own entry, in
+    ``manifest``. One that does not (an importer not yet registered with the
+    ledger) still keeps the entries before it, and is listed under
+    ``unrecorded``: ``build`` then refuses to drop it silently.
+    """
+    if not store.exists():
+        return
+    prior = store.manifest()
+    unrecorded = list(prior.get("unrecorded", []))
+    if "ledger" not in prior and prior.get("command") not in (None, "build"):
+        unrecorded.append({"command": prior.get("command"), "at": prior.get("written_at")})
+    if "ledger" not in manifest:
+        manifest["ledger"] = list(prior.get("ledger", []))
+        unrecorded.append({"command": manifest.get("command", "?"),
+                           "at": datetime.now(UTC).isoformat(timespec="seconds")})
+    if unrecorded:
+        manifest["unrecorded"] = unrecorded
 
 
 def _commit_delta(store: VersionedStore, removals: list[ox.Quad], additions: list[ox.Quad],

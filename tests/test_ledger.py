@@ -243,3 +243,25 @@ def test_no_absolute_path_in_show_or_any_export(project: Project, tmp_path: Path
     for name, text in (("html", html.read_text(encoding="utf-8")), ("ntriples", turtle)):
         assert not [p for p in local if p in text], name
     assert '"data/companies.csv"' in turtle and '"sha256:' in turtle
+
+
+def test_a_change_the_ledger_cannot_replay_is_never_dropped_silently(project: Project) -> None:
+    """An importer not registered with the ledger: the ledger before it is kept, and build refuses to drop it."""
+    import pyoxigraph as ox
+
+    from kg.incremental import commit_delta
+
+    project.build()
+    project.run("load", str(project.new_company))
+    note = ox.Quad(ox.NamedNode(entity_iri("company", "ledgerco")),
+                   ox.NamedNode("http://www.w3.org/2004/02/skos/core#note"), ox.Literal("added by an importer"),
+                   ox.DefaultGraph())
+    commit_delta(project.store, [], [note], {entity_iri("company", "ledgerco")}, {"command": "import elsewhere"})
+    state = project.graph()
+    refused = project.build(code=2)
+    assert "holds changes its ledger cannot replay (import elsewhere of" in refused.stderr
+    assert project.graph() == state
+    history = project.run("history").output
+    assert "1  load inbox/companies-new.csv" in history  # the entry before it is still in the ledger
+    dropped = project.build("--discard-loads")
+    assert "dropped ledger entry 1" in dropped.output

@@ -92,7 +92,8 @@ def rollback(store: VersionedStore, spec: str | None) -> tuple[Version, Version]
         if target.current:
             raise TradekgError(f"version {target.number} is already the current one in {store.path}")
         info = target.manifest
-        manifest = {key: info[key] for key in ("files", "rows_per_table", "ledger", "triples") if key in info}
+        manifest = {key: info[key] for key in ("files", "rows_per_table", "ledger", "unrecorded", "triples")
+                    if key in info}
         manifest.update({"command": "rollback", "rolled_back_to": target.number,
                          "restores": f"{target.command} of {info.get('written_at', '?')}"})
         with store.write(from_current=False, from_version=target.path, manifest=manifest):
