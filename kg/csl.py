@@ -118,6 +118,9 @@ class CslFile:
     layout: str  # "current (29 columns, with _id)" or "older (28 columns, no _id)"
     rows: list[CslRow]
     digest: str
+    # How the graph names the file (tkg:sourceFile): relative to the project or its
+    # bare name, never an absolute path; ``display`` (for messages) when empty.
+    source_name: str = ""
 
 
 @dataclass
@@ -155,8 +158,11 @@ class ImportPlan:
 # Reading the file
 # --------------------------------------------------------------------------
 
-def read_csl(path: Path, display: str) -> CslFile:
-    """Read a CSL CSV in the current (with ``_id``) or the older (without) layout."""
+def read_csl(path: Path, display: str, source_name: str | None = None) -> CslFile:
+    """Read a CSL CSV in the current (with ``_id``) or the older (without) layout.
+
+    ``display`` names the file in messages; ``source_name`` in the graph.
+    """
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8-sig")
@@ -207,7 +213,7 @@ def read_csl(path: Path, display: str) -> CslFile:
                 cells["__extra__"] = "; ".join(c for c in record[len(header):] if c.strip())
             rows.append(CslRow(start, cells))
         start = reader.line_num + 1
-    return CslFile(display, layout, rows, hashlib.sha256(raw).hexdigest())
+    return CslFile(display, layout, rows, hashlib.sha256(raw).hexdigest(), source_name or Path(display).name)
 
 
 # --------------------------------------------------------------------------
@@ -464,6 +470,13 @@ class _Mapper:
         self.rule_matches: dict[str, str] = {}  # citation -> how it was resolved
         self.source = URIRef(entity_iri("source", f"{MINTED}{csl.digest[:16]}"))
         self.confidence = URIRef(concept_iri("confidence", str(self.conf["confidence"])))
+        # Provenance by content: the file is named as it was when this content
+        # (this source node) was first imported, so the same bytes under a new
+        # name (a dated daily download) change nothing.
+        first = [q.object.value for q in view.subject_quads(str(self.source))
+                 if q.predicate.value == str(TKG.sourceFile)]
+        self.file_name = Literal(first[0] if first else (csl.source_name or Path(csl.display).name))
+        self.file_hash = Literal(f"sha256:{csl.digest}")
 
     # -- helpers ------------------------------------------------------------
     def add(self, s: URIRef, p: URIRef, o: Any) -> None:
@@ -475,7 +488,8 @@ class _Mapper:
             return False
         self.minted.add(str(iri))
         self.add(iri, RDF.type, cls)
-        self.add(iri, TKG.sourceFile, Literal(self.csl.display))
+        self.add(iri, TKG.sourceFile, self.file_name)
+        self.add(iri, TKG.sourceHash, self.file_hash)
         self.add(iri, TKG.sourceLine, Literal(line, datatype=XSD.integer))
         if cls != TKG.Source:
             self.add(iri, DCTERMS.source, self.source)
@@ -484,7 +498,7 @@ class _Mapper:
 
     def source_node(self) -> None:
         if self.node(self.source, TKG.Source, 1):
-            title = Literal(f"Consolidated Screening List CSV {Path(self.csl.display).name} "
+            title = Literal(f"Consolidated Screening List CSV {Path(str(self.file_name)).name} "
                             f"(sha256 {self.csl.digest[:16]}, {self.csl.layout} layout)")
             self.add(self.source, DCTERMS.title, title)
             self.add(self.source, RDFS.label, title)  # so `show` names it among a designation's sources
@@ -786,7 +800,7 @@ def plan_import(csl: CslFile, store: ox.Store | None, as_of: date | None = None,
         plan.removals += sorted(view.subject_quads(subject), key=str)
         plan.focus.add(subject)
 
-    ended_note = Literal(f"No longer in the CSL file {csl.display} imported on {as_of.isoformat()}; "
+    ended_note = Literal(f"No longer in the CSL file {mapper.file_name} imported on {as_of.isoformat()}; "
                          "the end date is that import date, not the date of delisting.")
     for iri, known in sorted(view.designations.items()):
         if known["end"] is None and known["list"] in mapper.lists:

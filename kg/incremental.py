@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import pyoxigraph as ox
@@ -120,7 +121,32 @@ def commit_delta(store: VersionedStore, removals: list[ox.Quad], additions: list
     that is then thrown away: the verdict is the one a real load would get.
     """
     with store.locked():
+        if publish:
+            _carry_ledger(store, manifest)
         return _commit_delta(store, removals, additions, focus, manifest, publish, shapes)
+
+
+def _carry_ledger(store: VersionedStore, manifest: dict[str, Any]) -> None:
+    """Keep the ledger in the new version; a change the ledger cannot replay is named as such.
+
+    A command that records itself (``load``, ``import csl``; see
+    ``kg.pipeline.ledger``) puts the ledger, with its own entry, in
+    ``manifest``. One that does not (an importer not yet registered with the
+    ledger) still keeps the entries before it, and is listed under
+    ``unrecorded``: ``build`` then refuses to drop it silently.
+    """
+    if not store.exists():
+        return
+    prior = store.manifest()
+    unrecorded = list(prior.get("unrecorded", []))
+    if "ledger" not in prior and prior.get("command") not in (None, "build"):
+        unrecorded.append({"command": prior.get("command"), "at": prior.get("written_at")})
+    if "ledger" not in manifest:
+        manifest["ledger"] = list(prior.get("ledger", []))
+        unrecorded.append({"command": manifest.get("command", "?"),
+                           "at": datetime.now(UTC).isoformat(timespec="seconds")})
+    if unrecorded:
+        manifest["unrecorded"] = unrecorded
 
 
 def _commit_delta(store: VersionedStore, removals: list[ox.Quad], additions: list[ox.Quad],
@@ -149,6 +175,8 @@ def _commit_delta(store: VersionedStore, removals: list[ox.Quad], additions: lis
                 raise ValidationFailed(effects_report)
             report.nodes_checked += effects_report.nodes_checked
         total = len(target)
+        # For `tradekg history`: what this version changed (the manifest is written after this block).
+        manifest.update({"added": len(additions), "removed": len(removals), "derived": derived, "triples": total})
     return DeltaOutcome(len(additions), len(removals), derived, total, report, written=publish)
 
 

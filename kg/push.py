@@ -186,6 +186,8 @@ class RemoteLoadOutcome:
     outcome: builder.Outcome
     inserted: int
     deleted: int
+    concurrent: int = 0  # other loads that committed on the same graph at the same moment
+    corrected: int = 0  # rule-effect triples this load then corrected, derived from both loads' facts
 
 
 def _has_bnode(triple: tuple[Node, Node, Node]) -> bool:
@@ -201,6 +203,52 @@ def _data_block(triples: list[tuple[Node, Node, Node]], graph: str | None) -> st
     return f"GRAPH {_iri(graph)} {{\n{lines}\n}}" if graph else lines
 
 
+# Each `load --endpoint` leaves a receipt in a graph of its own (never in what readers read),
+# naming the receipt of the load it planned on: two receipts naming the same one are two loads
+# that planned on the same graph and both committed.
+REVISION_PREFIX = "urn:tradekg:revision:"
+_LATEST = "urn:tradekg:latest"  # predicate: the graph's latest receipt
+_AFTER = "urn:tradekg:after"  # predicate: the receipt a load planned on ("" for none)
+_RECEIPT_PREFIX = "urn:tradekg:load:"
+
+
+def revision_graph(target: str | None) -> str:
+    return REVISION_PREFIX + (urllib.parse.quote(target, safe="") if target else "default")
+
+
+def _bookkeeping(endpoint: Endpoint) -> RemoteBackend:
+    return RemoteBackend(replace(endpoint, graph=None))
+
+
+def read_revision(backend: RemoteBackend, target: str | None) -> str:
+    """The receipt of the load the target graph last took ("" before the first ``load --endpoint``)."""
+    table = _bookkeeping(backend.endpoint).select(
+        f"SELECT ?r WHERE {{ GRAPH {_iri(revision_graph(target))} {{ {_iri(_LATEST)} {_iri(_LATEST)} ?r }} }}")
+    values = sorted(str(row["r"]) for row in table.rows if "r" in row)
+    return values[0] if values else ""
+
+
+def commit_update(deletes: list[tuple[Node, Node, Node]], inserts: list[tuple[Node, Node, Node]],
+                  target: str | None, base: str, receipt: str) -> str:
+    """One update: the change, the new latest receipt, and the receipt saying which graph it was planned on."""
+    graph = _iri(revision_graph(target))
+    latest = f"{_iri(_LATEST)} {_iri(_LATEST)}"
+    removed = (_data_block(deletes, target) if deletes else "") + f"\nGRAPH {graph} {{ {latest} ?old . }}"
+    added = (_data_block(inserts, target) if inserts else "")
+    added += (f"\nGRAPH {graph} {{ {latest} {ox.Literal(receipt)} . "
+              f"{_iri(_RECEIPT_PREFIX + receipt)} {_iri(_AFTER)} {ox.Literal(base)} . }}")
+    return (f"DELETE {{\n{removed}\n}}\nINSERT {{\n{added}\n}}\n"
+            f"WHERE {{ OPTIONAL {{ GRAPH {graph} {{ {latest} ?old }} }} }}")
+
+
+def _siblings(endpoint: Endpoint, base: str, receipt: str) -> list[str]:
+    """Other loads that planned on the same graph as ``receipt`` and have committed."""
+    table = _bookkeeping(endpoint).select(
+        f"SELECT ?load WHERE {{ GRAPH {_iri(revision_graph(endpoint.graph))} "
+        f"{{ ?load {_iri(_AFTER)} {ox.Literal(base)} }} }}")
+    return sorted(str(r["load"]) for r in table.rows if str(r["load"]) != _RECEIPT_PREFIX + receipt)
+
+
 def load_remote(files: list[InputFile], endpoint: Endpoint) -> RemoteLoadOutcome:
     """Add the facts of ``files`` to the server's graph, validated with what is already there.
 
@@ -212,8 +260,52 @@ def load_remote(files: list[InputFile], endpoint: Endpoint) -> RemoteLoadOutcome
     longer hold) sent in one SPARQL Update request, which Oxigraph applies in one
     transaction. This reads the whole graph: fine up to a few million triples;
     beyond that, build locally and ``push``.
+
+    Two loads at once: a SPARQL server gives no compare-and-set (Oxigraph
+    evaluates an update's WHERE on a snapshot, so two guarded updates both
+    match; tested), so the loads are not kept from committing together.
+    Instead each commit leaves a receipt naming the graph it was planned on,
+    and each load then looks for another receipt on the same graph. Finding
+    one, it reads the graph both loads made, derives the rule effects again
+    from all the facts, validates, and sends the correction; the later of two
+    loads always finds the earlier, so the graph never stays without the
+    effects of both. If the two loads together do not conform, it says so.
     """
     backend = RemoteBackend(endpoint)
+    base = read_revision(backend, endpoint.graph)  # before the graph: a load in between shows as a sibling
+    outcome, deletes, inserts = _plan_remote_load(files, backend)
+    receipt = str(uuid.uuid4())
+    backend.update(commit_update(deletes, inserts, endpoint.graph, base, receipt))
+    siblings = _siblings(endpoint, base, receipt)
+    corrected = rederive_remote(backend) if siblings else 0
+    return RemoteLoadOutcome(outcome, len(inserts), len(deletes), len(siblings), corrected)
+
+
+def rederive_remote(backend: RemoteBackend) -> int:
+    """Derive the rule effects of the server's graph again from its facts; send the difference.
+
+    Returns how many triples were corrected. Raises ``RemoteError`` when the
+    graph, as the concurrent loads left it, does not conform.
+    """
+    try:
+        _, deletes, inserts = _plan_remote_load([], backend)
+    except builder.ValidationFailed as exc:
+        raise RemoteError(
+            "another load committed to the same graph at the same moment, and the two together do not "
+            f"conform:\n{exc.report.text()}\nBoth loads' facts are in the graph; fix them with a further load "
+            "or push a rebuilt graph") from None
+    parts = []
+    if deletes:
+        parts.append(f"DELETE DATA {{\n{_data_block(deletes, backend.endpoint.graph)}\n}}")
+    if inserts:
+        parts.append(f"INSERT DATA {{\n{_data_block(inserts, backend.endpoint.graph)}\n}}")
+    if parts:
+        backend.update(" ;\n".join(parts))
+    return len(deletes) + len(inserts)
+
+
+def _plan_remote_load(files: list[InputFile], backend: RemoteBackend
+                      ) -> tuple[builder.Outcome, list[tuple[Node, Node, Node]], list[tuple[Node, Node, Node]]]:
     current = backend.all_triples()
     with tempfile.TemporaryDirectory(prefix="tradekg-load-") as tmp:
         base = VersionedStore(Path(tmp) / "store")
@@ -229,14 +321,7 @@ def load_remote(files: list[InputFile], endpoint: Endpoint) -> RemoteLoadOutcome
     # a load does not change the ontology, so they are left as they are.
     inserts = sorted((t for t in full if not _has_bnode(t) and t not in current), key=_n3)
     deletes = sorted((t for t in current if not _has_bnode(t) and t not in full), key=_n3)
-    parts = []
-    if deletes:
-        parts.append(f"DELETE DATA {{\n{_data_block(deletes, endpoint.graph)}\n}}")
-    if inserts:
-        parts.append(f"INSERT DATA {{\n{_data_block(inserts, endpoint.graph)}\n}}")
-    if parts:
-        backend.update(" ;\n".join(parts))
     loaded = prepared.loaded
     outcome = builder.Outcome(loaded.rows_per_table, len(loaded.triples), len(prepared.derived), len(full),
                               prepared.report)
-    return RemoteLoadOutcome(outcome, len(inserts), len(deletes))
+    return outcome, deletes, inserts

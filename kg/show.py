@@ -97,7 +97,7 @@ def _list_entries(backend: Backend, entity: URIRef) -> dict[str, str]:
     return entries
 
 
-_SKIP_IN_TABLE = {str(TKG.sourceFile), str(TKG.sourceLine), str(DCTERMS.source)}
+_SKIP_IN_TABLE = {str(TKG.sourceFile), str(TKG.sourceHash), str(TKG.sourceLine), str(DCTERMS.source)}
 
 
 def render_description(d: Description) -> str:
@@ -107,6 +107,7 @@ def render_description(d: Description) -> str:
         lines.append(f"  type: {', '.join(types)}")
     origin_file = next((str(s.value) for s in d.statements if s.property == TKG.sourceFile), None)
     origin_line = next((str(s.value) for s in d.statements if s.property == TKG.sourceLine), None)
+    origin_hash = next((str(s.value) for s in d.statements if s.property == TKG.sourceHash), None)
     width = max((len(s.property_label) for s in d.statements), default=10)
     for s in d.statements:
         if s.property == RDF.type or str(s.property) in _SKIP_IN_TABLE:
@@ -124,7 +125,8 @@ def render_description(d: Description) -> str:
         for title, url in d.sources:
             lines.append(f"    {title}{f'  {url}' if url else ''}")
     if origin_file:
-        lines.append(f"  loaded from: {origin_file}:{origin_line}")
+        content = f"  ({origin_hash[:19]})" if origin_hash else ""
+        lines.append(f"  loaded from: {origin_file}:{origin_line}{content}")
     return "\n".join(lines)
 
 

@@ -4,14 +4,33 @@ Layout of a store directory::
 
     STORE/
       current -> versions/v-20261126T012600-1234   (symlink, swapped atomically)
-      versions/v-.../                               one complete Oxigraph store each
+      versions/v-.../                               one complete Oxigraph store each,
+        tradekg-manifest.json                       what wrote it, its counts, its ledger
+        tradekg-readers.lock                        readers hold a shared flock on it
+      inputs/SHA256                                 the bytes of every load and import
       .lock                                         writers take it with flock
+
+Each version's manifest carries the ledger of what was loaded and imported on
+top of ``data/`` (``kg.pipeline.ledger``), so a rollback brings back the ledger
+of its version, and ``build`` replays it.
 
 A write never touches the version readers use: it copies the current version
 (a RocksDB checkpoint: hard links, cheap) or starts empty, changes the copy,
 flushes and closes it, and only then swaps ``current`` with ``os.replace``.
 So a failed or killed ``build``/``load`` leaves the store exactly as it was,
 and a reader sees the old graph or the new one, never half of either.
+
+Versions kept: the current one, the newest ``TRADEKG_KEEP_VERSIONS`` (default
+5: a build writes a whole new store, so each kept build costs its size on disk)
+before it for ``tradekg rollback``, and any a reader still has open (every
+``open_read`` holds a shared ``flock`` on the version until the process ends or
+calls ``release_readers``; pruning skips a version it cannot lock). A version
+directory without a manifest, or newer than ``current``, is what a killed
+writer left and is always removed.
+
+The store of a project is found as git finds its folder: with no ``--store``
+and no ``TRADEKG_STORE``, the nearest ``.tradekg/store`` in the working folder or
+above it (``find_store``); with none anywhere, ``.tradekg/store`` here.
 
 One writer at a time: a second one waits for the lock, 30 s by default or
 ``TRADEKG_LOCK_WAIT`` seconds (``0`` refuses at once; tests shorten it), and
@@ -26,6 +45,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -42,8 +62,11 @@ from kg.errors import TradekgError
 DEFAULT_STORE = Path(".tradekg") / "store"
 STORE_ENV = "TRADEKG_STORE"
 MANIFEST = "tradekg-manifest.json"
+READERS = "tradekg-readers.lock"
 LOCK_WAIT_ENV = "TRADEKG_LOCK_WAIT"
 DEFAULT_LOCK_WAIT = 30.0
+KEEP_ENV = "TRADEKG_KEEP_VERSIONS"
+DEFAULT_KEEP = 5
 
 
 class StoreMissing(TradekgError):
@@ -54,8 +77,110 @@ class StoreBusy(TradekgError):
     pass
 
 
+def find_store(start: Path | None = None) -> Path | None:
+    """The nearest ``.tradekg/store`` in ``start`` (default: the working folder) or above it.
+
+    As ``.git`` marks a repository, a ``.tradekg`` folder marks the project,
+    whether or not its store has been built yet.
+    """
+    here = Path(os.path.abspath(start or Path.cwd()))
+    for folder in (here, *here.parents):
+        if (folder / DEFAULT_STORE.parent).is_dir():
+            return folder / DEFAULT_STORE
+    return None
+
+
 def default_store_path() -> Path:
-    return Path(os.environ.get(STORE_ENV) or DEFAULT_STORE)
+    """``TRADEKG_STORE``, else the project's store (``find_store``), else ``.tradekg/store`` here; absolute."""
+    chosen = os.environ.get(STORE_ENV)
+    if chosen:
+        return Path(os.path.abspath(chosen))
+    return find_store() or Path(os.path.abspath(DEFAULT_STORE))
+
+
+def project_root(store: Path | None = None) -> Path:
+    """The folder a project's file names are relative to: the one holding ``.tradekg``.
+
+    For a store at ``PROJECT/.tradekg/store`` that is PROJECT; otherwise the
+    folder holding the nearest ``.tradekg`` above the working folder, or the
+    working folder itself.
+    """
+    if store is not None:
+        store = Path(os.path.abspath(store))
+        if store.name == DEFAULT_STORE.name and store.parent.name == DEFAULT_STORE.parent.name:
+            return store.parent.parent
+    found = find_store()
+    return found.parent.parent if found is not None else Path(os.path.abspath(Path.cwd()))
+
+
+def keep_versions() -> int:
+    """How many versions before the current one are kept for rollback: ``TRADEKG_KEEP_VERSIONS``, default 5."""
+    raw = os.environ.get(KEEP_ENV, "").strip()
+    if not raw:
+        return DEFAULT_KEEP
+    try:
+        count = int(raw)
+    except ValueError:
+        count = -1
+    if count < 1:
+        raise TradekgError(f"{KEEP_ENV} must be a whole number of versions, 1 or more, not {raw!r}")
+    return count
+
+
+# Shared flocks this process holds on the versions it has opened for reading.
+_reader_locks: dict[Path, int] = {}
+
+
+def _hold_reader_lock(version: Path) -> None:
+    if version in _reader_locks:
+        return
+    try:
+        fd = os.open(version / READERS, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:
+        return  # a read-only store: nothing can prune it from here either
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+    except OSError:
+        os.close(fd)
+        return
+    _reader_locks[version] = fd
+
+
+def release_readers(keep: Path | None = None) -> None:
+    """Let go of the reader locks this process holds (except on ``keep``), so old versions can be pruned.
+
+    A long-running reader (a server) that has switched to a newer version
+    calls this; a command-line process never needs to (its locks end with it).
+    """
+    for version in list(_reader_locks):
+        if keep is not None and version == Path(keep).resolve():
+            continue
+        os.close(_reader_locks.pop(version))
+
+
+def _in_use(version: Path) -> bool:
+    """True when a reader (in any process) holds the version's reader lock."""
+    if version in _reader_locks:
+        return True
+    try:
+        fd = os.open(version / READERS, os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)
+    return False
+
+
+def read_manifest(version: Path) -> dict[str, Any] | None:
+    """A version's manifest, or None for a directory a killed writer left without one."""
+    try:
+        return json.loads((version / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def lock_wait_seconds() -> float:
@@ -96,12 +221,61 @@ class VersionedStore:
         return self.pointer.resolve()
 
     def open_read(self) -> ox.Store:
-        """A read-only view of the current version (safe beside a writer)."""
-        return ox.Store.read_only(str(self.current_version()))
+        """A read-only view of the current version (safe beside a writer).
+
+        The version is marked in use (a shared flock held until this process
+        ends or calls ``release_readers``), so pruning never removes it.
+        """
+        version = self.current_version()
+        _hold_reader_lock(version)
+        return ox.Store.read_only(str(version))
 
     def manifest(self) -> dict[str, Any]:
-        path = self.current_version() / MANIFEST
-        return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        return read_manifest(self.current_version()) or {}
+
+    def history(self) -> list[tuple[Path, dict[str, Any]]]:
+        """Every version that was published and is still kept, oldest first, with its manifest."""
+        if not self.versions.is_dir():
+            return []
+        current = self.current_version() if self.exists() else None
+        kept = []
+        for version in sorted(self.versions.iterdir(), key=lambda p: p.name):
+            info = read_manifest(version) if version.name.startswith("v-") else None
+            if info is None or (current is not None and version.name > current.name):
+                continue
+            kept.append((version, info))
+        return kept
+
+    # -- the inputs of loads and imports, by content -------------------------------------------
+    @property
+    def inputs(self) -> Path:
+        return self.path / "inputs"
+
+    def put_input(self, data: bytes) -> str:
+        """Keep ``data`` (a loaded file's bytes) under its sha256; return the hash. Durable before it returns."""
+        digest = hashlib.sha256(data).hexdigest()
+        target = self.inputs / digest
+        if target.exists():
+            return digest
+        self.inputs.mkdir(parents=True, exist_ok=True)
+        tmp = self.inputs / f".{digest}.{os.getpid()}"
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+        _fsync_dir(self.inputs)
+        return digest
+
+    def get_input(self, digest: str) -> bytes:
+        path = self.inputs / digest
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise TradekgError(f"the store {self.path} has lost the input {digest[:16]} (inputs/{digest})") from None
+        if hashlib.sha256(data).hexdigest() != digest:
+            raise TradekgError(f"the input {path} is damaged: its content no longer matches its hash")
+        return data
 
     @contextlib.contextmanager
     def _lock(self, wait_seconds: float) -> Iterator[None]:
@@ -157,7 +331,8 @@ class VersionedStore:
 
     @contextlib.contextmanager
     def write(self, *, from_current: bool, manifest: dict[str, Any] | None = None,
-              wait_seconds: float | None = None, publish: bool = True) -> Iterator[ox.Store]:
+              wait_seconds: float | None = None, publish: bool = True,
+              from_version: Path | None = None) -> Iterator[ox.Store]:
         """Yield a writable new version; publish it only if the block succeeds.
 
         ``from_current`` starts from a copy of the current version (for
@@ -165,14 +340,17 @@ class VersionedStore:
         ``wait_seconds`` (default: ``TRADEKG_LOCK_WAIT`` or 30) is how long to
         wait for another writer before refusing with ``StoreBusy``.
         ``publish=False`` throws the version away even when the block succeeds
-        (a dry run: ``tradekg validate FILES``).
+        (a dry run: ``tradekg validate FILES``). ``from_version`` starts from a
+        copy of that (kept) version instead: ``tradekg rollback``.
         """
         with self.locked(wait_seconds):
             self.versions.mkdir(parents=True, exist_ok=True)
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
             target = self.versions / f"v-{stamp}-{os.getpid()}"
             previous = self.current_version() if self.exists() else None
-            if from_current and self.exists():
+            if from_version is not None:
+                ox.Store.read_only(str(from_version)).backup(str(target))
+            elif from_current and self.exists():
                 ox.Store.read_only(str(self.current_version())).backup(str(target))
             published = False
             try:
@@ -186,6 +364,10 @@ class VersionedStore:
                     return
                 info = dict(manifest or {})
                 info.setdefault("written_at", datetime.now(UTC).isoformat(timespec="seconds"))
+                # A serial number that stays with the version: what `history` and `rollback` call it.
+                before = (read_manifest(previous) or {}) if previous is not None else {}
+                info["version"] = int(before.get("version", len(self.history()))) + 1
+                info["previous"] = previous.name if previous is not None else None
                 (target / MANIFEST).write_text(json.dumps(info, indent=2, sort_keys=True), encoding="utf-8")
                 _fsync_dir(target)
                 self._publish(target)
@@ -204,14 +386,53 @@ class VersionedStore:
         _fsync_dir(self.path)
 
     def _prune(self, keep: set[Path | None]) -> None:
-        """Drop leftovers of killed writes and versions no reader can still be using.
+        """Drop leftovers of killed writes, and versions beyond the number kept that no reader has open.
 
-        The version that was current until now is kept: a reader that opened it
-        a moment ago may still be reading its files.
+        The version that was current until now is always kept: a reader that
+        resolved ``current`` a moment ago may not hold its lock yet. Inputs no
+        kept version's ledger names go too.
         """
+        current = self.current_version() if self.exists() else None
+        published, leftovers = [], []
+        for version in sorted(self.versions.iterdir(), key=lambda p: p.name):
+            if version.resolve() in keep or version.resolve() == current:
+                continue
+            info = read_manifest(version) if version.name.startswith("v-") else None
+            if info is None or (current is not None and version.name > current.name):
+                leftovers.append(version)
+            else:
+                published.append(version)
+        for version in leftovers:
+            self._remove(version)
+        extra = len(published) + sum(1 for k in keep if k is not None and k != current) - keep_versions()
+        for version in published[:max(0, extra)]:
+            if not _in_use(version):
+                self._remove(version)
+        self._prune_inputs()
+
+    def _remove(self, version: Path) -> None:
+        """Delete a version directory; first renamed, so a kill midway never leaves half a version in history."""
+        if version.name.startswith("v-"):
+            trash = version.with_name(f".gone-{version.name}")
+            try:
+                os.replace(version, trash)
+            except OSError:
+                trash = version
+            version = trash
+        shutil.rmtree(version, ignore_errors=True)
+
+    def _prune_inputs(self) -> None:
+        if not self.inputs.is_dir():
+            return
+        named: set[str] = set()
         for version in self.versions.iterdir():
-            if version.resolve() not in keep:
-                shutil.rmtree(version, ignore_errors=True)
+            info = read_manifest(version)
+            if info is None:
+                continue
+            named |= {str(i.get("sha256")) for e in info.get("ledger", []) for i in e.get("inputs", [])}
+        for item in self.inputs.iterdir():
+            if item.name not in named and not item.name.startswith("."):
+                item.unlink(missing_ok=True)
 
 
 def _fsync_dir(path: Path) -> None:

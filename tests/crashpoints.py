@@ -12,10 +12,17 @@ and the process SIGKILLs itself at POINT, a named step of a store write:
 - ``after-swap``: ``current`` points at the new version, nothing pruned yet;
 - ``in-prune``: while deleting a leftover version directory (one file gone).
 
-One more point pauses instead of dying, for the concurrency tests:
+Two more points pause instead of dying, for the concurrency tests:
 ``pause-before-publish`` holds the writer lock with the new version ready,
 creates the file ``$TRADEKG_TEST_GO.ready`` and waits until ``$TRADEKG_TEST_GO``
-exists, then carries on.
+exists, then carries on. ``pause-before-remote-update`` does the same in
+``load --endpoint`` once its first update is planned (the ready file is
+``$TRADEKG_TEST_GO.PID.ready``), so two loads can be made to plan on the same
+graph and then race.
+
+Replay and rollback (issue 11) are killed at the same named steps: a build
+that replays a ledger and a rollback both write through the same
+``VersionedStore.write``.
 
 The random-kill tests (``tests/test_crash.py``) use the rest of the module:
 ``fingerprint`` (a graph's triples, blank nodes compared up to renaming) and
@@ -103,6 +110,23 @@ def arm(point: str) -> None:
             original_publish(self, target)
 
         kg.store.VersionedStore._publish = paused  # type: ignore[method-assign]
+    elif point == "pause-before-remote-update":
+        import kg.push
+
+        original_commit = kg.push.commit_update
+        go = Path(os.environ["TRADEKG_TEST_GO"])
+        calls = []
+
+        def paused_commit(*args: object, **kwargs: object) -> str:
+            if not calls:
+                Path(f"{go}.{os.getpid()}.ready").touch()
+                deadline = time.monotonic() + 120
+                while not go.exists() and time.monotonic() < deadline:
+                    time.sleep(0.01)
+            calls.append(1)
+            return original_commit(*args, **kwargs)  # type: ignore[arg-type]
+
+        kg.push.commit_update = paused_commit  # type: ignore[assignment]
     else:
         raise SystemExit(f"unknown crash point {point!r}; one of {', '.join(POINTS)}")
 
@@ -270,6 +294,25 @@ def kill_plans(window: Window, count: int, rng) -> list[Plan]:  # type: ignore[n
 def version_dirs(store: Path) -> set[str]:
     versions = store / "versions"
     return {p.name for p in versions.iterdir()} if versions.is_dir() else set()
+
+
+def leftovers(store: Path) -> set[str]:
+    """Version directories a killed writer left: no manifest, not a ``v-`` name, or newer than ``current``.
+
+    Published versions before the current one are kept on purpose (for
+    ``tradekg rollback``; ``TRADEKG_KEEP_VERSIONS``), so they are not leftovers.
+    """
+    from kg.store import read_manifest
+
+    current = Path(current_target(store) or "").name
+    found = set()
+    for name in version_dirs(store):
+        path = store / "versions" / name
+        if name == current:
+            continue
+        if not name.startswith("v-") or read_manifest(path) is None or name > current:
+            found.add(name)
+    return found
 
 
 def current_target(store: Path) -> str | None:

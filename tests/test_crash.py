@@ -1,4 +1,4 @@
-"""Crash safety (issue 6): kill `tradekg load`, `build` and `push` with SIGKILL while they write.
+"""Crash safety (issues 6, 11): kill `load`, `build`, a replaying `build`, `rollback` and `push` with SIGKILL.
 
 Every test runs the real command (`python -m kg ...`) in a subprocess. A normal
 run is timed first (and watched: when a new version directory appears, when
@@ -47,6 +47,7 @@ from tests.crashpoints import (
     kg_command,
     kill_at,
     kill_plans,
+    leftovers,
     measure,
     name_state,
     say,
@@ -176,8 +177,8 @@ def _run_store_trials(world: World, tmp: Path, command: str, args: Callable[[Pat
             expected = world.states["before+follow" if state == "before" else f"{after}+follow"]
             if store_fingerprint(store) != expected:
                 return Trial(plan, phase, state, "a later load gave the wrong graph")
-            if len(version_dirs(store)) > 2:
-                return Trial(plan, phase, state, f"leftover versions not pruned: {sorted(version_dirs(store))}")
+            if leftovers(store):
+                return Trial(plan, phase, state, f"leftover versions not pruned: {sorted(leftovers(store))}")
         shutil.rmtree(store.parent, ignore_errors=True)
         return Trial(plan, phase, state)
 
@@ -255,8 +256,8 @@ def test_kill_at_each_step_of_the_write(command: str, world: World, tmp_path: Pa
             expected = world.states["before+follow" if state == "before" else f"{after}+follow"]
             if store_fingerprint(store) != expected:
                 return point, "a later load gave the wrong graph"
-        if leftover.exists() or len(version_dirs(store)) > 2:
-            return point, f"leftover versions not pruned: {sorted(version_dirs(store))}"
+        if leftover.exists() or leftovers(store):
+            return point, f"leftover versions not pruned: {sorted(leftovers(store))}"
         return point, None
 
     with ThreadPoolExecutor(max_workers=2) as pool:
@@ -264,6 +265,114 @@ def test_kill_at_each_step_of_the_write(command: str, world: World, tmp_path: Pa
     say(f"\n[crash] {command}: killed at {len(results)} named steps ({', '.join(POINTS)}); "
           f"bad: {sum(1 for _, problem in results if problem)}")
     assert not [problem for _, problem in results if problem]
+
+
+# --- replay and rollback (issue 11) -------------------------------------------------------------
+
+
+@dataclass
+class LedgerWorld:
+    loaded: Path  # mini built, then new_csv loaded: a ledger of one entry
+    data_plus: Path  # mini plus one company, for a build that replays the ledger on it
+    states: dict[str, Fingerprint]  # loaded, replayed (build on data_plus), rolled-back (mini alone)
+
+
+@pytest.fixture(scope="module")
+def ledger_world(world: World, tmp_path_factory: pytest.TempPathFactory) -> LedgerWorld:
+    root = tmp_path_factory.mktemp("crash-ledger")
+    data_plus = root / "data-plus"
+    shutil.copytree(MINI, data_plus)
+    with open(data_plus / "companies.csv", "a", encoding="utf-8") as table:
+        table.write("laterco,Later Curated Ltd.,,FR,,,,,fixture,confirmed,\n")
+    loaded = copy_store(world.root / "load-after", root / "loaded")
+    replayed = copy_store(loaded, root / "replayed")
+    build(VersionedStore(replayed), data_files(data_plus))
+    states = {"loaded": store_fingerprint(loaded), "replayed": store_fingerprint(replayed),
+              "rolled-back": world.states["before"]}
+    assert states["replayed"] not in (states["loaded"], states["rolled-back"])
+    return LedgerWorld(loaded, data_plus, states)
+
+
+_LEDGER_COMMANDS = {
+    "replay": (lambda lw, store: ["build", "--data", str(lw.data_plus), "--store", str(store)], "replayed"),
+    "rollback": (lambda lw, store: ["rollback", "--store", str(store)], "rolled-back"),
+}
+
+
+@pytest.mark.parametrize("command", sorted(_LEDGER_COMMANDS))
+def test_killed_replay_or_rollback_leaves_the_version_before_or_after(
+        command: str, ledger_world: LedgerWorld, tmp_path: Path) -> None:
+    """SIGKILL a build that replays the ledger, and a rollback, at each named step and at random moments.
+
+    After each kill the store holds the version before or the one after,
+    never anything between; the ledger is whole (the same command run again
+    finishes and gives the graph after), and no leftover version stays.
+    """
+    make_args, after = _LEDGER_COMMANDS[command]
+    # One version kept before the current: each write prunes one, so the in-prune step is reached.
+    env = {**os.environ, "TRADEKG_LOCK_WAIT": "10", "TRADEKG_KEEP_VERSIONS": "1"}
+    known = {"before": ledger_world.states["loaded"], "after": ledger_world.states[after]}
+    points = [p for p in POINTS if not (command == "rollback" and p == "derived")]  # a rollback derives nothing
+    probe_store = copy_store(ledger_world.loaded, tmp_path / "measured" / "store")
+    initial, initial_current = version_dirs(probe_store), current_target(probe_store)
+
+    def probe() -> int:
+        if current_target(probe_store) != initial_current:
+            return 2
+        return 1 if version_dirs(probe_store) - initial else 0
+
+    window = measure(kg_command(*make_args(ledger_world, probe_store)), probe, REPO, env)
+    plans = kill_plans(window, max(4, KILL_POINTS // 2), random.Random(f"{SEED}-{command}"))
+
+    def check(name: str, store: Path, expected: str | None, killed_code: int | None, stderr: str) -> str | None:
+        with KG:
+            state = name_state(store_fingerprint(store), known) or "between"
+        if state == "between":
+            return f"{name}: neither the version before nor the one after"
+        if expected is not None and state != expected:
+            return f"{name}: the store holds {state}, not {expected}"
+        if killed_code not in (None, 0):
+            return f"{name}: exit {killed_code}: {stderr.strip()}"
+        if killed_code == 0 and state != "after":
+            return f"{name}: finished, yet the store holds the version before"
+        if state == "before":  # the command again, to the end: the ledger and lock survived the kill
+            again = kill_at(kg_command(*make_args(ledger_world, store)), 120.0, REPO, env, store.parent / "again")
+            if again.returncode != 0:
+                return f"{name}: running it again failed: {again.stderr.strip()}"
+            with KG:
+                if store_fingerprint(store) != known["after"]:
+                    return f"{name}: running it again gave the wrong graph"
+        else:  # the history reads, and a later write works and clears what the kill left
+            for later in (["history", "--store", str(store)],
+                          ["build", "--data", str(ledger_world.data_plus), "--store", str(store)]):
+                done = kill_at(kg_command(*later), 120.0, REPO, env, store.parent / "later")
+                if done.returncode != 0:
+                    return f"{name}: a later `tradekg {later[0]}` failed: {done.stderr.strip()}"
+        if leftovers(store):
+            return f"{name}: leftover versions not pruned: {sorted(leftovers(store))}"
+        return None
+
+    def named(point: str) -> str | None:
+        store = copy_store(ledger_world.loaded, tmp_path / point / "store")
+        killed = kill_at(crash_command(point, *make_args(ledger_world, store)), 120.0, REPO, env,
+                         tmp_path / point / "stderr")
+        if killed.returncode is not None:
+            return f"{point}: was not killed (exit {killed.returncode}): {killed.stderr[-500:]}"
+        return check(point, store, OUTCOME[point], None, killed.stderr)
+
+    def random_kill(index: int, plan: Plan) -> str | None:
+        store = copy_store(ledger_world.loaded, tmp_path / f"kill-{index}" / "store")
+        existing = version_dirs(store)
+        killed = kill_at(kg_command(*make_args(ledger_world, store)), plan, REPO, env,
+                         tmp_path / f"kill-{index}" / "stderr", trigger=lambda: bool(version_dirs(store) - existing))
+        return check(f"{plan.describe()}", store, None, killed.returncode, killed.stderr)
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        problems = list(pool.map(named, points)) + list(pool.map(random_kill, range(len(plans)), plans))
+    bad = [p for p in problems if p]
+    say(f"\n[crash] {command}: killed at {len(points)} named steps and {len(plans)} random moments "
+        f"(seed {SEED}); bad: {len(bad)}")
+    assert not bad, bad
 
 
 # --- push: the server's readers ----------------------------------------------------------------

@@ -19,6 +19,7 @@ from kg import __version__
 from kg.backend import QUERY_TIMEOUT_ENV, Backend, QueryTimeout
 from kg.build import ValidationFailed
 from kg.errors import LoadFailed, TradekgError
+from kg.pipeline.ledger import ReplayFailed
 from kg.store import STORE_ENV, VersionedStore, default_store_path
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -41,6 +42,9 @@ def handle_errors(func: F) -> F:
         except ValidationFailed as exc:
             click.echo(exc.report.text(), err=True)
             fail(str(exc), 1)
+        except ReplayFailed as exc:
+            click.echo(exc.details(), err=True)
+            fail(str(exc), 1 if isinstance(exc.cause, ValidationFailed) else 2)
         except LoadFailed as exc:
             click.echo(exc.details(), err=True)
             fail(str(exc), 2)
@@ -88,12 +92,17 @@ def store_option(func: F) -> F:
     return click.option(
         "--store", "store_path", type=click.Path(path_type=Path), envvar=STORE_ENV,
         default=None, show_envvar=True,
-        help="Store directory (default .tradekg/store).",
+        help="Store directory (default: the nearest .tradekg/store here or above, else .tradekg/store here).",
     )(func)
 
 
 def open_store(store_path: Path | None) -> VersionedStore:
-    return VersionedStore(store_path or default_store_path())
+    """The store a command works on, named by its absolute path in every message.
+
+    ``--store`` or ``TRADEKG_STORE`` if given; otherwise the project's store,
+    found as git finds ``.git`` (``kg.store.find_store``).
+    """
+    return VersionedStore(Path(os.path.abspath(store_path)) if store_path else default_store_path())
 
 
 def endpoint_options(func: F) -> F:
@@ -173,6 +182,7 @@ def _register() -> None:
     """Add each command module's commands; one module per job (kg/cli/*.py)."""
     from kg.cli import csl as csl_commands
     from kg.cli import export as export_commands
+    from kg.cli import history as history_commands
     from kg.cli import load as load_commands
     from kg.cli import push as push_commands
     from kg.cli import query as query_commands
@@ -183,7 +193,8 @@ def _register() -> None:
     for command in (load_commands.build, load_commands.load, load_commands.validate,
                     query_commands.query, query_commands.sparql, query_commands.show,
                     export_commands.export, push_commands.push, csl_commands.import_group,
-                    screen_commands.screen, serve_commands.serve):
+                    screen_commands.screen, serve_commands.serve, history_commands.history,
+                    history_commands.rollback):
         cli.add_command(command)
 
 

@@ -7,8 +7,7 @@ from pathlib import Path
 
 import click
 
-from kg import csl as importer
-from kg.build import _display
+from kg.build import _display, provenance_name
 from kg.cli import handle_errors, open_store, store_option
 from kg.errors import TradekgError
 from kg.incremental import commit_delta
@@ -47,31 +46,34 @@ def csl(file: Path, as_of: object, strict: bool, partial: bool, end_missing: boo
       tradekg import csl consolidated.csv
       tradekg screen "Huawei Technologies (Bolivia)"
     """
+    from kg.pipeline import csl_import, ledger
+
     store = open_store(store_path)
+    store.current_version()  # no graph yet: say so before the lock creates the directory
+    day = as_of.date() if as_of is not None else date.today()  # type: ignore[attr-defined]
+    options = {"as_of": day.isoformat(), "partial": partial, "strict": strict, "end_missing": end_missing}
+    data = file.read_bytes()  # read once: these bytes are imported and kept in the ledger
+    name = provenance_name(file, store.path)
     # Planned and committed under the writer lock: a plan read from a version
     # another writer is replacing would be committed on top of its result.
     with store.locked():
-        reader = store.open_read()
-        parsed = importer.read_csl(file, _display(file))
-        day = as_of.date() if as_of is not None else date.today()  # type: ignore[attr-defined]
-        plan = importer.plan_import(parsed, reader, day,
-                                    progress=lambda rows: progress(rows, "mapping rows", len(parsed.rows)),
-                                    partial=partial)
-        del reader
+        plan = csl_import.plan(store.open_read(), data, name, _display(file), options,
+                               progress=lambda rows, total: progress(rows, "mapping rows", total))
+        parsed = plan.file
         for problem in plan.problems:
             click.echo(f"{parsed.display}:{problem.line}: {problem.reason}", err=True)
-        mass = plan.mass_endings()
-        if mass and not end_missing:
-            lists = "; ".join(f"{n} of {m} entries of <{lst}>" for lst, (n, m) in sorted(mass.items()))
-            raise TradekgError(f"this file lacks {lists} imported before; nothing was imported. If it is a subset "
-                               "of the list, pass --partial; if those entries were all removed, pass --end-missing")
-        if strict and plan.problems:
-            raise SystemExit(f"Error: {len(plan.problems)} row(s) cannot be mapped; nothing was imported (--strict)")
-        outcome = commit_delta(store, plan.removals, plan.additions, plan.focus, {
-            "command": "import csl", "file": parsed.display, "layout": parsed.layout,
-            "rows_per_list": plan.rows_per_list, "as_of": day.isoformat(),
-            "files": list(store.manifest().get("files", [])),
-        })
+        why = csl_import.refusal(plan, options)
+        if why:
+            if strict and plan.problems and not plan.mass_endings():
+                raise SystemExit(f"Error: {why}")
+            raise TradekgError(why)
+        manifest = {"command": "import csl", "file": name, "layout": parsed.layout,
+                    "rows_per_list": plan.rows_per_list, "as_of": day.isoformat(),
+                    "files": list(store.manifest().get("files", []))}
+        if plan.removals or plan.additions:
+            entry = ledger.new_entry(store, csl_import.KIND, [(name, data)], options)
+            manifest.update(ledger.manifest_with(store, entry, csl_import.summary(plan)))
+        outcome = commit_delta(store, plan.removals, plan.additions, plan.focus, manifest)
     taken = sum(plan.rows_per_list.values())
     click.echo(f"read {len(parsed.rows)} rows from {parsed.display} ({parsed.layout}); "
                f"took {taken}, skipped {len(plan.problems)}")

@@ -26,18 +26,43 @@ def _summary(outcome: builder.Outcome, verb: str, store_path: Path) -> str:
 @click.command()
 @click.option("--data", "data_path", type=click.Path(path_type=Path, file_okay=False, exists=True),
               default=None, help="Folder of curated CSV files (default: the project's data/).")
+@click.option("--discard-loads", is_flag=True,
+              help="Drop every load and import in the store's ledger instead of replaying them.")
+@click.option("--drop", "drop", type=int, multiple=True, metavar="N",
+              help="Drop ledger entry N (see `tradekg history`) instead of replaying it; repeatable.")
 @store_option
 @shapes_option
 @handle_errors
-def build(data_path: Path | None, store_path: Path | None, shapes: tuple[Path, ...]) -> None:
-    """Load every CSV in data/, validate, derive, and write the store.
+def build(data_path: Path | None, discard_loads: bool, drop: tuple[int, ...], store_path: Path | None,
+          shapes: tuple[Path, ...]) -> None:
+    """Load every CSV in data/, replay the store's loads and imports, validate, derive, write.
 
+    Every `load` and `import` the store has taken is in its ledger and is
+    replayed in order on top of data/, so a rebuild loses nothing; an entry
+    that no longer fits (data/ changed under it) stops the build, naming it.
+    Dropping entries is explicit: --drop N, or --discard-loads for all.
     All or nothing: if any row is wrong or the graph does not conform, the
     store keeps the graph it had.
+
+    \b
+    Example:
+      tradekg build
+      tradekg build --drop 2          # rebuild without ledger entry 2
+      tradekg build --discard-loads   # data/ alone
     """
+    from kg.pipeline.ledger import describe
+
     store = open_store(store_path)
-    outcome = builder.build(store, builder.data_files(data_path), shapes=extra_shapes(shapes))
-    click.echo(_summary(outcome, "built from", store.path))
+    if not store.exists():
+        click.echo(f"creating a new store at {store.path}", err=True)
+    outcome = builder.build(store, builder.data_files(data_path), shapes=extra_shapes(shapes),
+                            discard_loads=discard_loads, drop=drop)
+    click.echo(_summary(outcome, "built from", store.path).rsplit("\n", 1)[0])
+    for entry in outcome.replayed:
+        click.echo(f"replayed ledger entry {entry['id']}: {describe(entry)}: {entry.get('summary', '')}")
+    for entry in outcome.dropped:
+        click.echo(f"dropped ledger entry {entry['id']}: {describe(entry)}: {entry.get('summary', '')}")
+    click.echo(f"store: {store.path}")
 
 
 @click.command()
@@ -73,6 +98,10 @@ def load(files: tuple[Path, ...], table: str | None, store_path: Path | None, en
         remote = load_remote(builder.user_files(files, table), target)
         where = f"{endpoint}" + (f" graph <{graph_iri}>" if graph_iri else "")
         summary = _summary(remote.outcome, "loaded", Path(where)).rsplit("\n", 1)[0]
+        if remote.concurrent:
+            click.echo(f"the graph changed under this load: {remote.concurrent} other load(s) committed at the "
+                       f"same moment; the rule effects were derived again on the graph with both, validated, "
+                       f"and {remote.corrected} triples corrected", err=True)
         click.echo(f"{summary}\nsent {remote.inserted} new triples and {remote.deleted} removals (derived "
                    f"effects that no longer hold) in one update to {where}")
         return

@@ -9,6 +9,7 @@ It returns a graph only when there is no problem at all.
 from __future__ import annotations
 
 import difflib
+import hashlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -33,8 +34,11 @@ ExistingLookup = Callable[[set[str]], set[str]]
 @dataclass(frozen=True)
 class InputFile:
     path: Path
-    display: str  # how the file is named in errors and in tkg:sourceFile
+    display: str  # how the file is named in errors (and in tkg:sourceFile without a source_name)
     table: str | None = None  # forced table name; otherwise guessed
+    # How the graph names the file (tkg:sourceFile): relative to the project, or
+    # just its name, never an absolute local path (kg.build.provenance_name).
+    source_name: str | None = None
 
 
 @dataclass
@@ -94,6 +98,8 @@ class _Loader:
         self.refs: list[_PendingRef] = []
         self.rows_per_table: dict[str, int] = {}
         self.new_nodes: set[URIRef] = set()
+        # Per file (by display): its tkg:sourceFile and tkg:sourceHash literals.
+        self.origin: dict[str, tuple[Literal, Literal]] = {}
         # Tables whose file could not be read: references into them are not
         # reported as unknown, since the real error is the unreadable file.
         self.unreadable_tables: set[str] = set()
@@ -116,6 +122,8 @@ class _Loader:
             self.unreadable_tables.add(table.name)
             return
         self.rows_per_table[table.name] = self.rows_per_table.get(table.name, 0) + len(parsed.rows)
+        digest = hashlib.sha256(item.path.read_bytes()).hexdigest()
+        self.origin[parsed.display] = (Literal(item.source_name or item.display), Literal(f"sha256:{digest}"))
         for row in parsed.rows:
             self._row(table, parsed.display, row.line, row.cells)
 
@@ -174,7 +182,8 @@ class _Loader:
         self.new_nodes.add(subject)
         triples: list[Triple] = [
             (subject, RDF.type, URIRef(table.class_iri)),
-            (subject, TKG.sourceFile, Literal(display)),
+            (subject, TKG.sourceFile, self.origin[display][0]),
+            (subject, TKG.sourceHash, self.origin[display][1]),
             (subject, TKG.sourceLine, Literal(line, datatype=XSD.integer)),
         ]
         for col in table.columns.values():

@@ -1,0 +1,76 @@
+"""``history`` and ``rollback``: the store's versions and ledger, and going back to one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from kg.cli import handle_errors, open_store, store_option
+
+
+@click.command()
+@store_option
+@handle_errors
+def history(store_path: Path | None) -> None:
+    """List the store's versions and the ledger of loads and imports a build replays.
+
+    Each version: its number, when it was written, by which command, what it
+    added or removed, and its triple count; * marks the current one. Then the
+    current ledger, oldest first: what `tradekg build` replays on top of data/.
+
+    \b
+    Example:
+      tradekg history
+      tradekg rollback 3
+    """
+    from kg.pipeline.history import versions
+    from kg.pipeline.ledger import describe, entries
+
+    store = open_store(store_path)
+    kept = versions(store)
+    click.echo(f"versions of {store.path} (oldest first; * is current; `tradekg rollback N` goes back):")
+    rows = [("", "#", "written (UTC)", "command", "triples", "change")]
+    before = None
+    for version in kept:
+        triples = version.manifest.get("triples")
+        rows.append(("*" if version.current else "", str(version.number), str(version.manifest.get("written_at", "?")),
+                     version.command, f"{triples:,}" if isinstance(triples, int) else "?", version.change(before)))
+        before = version
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    for row in rows:
+        click.echo("  " + "  ".join(cell.ljust(widths[i]) if i < 5 else cell for i, cell in enumerate(row)).rstrip())
+    ledger = entries(next(v for v in kept if v.current).manifest)
+    if not ledger:
+        click.echo("ledger: empty (the graph is data/ alone; `tradekg load` and `tradekg import` add to it)")
+        return
+    click.echo("ledger (replayed in this order by `tradekg build`; `tradekg build --drop N` leaves one out):")
+    for entry in ledger:
+        click.echo(f"  {entry['id']}  {describe(entry)}: {entry.get('summary', '')}")
+        click.echo(f"     {entry.get('command', '')}")
+
+
+@click.command()
+@click.argument("version", required=False)
+@store_option
+@handle_errors
+def rollback(version: str | None, store_path: Path | None) -> None:
+    """Make an earlier VERSION current again (default: the one before the current).
+
+    VERSION is a number from `tradekg history`. The rollback is atomic and is
+    itself a new version in the history, so rolling back again undoes it. The
+    ledger comes back as it was in that version.
+
+    \b
+    Example:
+      tradekg rollback        # undo the last build, load or import
+      tradekg rollback 3
+    """
+    from kg.pipeline.history import rollback as roll_back
+
+    store = open_store(store_path)
+    target, now = roll_back(store, version)
+    triples = target.manifest.get("triples")
+    counted = f" ({triples:,} triples)" if isinstance(triples, int) else ""
+    click.echo(f"rolled back to version {target.number} ({target.command} of "
+               f"{target.manifest.get('written_at', '?')}){counted}; now version {now.number}\nstore: {store.path}")
