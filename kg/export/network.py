@@ -351,7 +351,8 @@ class _Raw:
 def _attribute_name(table: str, predicate: str) -> str:
     spec = load_catalog().tables.get(table)
     column = spec.column_for_predicate(predicate) if spec else None
-    special = {str(RDFS.label): "name", str(TKG.sourceFile): "source_file", str(TKG.sourceLine): "source_line"}
+    special = {str(RDFS.label): "name", str(TKG.sourceFile): "source_file", str(TKG.sourceLine): "source_line",
+               str(TKG.sourceHash): "source_hash"}
     name = special.get(predicate) or column or shorten(predicate).replace(":", "_")
     return f"{name}_value" if name in _RESERVED else name
 
