@@ -10,7 +10,9 @@ files parsed by rdflib, with inference off and every severity counted, as
 SHACL defines ``sh:conforms``. A refusal is the engine declining the shapes
 (an error, or pySHACL's ValidationFailure); for the tests the suite expects
 to fail (sht:Failure), a refusal is the right answer and counts as agreement.
-The suite sits beside the checkout (shared/conformance/w3c-shacl).
+The suite is the W3C SHACL test suite (the data-shapes repository's core and sparql
+manifests), read where the test suite reads it (``tests/w3c_suite.SUITE``); the
+script says so and stops when it is absent.
 """
 
 from __future__ import annotations

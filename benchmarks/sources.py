@@ -17,8 +17,8 @@ the graph with the SDN list, with their row counts.
 
 Usage::
 
-    python benchmarks/sources.py                       # files from ../shared/realdata/ofac/sdn-2021
-    python benchmarks/sources.py --sdn PATH --repeat 5
+    python benchmarks/sources.py --sdn DIR --repeat 5  # DIR: OFAC's 2021 SDN files (sdn.csv, alt.csv,
+                                                       # add.csv, sdn_comments.csv), as OFAC publishes them
 """
 
 from __future__ import annotations
