@@ -16,7 +16,6 @@ import click
 from kg.build import user_files
 from kg.cli import handle_errors, open_store, store_option
 from kg.cli.csl import import_group
-from kg.errors import TradekgError
 from kg.progress import progress
 from kg.sources import base, federal_register, ofac
 from kg.sources.fetch import FrClient, NotInRegister
@@ -67,7 +66,10 @@ def federal_register_command(files: tuple[Path, ...], fetch: tuple[str, ...], se
     if not (files or fetch or searches or fetch_missing):
         raise click.UsageError("name FILES, or --fetch, --search or --fetch-missing")
     store = open_store(store_path)
-    parsed = federal_register.read_files((f.path, f.display) for f in user_files(files))
+    store.current_version()  # no graph yet: say so before the lock creates the directory
+    # Every file read and every answer fetched is kept in the ledger (by the name the graph
+    # gives it: project-relative, or the URL), so `build` replays this import offline.
+    parsed = [federal_register.parse_json(f.path.read_bytes(), f.display, f.source_name) for f in user_files(files)]
     client = FrClient() if (fetch or searches or fetch_missing) else None
     if client is not None:
         wanted = list(fetch)
@@ -98,7 +100,8 @@ def federal_register_command(files: tuple[Path, ...], fetch: tuple[str, ...], se
         click.echo(f"read {sum(len(f.documents) for f in parsed)} document(s) from {len(parsed)} file(s) or "
                    "answer(s)")
         _print_plan(plan)
-        outcome = base.commit(store, plan)
+        options = {"fetch": list(fetch), "search": list(searches), "fetch_missing": fetch_missing}
+        outcome = base.commit(store, plan, inputs=[(f.source_name, f.data) for f in parsed], options=options)
     for line in base.describe_outcome(plan, outcome):
         click.echo(line)
     click.echo(f"store: {store.path}")
@@ -134,6 +137,7 @@ def ofac_command(paths: tuple[Path, ...], as_of: object, partial: bool, end_miss
       tradekg import ofac cons_prim.csv cons_alt.csv cons_add.csv cons_comments.csv
     """
     store = open_store(store_path)
+    store.current_version()  # no graph yet: say so before the lock creates the directory
     day = as_of.date() if as_of is not None else date.today()  # type: ignore[attr-defined]
     sets = ofac.read_paths(paths)
     with store.locked():
@@ -144,10 +148,10 @@ def ofac_command(paths: tuple[Path, ...], as_of: object, partial: bool, end_miss
         for entry_set in sets:
             click.echo(f"read {entry_set.describe()}")
         _print_plan(plan)
-        try:
-            outcome = base.commit(store, plan, end_missing=end_missing)
-        except TradekgError:
-            raise
+        # The files' bytes and the options that shape the change go into the ledger: `build` replays them.
+        options = {"as_of": day.isoformat(), "partial": partial, "end_missing": end_missing}
+        outcome = base.commit(store, plan, end_missing=end_missing, options=options,
+                              inputs=[(f.source_name, f.data) for s in sets for f in s.files.values()])
     for line in base.describe_outcome(plan, outcome):
         click.echo(line)
     click.echo(f"store: {store.path}")

@@ -122,11 +122,12 @@ class Emitter:
     """
 
     def __init__(self, store: ox.Store | None, source: ox.NamedNode, confidence: str,
-                 source_file: str) -> None:
+                 source_file: str, source_hash: str | None = None) -> None:
         self.store = store
         self.source = source
         self.confidence = concept("confidence", confidence)
-        self.source_file = source_file
+        self.source_hash = text(f"sha256:{source_hash}") if source_hash else None
+        self.source_file = first_name(store, source, self.source_hash, source_file)
         self.by_subject: dict[str, set[ox.Quad]] = {}
         self.owned: set[str] = set()
         self.dropped: set[ox.Quad] = set()
@@ -147,6 +148,8 @@ class Emitter:
         self.add(s, RDF_TYPE, iri(str(cls)))
         self.add(s, TKG.sourceFile, text(source_file or self.source_file))
         self.add(s, TKG.sourceLine, int_lit(max(1, line)))
+        if str(cls) == str(TKG.Source) and self.source_hash is not None:
+            self.add(s, TKG.sourceHash, self.source_hash)
         if str(cls) != str(TKG.Source):
             self.add(s, "http://purl.org/dc/terms/source", source or self.source)
             self.add(s, TKG.confidence, self.confidence)
@@ -175,6 +178,20 @@ class Emitter:
         return plan
 
 
+def first_name(store: ox.Store | None, source: ox.NamedNode, source_hash: ox.Literal | None, name: str) -> str:
+    """Provenance by content: the name ``source`` was first imported under, when the store holds the same bytes.
+
+    The same content under another name (a copy in another folder, a dated
+    download) is then no change; other content is named as given.
+    """
+    if store is None:
+        return name
+    if source_hash is not None and ox.Quad(source, iri(TKG.sourceHash), source_hash, DEFAULT) not in store:
+        return name
+    stored = [q.object.value for q in store.quads_for_pattern(source, iri(TKG.sourceFile), None, DEFAULT)]
+    return min(stored) if stored else name
+
+
 def select(store: ox.Store | None, query: str) -> list[dict[str, Any]]:
     """Rows of a lookup query as {variable: value string}; none without a store."""
     if store is None:
@@ -187,17 +204,42 @@ def select(store: ox.Store | None, query: str) -> list[dict[str, Any]]:
     return rows
 
 
-def commit(store: VersionedStore, plan: SourcePlan, end_missing: bool = False) -> DeltaOutcome:
-    # The manifest's "files" are the files the store was built and loaded from; an import keeps them.
-    """Refuse a mass ending unless asked, then validate and write the plan (all or nothing)."""
+def refusal(plan: SourcePlan, end_missing: bool = False) -> str | None:
+    """Why this plan is refused (it would end most of a list, and --end-missing was not given), or None."""
     mass = plan.mass_endings()
     if mass and not end_missing:
         lists = "; ".join(f"{n} of {m} entries of <{lst}>" for lst, (n, m) in sorted(mass.items()))
-        raise TradekgError(f"these files lack {lists} imported before; nothing was imported. If they are a "
-                           "subset of the list, pass --partial; if those entries were all removed, pass "
-                           "--end-missing")
+        return (f"these files lack {lists} imported before; nothing was imported. If they are a "
+                "subset of the list, pass --partial; if those entries were all removed, pass --end-missing")
+    return None
+
+
+def summary(plan: SourcePlan) -> str:
+    """One line for the ledger: what the import took, by kind (remark statements left out)."""
+    return "; ".join(f"{n} {kind}" for kind, n in plan.counts.items()
+                     if not kind.startswith(("remark statements", "files read"))) or "nothing taken"
+
+
+def commit(store: VersionedStore, plan: SourcePlan, end_missing: bool = False,
+           inputs: list[tuple[str, bytes]] | None = None, options: dict[str, Any] | None = None) -> DeltaOutcome:
+    """Refuse a mass ending unless asked, then validate and write the plan (all or nothing).
+
+    With ``inputs`` (name, bytes: every file read or document fetched) the
+    change is recorded in the ledger as ``import SOURCE`` with ``options``,
+    so ``build`` replays it (``kg.pipeline.source_imports``). Call it holding
+    the writer lock.
+    """
+    from kg.pipeline import ledger
+
+    why = refusal(plan, end_missing)
+    if why:
+        raise TradekgError(why)
+    # The manifest's "files" are the files the store was built and loaded from; an import keeps them.
     manifest = {"command": f"import {plan.source}", "imported": plan.files, "counts": plan.counts,
                 "files": list(store.manifest().get("files", [])), **plan.manifest}
+    if inputs is not None and (plan.removals or plan.additions):
+        entry = ledger.new_entry(store, f"import {plan.source}", inputs, options or {})
+        manifest.update(ledger.manifest_with(store, entry, summary(plan)))
     return commit_delta(store, plan.removals, plan.additions, plan.focus, manifest)
 
 

@@ -30,6 +30,7 @@ column (truncated JSON) or the JSON path (a wrong field).
 
 from __future__ import annotations
 
+import hashlib
 import html
 import json
 import re
@@ -94,6 +95,8 @@ class FrDocument:
     line: int
     path: str  # JSON path of the document in its file: "$", "$.results[3]", "$[0]", "line 4"
     data: dict[str, Any]
+    source_name: str = ""  # how the graph names its file (never an absolute path) or the URL it was fetched from
+    digest: str = ""  # sha256 of the file's bytes
 
     @property
     def number(self) -> str:
@@ -107,6 +110,24 @@ class FrFile:
     documents: list[FrDocument]
     count: int | None = None  # a search page's `count`
     next_page_url: str | None = None
+    source_name: str = ""
+    data: bytes = field(default=b"", repr=False)  # the bytes read: what the ledger keeps
+
+
+def parse_json(raw: bytes, display: str, source_name: str | None = None) -> FrFile:
+    """The documents in one file, whatever form the API gave them in.
+
+    ``display`` names the file in messages; ``source_name`` in the graph
+    (``kg.build.provenance_name`` for a local file, the URL for a fetched
+    answer; ``display`` when not given).
+    """
+    parsed = _parse_json(raw, display)
+    parsed.source_name = source_name or display
+    parsed.data = raw
+    digest = hashlib.sha256(raw).hexdigest()
+    for doc in parsed.documents:
+        doc.source_name, doc.digest = parsed.source_name, digest
+    return parsed
 
 
 def _decode(raw: bytes, display: str) -> str:
@@ -129,8 +150,7 @@ def _json_error(display: str, text: str, exc: json.JSONDecodeError) -> SourceFai
                                       f"not valid JSON: {message} at character {exc.pos}{hint}")])
 
 
-def parse_json(raw: bytes, display: str) -> FrFile:
-    """The documents in one file, whatever form the API gave them in."""
+def _parse_json(raw: bytes, display: str) -> FrFile:
     text_ = _decode(raw, display)
     if not text_.strip():
         raise refuse(display, 1, "the file is empty")
@@ -400,7 +420,8 @@ class _Mapper:
             return
         self.seen[node.value] = where
         source = ox.NamedNode(entity_iri("source", rule_key(doc.number, published)))
-        emit = Emitter(self.store, source, str(self.conf["confidence"]), doc.display)
+        emit = Emitter(self.store, source, str(self.conf["confidence"]), doc.source_name or doc.display,
+                       doc.digest or None)
         self.emitters.append(emit)
         self.emit = emit
         self.source_node(emit, source, doc)
@@ -455,7 +476,7 @@ class _Mapper:
             return
         citation = f", {data['citation']}" if data.get("citation") else ""
         title = f"Federal Register document {doc.number}{citation} (federalregister.gov API JSON, " \
-                f"{Path(doc.display).name})"
+                f"{Path(emit.source_file).name})"
         emit.add(source, DCT + "title", text(title))
         emit.add(source, RDFS_LABEL, text(title))
         emit.add(source, TKG.publisherName, text(str(self.conf["publisher"])))
@@ -651,7 +672,7 @@ class _Mapper:
 
 def plan_import(files: list[FrFile], store: ox.Store | None) -> SourcePlan:
     """Map every document and compute the exact change to the store (nothing is written here)."""
-    plan = SourcePlan("federal-register", [f.display for f in files])
+    plan = SourcePlan("federal-register", [f.source_name or f.display for f in files])
     mapper = _Mapper(store, plan)
     for file in files:
         plan.count(f"files read ({file.form})")

@@ -102,6 +102,8 @@ class OfacFile:
     part: str  # prim, alt, add, comments
     rows: list[OfacRow]
     digest: str
+    source_name: str = ""  # how the graph names the file: never an absolute path (kg.build.provenance_name)
+    data: bytes = field(default=b"", repr=False)  # the bytes read: what the ledger keeps
 
 
 @dataclass
@@ -146,9 +148,13 @@ def _cell(value: str) -> str | None:
     return None if value == EMPTY or not value else value
 
 
-def read_file(path: Path, display: str, part: str) -> OfacFile:
+def read_file(path: Path, display: str, part: str, source_name: str | None = None) -> OfacFile:
     """One OFAC file: CSV with no header, ``-0-`` for empty, CRLF, a trailing 0x1A."""
-    raw = path.read_bytes()
+    return parse_file(path.read_bytes(), display, part, source_name)
+
+
+def parse_file(raw: bytes, display: str, part: str, source_name: str | None = None) -> OfacFile:
+    """One OFAC file's bytes (``display`` names it in messages, ``source_name`` in the graph)."""
     body = raw.rstrip(b"\x1a\r\n") if raw.endswith(b"\x1a") else raw
     try:
         text_ = body.decode("utf-8")
@@ -182,7 +188,7 @@ def read_file(path: Path, display: str, part: str) -> OfacFile:
         start = reader.line_num + 1
     if part == "prim" and not rows:
         raise refuse(display, 1, "the file holds no entries")
-    return OfacFile(display, part, rows, hashlib.sha256(raw).hexdigest())
+    return OfacFile(display, part, rows, hashlib.sha256(raw).hexdigest(), source_name or Path(display).name, raw)
 
 
 def known_files() -> dict[str, tuple[str, str]]:
@@ -191,6 +197,8 @@ def known_files() -> dict[str, tuple[str, str]]:
 
 def read_paths(paths: Iterable[Path]) -> list[OfacSet]:
     """Files or folders -> one set per list, each file recognised by OFAC's own name."""
+    from kg.build import provenance_name
+
     named = known_files()
     chosen: list[Path] = []
     for path in paths:
@@ -204,14 +212,22 @@ def read_paths(paths: Iterable[Path]) -> list[OfacSet]:
                 raise refuse(_display(path), None, f"not an OFAC file name: expected one of {', '.join(named)} "
                              "(case ignored)")
             chosen.append(path)
+    return assemble_sets((path.name, _display(path), provenance_name(path), path.read_bytes()) for path in chosen)
+
+
+def assemble_sets(files: Iterable[tuple[str, str, str, bytes]]) -> list[OfacSet]:
+    """``(file name, display, source name, bytes)`` of OFAC files -> one set per list (a replay reads these)."""
+    named = known_files()
     sets: dict[str, OfacSet] = {}
-    for path in chosen:
-        kind, part = named[path.name.lower()]
+    for file_name, display, source_name, raw in files:
+        if file_name.lower() not in named:
+            raise refuse(display, None, f"not an OFAC file name: expected one of {', '.join(named)} (case ignored)")
+        kind, part = named[file_name.lower()]
         entry_set = sets.setdefault(kind, OfacSet(kind))
         if part in entry_set.files:
-            raise refuse(_display(path), None, f"two {path.name.lower()} files given "
+            raise refuse(display, None, f"two {file_name.lower()} files given "
                          f"({entry_set.files[part].display} too); name one of each")
-        entry_set.files[part] = read_file(path, _display(path), part)
+        entry_set.files[part] = parse_file(raw, display, part, source_name)
     for entry_set in sets.values():
         if "prim" not in entry_set.files:
             first = next(iter(entry_set.files.values()))
@@ -339,11 +355,12 @@ class _Mapper:
 
     def start(self, entry_set: OfacSet) -> None:
         source = ox.NamedNode(entity_iri("source", f"{MINTED}{entry_set.kind}-{entry_set.digest[:16]}"))
-        self.emit_for = Emitter(self.store, source, str(self.conf["confidence"]), entry_set.primary.display)
+        self.emit_for = Emitter(self.store, source, str(self.conf["confidence"]), entry_set.primary.source_name,
+                                entry_set.primary.digest)
         self.emit = self.emit_for
         emit = self.emit
         if emit.node(source, TKG.Source, 1):
-            names = ", ".join(Path(f.display).name for f in entry_set.files.values())
+            names = ", ".join(Path(f.source_name).name.lower() for f in entry_set.files.values())
             title = "OFAC SDN list" if entry_set.kind == "sdn" else "OFAC consolidated Non-SDN list"
             label = text(f"{title}, legacy CSV files ({names}; sha256 {entry_set.digest[:16]})")
             emit.add(source, DCT + "title", label)
@@ -544,7 +561,7 @@ def plan_import(sets: list[OfacSet], store: ox.Store | None, as_of: date | None 
                 progress: Callable[[Iterable[Entry], int], Iterator[Entry]] | None = None) -> SourcePlan:
     """Map every entry and compute the exact change to the store (nothing is written here)."""
     as_of = as_of or date.today()
-    plan = SourcePlan("ofac", [f.display for s in sets for f in s.files.values()])
+    plan = SourcePlan("ofac", [f.source_name for s in sets for f in s.files.values()])
     mapper = _Mapper(store, plan, as_of)
     mapper.pending_links = []  # type: ignore[attr-defined]
     emitters = []
@@ -577,7 +594,7 @@ def _end_missing(plan: SourcePlan, mapper: _Mapper, emit: Emitter, as_of: date, 
                  sets: list[OfacSet]) -> None:
     """End-date (never delete) the imported entries of the covered lists that these files lack."""
     view = mapper.view
-    names = ", ".join(Path(s.primary.display).name for s in sets)
+    names = ", ".join(Path(s.primary.source_name).name.lower() for s in sets)
     note = text(f"No longer in OFAC's file {names} imported on {as_of.isoformat()}; the end date is that import "
                 "date, not the date of delisting.")
     source = emit.source
