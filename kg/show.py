@@ -1,7 +1,12 @@
 """``tradekg show``: one entity, its statements, what points at it, its sources.
 
 An analyst checking a counterparty wants the evidence next to the claim, so
-the sources (title and URL) of the entity's facts are listed in full.
+the sources (title and URL) of the entity's facts are listed in full. For a
+firm, what the derived rule effects say reaches it is shown in two parts
+worded apart (issue 10): legal reach (rules that restrict the firm itself,
+change its entry, or authorize an exception for it) and exposure (a listed
+parent or affiliate, which no rule extends to the firm: never a designation
+of it).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from rdflib.term import Node
 
 from kg.backend import Backend, ResultTable
 from kg.namespaces import SCHEMA, TKG
+from kg.queries import today
 from kg.render import cell_text, shorten
 from kg.resolve import resolve_entity
 from kg.resources import lookup_query
@@ -34,15 +40,50 @@ class Description:
     statements: list[Statement] = field(default_factory=list)
     incoming: list[tuple[str, str, str]] = field(default_factory=list)  # (property, subject label, type)
     sources: list[tuple[str, str]] = field(default_factory=list)  # (title, url)
+    is_firm: bool = False
+    reach: list[Reach] = field(default_factory=list)  # legal reach and exposure, in date order
+
+    def legal_reach(self) -> list[Reach]:
+        return [r for r in self.reach if not r.exposure]
+
+    def exposure(self) -> list[Reach]:
+        return [r for r in self.reach if r.exposure]
 
     def as_table(self) -> ResultTable:
+        """The statements, then one ``tkg:reach`` row per reach line (value: the RuleEffect).
+
+        The columns stay those of the statements; a reach row's valueLabel is the
+        line ``show`` prints, led by "legal reach: " or "exposure (not a
+        designation of this firm): " so a CSV reader cannot take one for the other.
+        """
         table = ResultTable(["entity", "property", "value", "valueLabel"])
         for s in self.statements:
             row: dict[str, Node] = {"entity": self.entity, "property": s.property, "value": s.value}
             if s.value_label:
                 row["valueLabel"] = Literal(s.value_label)
             table.rows.append(row)
+        for r in self.reach:
+            table.rows.append({"entity": self.entity, "property": TKG.reach, "value": r.effect,
+                               "valueLabel": Literal(f"{r.section}: {r.line}")})
         return table
+
+
+LEGAL_REACH = "legal reach"
+EXPOSURE = "exposure (not a designation of this firm)"
+
+
+@dataclass
+class Reach:
+    """One derived rule effect on the firm, worded for its section."""
+
+    effect: URIRef  # the tkg:RuleEffect node
+    rule: URIRef
+    exposure: bool  # reach:exposure: a listed parent or affiliate, not legal reach
+    line: str
+
+    @property
+    def section(self) -> str:
+        return EXPOSURE if self.exposure else LEGAL_REACH
 
 
 def describe(backend: Backend, text: str, tables: tuple[str, ...] | None = None) -> Description:
@@ -81,7 +122,59 @@ def describe(backend: Backend, text: str, tables: tuple[str, ...] | None = None)
             rows = backend.select(lookup_query("describe-out"), {"entity": statement.value}).rows
             url = next((str(r["value"]) for r in rows if r["property"] == SCHEMA.url), "")
             description.sources.append((statement.value_label or shorten(str(statement.value)), url))
+    description.is_firm = any(s.property == RDF.type and s.value == TKG.Company for s in description.statements)
+    if description.is_firm:
+        description.reach = firm_reach(backend, entity)
     return description
+
+
+_EXPOSURE = URIRef("https://w3id.org/tradekg/concept/reach/exposure")
+
+
+def firm_reach(backend: Backend, firm: URIRef) -> list[Reach]:
+    """The firm's derived rule effects as lines, one per distinct wording (queries/lookup/firm-reach.rq).
+
+    The status (holds, ended, not yet, suspended) is said for today, or the
+    date ``TRADEKG_TODAY`` pins.
+    """
+    found: list[Reach] = []
+    seen: set[tuple[bool, str]] = set()
+    for row in backend.select(lookup_query("firm-reach"), {"entity": firm, "today": today()}).rows:
+        exposure = row["reachConcept"] == _EXPOSURE
+        rule = _rule_name(row)
+        period = _period(row)
+        status = str(row["status"])
+        if exposure:
+            where = f"on {row['list']}" if row.get("list") is not None else \
+                f"through {row['through']}" if row.get("through") is not None else "by the rule"
+            parent = str(row.get("viaParent", "")) or shorten(str(row["rule"]))
+            line = f"{row['effect']}: {parent} {where} ({rule}, {period}) — {status}"
+        else:
+            through = f"; {row['through']}" if row.get("through") is not None else ""
+            line = f"{rule} — {row['effect']} ({row['reach']}{through}), {period} — {status}"
+        if (exposure, line) in seen:
+            continue
+        seen.add((exposure, line))
+        effect, rule_iri = row["effectNode"], row["rule"]
+        assert isinstance(effect, URIRef) and isinstance(rule_iri, URIRef)
+        found.append(Reach(effect, rule_iri, exposure, line))
+    return found
+
+
+def _rule_name(row: dict[str, Node]) -> str:
+    """"84 FR 22961", "FR Doc 2022-19415", or the rule's short id when neither is recorded."""
+    if row.get("citation") is not None:
+        return str(row["citation"])
+    if row.get("document") is not None:
+        return f"FR Doc {row['document']}"
+    return shorten(str(row["rule"]))
+
+
+def _period(row: dict[str, Node]) -> str:
+    start, end = row.get("from"), row.get("until")
+    if start is None:
+        return "date not recorded"
+    return f"{start} to {end}" if end is not None else f"since {start}"
 
 
 def _list_entries(backend: Backend, entity: URIRef) -> dict[str, str]:
@@ -120,6 +213,13 @@ def render_description(d: Description) -> str:
         lines.append("  referenced by:")
         for prop, subject, kind in d.incoming:
             lines.append(f"    {subject}{f' [{kind}]' if kind else ''} — {prop}")
+    if d.is_firm:
+        for section, found in ((LEGAL_REACH, d.legal_reach()), (EXPOSURE, d.exposure())):
+            lines.append(f"  {section}:")
+            if not found:
+                lines.append("    none in the graph" if section == LEGAL_REACH else
+                             "    none in the graph (no listed parent or affiliate)")
+            lines.extend(f"    {r.line}" for r in found)
     if d.sources:
         lines.append("  sources:")
         for title, url in d.sources:
