@@ -170,7 +170,10 @@ class Graph:
         return Result(result) if isinstance(result, ResultTable) else result
 
     def show(self, entity: str, types: tuple[str, ...] | None = None) -> Description:
-        """Every statement about one entity, what points at it, and its sources (``kg.show.Description``)."""
+        """Every statement about one entity, what points at it, and its sources (``kg.show.Description``).
+
+        For a company, ``.legal_reach()`` and ``.exposure()`` give what the derived rule effects say reaches it.
+        """
         from kg.show import describe
 
         return describe(self.backend, entity, types)

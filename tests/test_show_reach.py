@@ -13,6 +13,7 @@ import json
 
 import pytest
 from click.testing import CliRunner
+from rdflib import URIRef
 
 from kg.cli import cli
 from kg.store import VersionedStore
@@ -127,3 +128,13 @@ def test_huawei_itself_is_designated_by_1260h_and_exposed_through_its_parent(cur
                             for line in exposure)
     # What was there before stays: the designations in "referenced by".
     assert "Entity List since 2019-05-16 (id:designation/el-huawei)" in output
+
+
+def test_from_python_the_two_parts_are_apart(mini_store: VersionedStore) -> None:
+    import kg
+
+    shown = kg.open(store=mini_store.path).show("subco")
+    assert shown.legal_reach() == []
+    assert [r.line for r in shown.exposure()] == [
+        "parent listed: Parent Telecom Co. Ltd. on List A (1 FR 100, since 2020-02-28) — holds on 2026-12-04"]
+    assert shown.exposure()[0].rule == URIRef("https://w3id.org/tradekg/id/rule/r-list")

@@ -147,6 +147,11 @@ def show(entity: str, tables: tuple[str, ...], fmt: str | None, store_path: Path
          query_timeout: float | None) -> None:
     """Everything about one ENTITY (IRI, id, name or alias), with its sources.
 
+    For a company, also its legal reach (rules that restrict it, change its
+    entry or authorize an exception for it) and, apart, its exposure (a listed
+    parent or affiliate: never a designation of the firm), with what holds
+    today (TRADEKG_TODAY pins the date).
+
     \b
     Examples:
       tradekg show Huawei
