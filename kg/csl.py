@@ -35,12 +35,10 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-import yaml
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, SKOS, XSD
 
@@ -59,7 +57,7 @@ from kg.matching import (
 )
 from kg.namespaces import DATA, ELI, SCHEMA, TKG, concept_iri, entity_iri
 from kg.resolve import normalise
-from kg.resources import data_dir, lookup_query
+from kg.resources import data_mapping, lookup_query
 from kg.terms import graph_to_quads, to_oxigraph
 
 CURRENT_HEADER = [
@@ -341,9 +339,8 @@ def parse_source(text: str) -> ListSource:
 # Mapping configuration (data/csl.yml) and what the store already holds
 # --------------------------------------------------------------------------
 
-@cache
 def mapping() -> dict[str, Any]:
-    return yaml.safe_load((data_dir() / "csl.yml").read_text(encoding="utf-8"))
+    return data_mapping("csl.yml")
 
 
 def license_policy(text: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -46,6 +47,14 @@ def shapes_file() -> Path:
 
 def tables_file() -> Path:
     return data_dir() / "tables.yml"
+
+
+@cache
+def data_mapping(file_name: str) -> dict[str, Any]:
+    """A source's mapping file in data/ (``csl.yml``, ``ofac.yml``...): facts about a source, not code."""
+    import yaml  # only the importers read these
+
+    return yaml.safe_load((data_dir() / file_name).read_text(encoding="utf-8"))
 
 
 @cache

@@ -21,7 +21,8 @@ _XSD_STRING = str(XSD.string)
 Triple = tuple[Node, Node, Node]
 
 
-def to_rdflib(term: object) -> Node:
+def to_rdflib(term: object, normalize: bool | None = None) -> Node:
+    """An Oxigraph term as an rdflib term; ``normalize=False`` keeps a literal's lexical form as written."""
     if isinstance(term, ox.NamedNode):
         return URIRef(term.value)
     if isinstance(term, ox.BlankNode):
@@ -32,7 +33,7 @@ def to_rdflib(term: object) -> Node:
         datatype = term.datatype.value
         if datatype == _XSD_STRING:
             return Literal(term.value)
-        return Literal(term.value, datatype=URIRef(datatype))
+        return Literal(term.value, datatype=URIRef(datatype), normalize=normalize)
     raise TypeError(f"cannot convert {term!r} to an rdflib term")
 
 

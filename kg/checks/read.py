@@ -12,10 +12,11 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import Graph
 from rdflib.term import Node
 
 from kg.errors import TradekgError
+from kg.terms import to_rdflib
 
 FORMATS = {
     ".ttl": ox.RdfFormat.TURTLE, ".turtle": ox.RdfFormat.TURTLE,
@@ -23,7 +24,6 @@ FORMATS = {
     ".nq": ox.RdfFormat.N_QUADS, ".nquads": ox.RdfFormat.N_QUADS,
     ".jsonld": ox.RdfFormat.JSON_LD, ".json": ox.RdfFormat.JSON_LD,
 }
-_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
 
 class RdfInputError(TradekgError):
@@ -58,16 +58,7 @@ def read_quads(paths: Iterable[Path], prefixes: dict[str, str] | None = None) ->
 
 def raw_term(term: object) -> Node:
     """An Oxigraph term as an rdflib term, its lexical form untouched."""
-    if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
-    if isinstance(term, ox.BlankNode):
-        return BNode(term.value)
-    if isinstance(term, ox.Literal):
-        if term.language:
-            return Literal(term.value, lang=term.language)
-        if term.datatype.value == _XSD_STRING:
-            return Literal(term.value)
-        return Literal(term.value, datatype=URIRef(term.datatype.value), normalize=False)
+    return to_rdflib(term, normalize=False)
     raise TypeError(f"cannot convert {term!r} to an rdflib term")
 
 

@@ -36,17 +36,15 @@ import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-import yaml
 
 from kg.errors import InputProblem
 from kg.namespaces import DATA, ELI, SCHEMA, TKG, entity_iri
 from kg.resolve import normalise
-from kg.resources import data_dir, lookup_query
+from kg.resources import data_mapping, lookup_query
 from kg.sources.base import (
     DEFAULT,
     RDF_TYPE,
@@ -78,9 +76,8 @@ _DOCKET_PREFIX = re.compile(r"^\s*docket\s+(?:nos?\.?|numbers?)\s*", re.IGNORECA
 _EO_CITATION = re.compile(r"^\s*(?:EO|E\.O\.|Executive Order)\s*([0-9]+)\s*$", re.IGNORECASE)
 
 
-@cache
 def mapping() -> dict[str, Any]:
-    return yaml.safe_load((data_dir() / "federal_register.yml").read_text(encoding="utf-8"))
+    return data_mapping("federal_register.yml")
 
 
 # --------------------------------------------------------------------------

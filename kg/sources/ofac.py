@@ -32,19 +32,17 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-import yaml
 
 from kg.build import _display
 from kg.errors import InputProblem
 from kg.loaders.csvfile import _line_at
 from kg.namespaces import SCHEMA, TKG, entity_iri
 from kg.resolve import normalise
-from kg.resources import data_dir, lookup_query
+from kg.resources import data_mapping, lookup_query
 from kg.sources import parties
 from kg.sources.base import (
     DEFAULT,
@@ -81,9 +79,8 @@ _EXTRAS = (("Title", "title"), ("Call_Sign", "call_sign"), ("Vess_type", "vessel
            ("GRT", "gross_registered_tonnage"), ("Vess_flag", "vessel_flag"), ("Vess_owner", "vessel_owner"))
 
 
-@cache
 def mapping() -> dict[str, Any]:
-    return yaml.safe_load((data_dir() / "ofac.yml").read_text(encoding="utf-8"))
+    return data_mapping("ofac.yml")
 
 
 # --------------------------------------------------------------------------
