@@ -102,9 +102,9 @@ def read_counterparties(path: Path, name_column: str = "name", country_column: s
 
 
 def _is_country(code: str) -> bool:
-    import pycountry
+    from kg.loaders.cells import COUNTRY_CODES
 
-    return len(code) == 2 and pycountry.countries.get(alpha_2=code) is not None
+    return code in COUNTRY_CODES
 
 
 def _lists(found: screening.Match) -> str:

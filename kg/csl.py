@@ -47,6 +47,7 @@ from kg.errors import InputProblem, LoadFailed
 from kg.loaders import cells
 from kg.loaders.csvfile import _line_at  # also raises csv.field_size_limit for long cells
 from kg.matching import (
+    FR_CITATION,
     DesignationFacts,
     DesignationIndex,
     Match,
@@ -78,7 +79,7 @@ MINTED = "csl-"  # identifiers the importer mints start with this; curated ones 
 ENTRY_ID = "list entry id"  # identifier scheme of a list's own number for an entry (CSL entity_number)
 
 # ASCII digits, not glued to other digits: "2184 FR 5" is no citation of 184 FR 5, nor "84 FR 1234567" of 84 FR 123456.
-_CITATION = re.compile(r"(?<![0-9])([0-9]{1,3})\s*F\.?\s*R\.?\s*([0-9]{1,6})(?![0-9])", re.IGNORECASE)
+_CITATION = FR_CITATION  # "84 FR 22961", one page of the Federal Register
 _SOURCE = re.compile(r"^(?P<name>.+?)\s*(?:\((?P<code>[A-Z0-9-]+)\))?\s*(?:List)?\s*-\s*(?P<agency>[^-]+)$")
 _AFFILIATE = re.compile(r"^(?P<parent>.+?)\.?\s+Affiliated Entity:\s*(?P<child>.+)$", re.IGNORECASE)
 _TRAILING_ALIAS = re.compile(r"^(?P<base>.+?)\s*\((?P<alias>[^()]+)\)\s*(?:,\s*(?P<place>.*))?$")

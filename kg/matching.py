@@ -36,9 +36,10 @@ A ``Match`` carries ``method`` (one of the ``BY_*`` constants below, stored as
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+
+from kg.resolve import normalise as normalise_name  # names are matched as users' parameters are
 
 BY_IDENTIFIER = "identifier"
 BY_NAME_AND_COUNTRY = "name and country"
@@ -49,15 +50,11 @@ BY_DOCUMENT_NUMBER = "document number"
 BY_PAGE_RANGE = "page range"
 
 # "84 FR 22961", "84 F.R. 22961", "84FR22961": volume and page, ASCII digits not glued to others.
-_FR = re.compile(r"(?<![0-9])([0-9]{1,3})\s*F\.?\s*R\.?\s*([0-9]{1,6})(?![0-9])", re.IGNORECASE)
+FR_CITATION = re.compile(r"(?<![0-9])([0-9]{1,3})\s*F\.?\s*R\.?\s*([0-9]{1,6})(?![0-9])", re.IGNORECASE)
 # FR document numbers: "2022-19415", "E9-17295"; not dates ("2019-05-21": the part after the hyphen has 4-5 digits).
 _DOC_NUMBER = re.compile(r"(?<![0-9A-Za-z-])((?:19|20)[0-9]{2}-[0-9]{4,5}|E[0-9]-[0-9]{4,5})(?![0-9-])")
 
 
-def normalise_name(text: str) -> str:
-    """Case, Unicode compatibility forms and runs of whitespace folded: the key names are matched on."""
-    text = unicodedata.normalize("NFKC", text).casefold()
-    return re.sub(r"\s+", " ", text).strip()
 
 
 @dataclass(frozen=True, order=True)
@@ -71,7 +68,7 @@ class FrCitation:
 
 def parse_fr_citation(text: str) -> FrCitation | None:
     """The citation when the whole text is one FR citation ("84 FR 22963"), else None."""
-    match = _FR.fullmatch((text or "").strip())
+    match = FR_CITATION.fullmatch((text or "").strip())
     if not match or not int(match.group(1)) or not int(match.group(2)):
         return None
     return FrCitation(int(match.group(1)), int(match.group(2)))

@@ -394,14 +394,13 @@ def describe_many(backend: Backend, parties: list[URIRef], on: str, include_ende
     One query per party cost a batch of 10,000 names more than matching them:
     here the parties travel as terms in one VALUES block per chunk.
     """
-    from kg.backend import _term_text
+    from kg.derive import with_rows
 
     found: dict[URIRef, Match] = {}
     text = lookup_query("screen-parties")
     for start in range(0, len(parties), chunk):
         part = parties[start:start + chunk]
-        values = " ".join(_term_text("party", p) for p in part)
-        query = text.replace("WHERE {", f"WHERE {{ VALUES ?party {{ {values} }}", 1)
+        query = with_rows(text, "party", [str(p) for p in part])
         rows: dict[URIRef, list[dict[str, Any]]] = {p: [] for p in part}
         for row in backend.select(query).rows:
             rows.setdefault(row["party"], []).append(row)  # type: ignore[arg-type]

@@ -909,7 +909,7 @@ def validate_store(store: ox.Store, catalog: Catalog | None = None,
                    raw: RawTerms | None = None) -> Report:
     """Validate the default graph of ``store`` (optionally only ``focus_nodes``) against our shapes.
 
-    ``shapes`` replaces the project's shapes (``kg.ontology.shapes_with`` adds
+    ``shapes`` replaces the project's shapes (``kg.checks.files.shapes_with`` adds
     a user's to them); ``raw`` lists the literals the store holds in another
     form than they were written.
     """

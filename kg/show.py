@@ -18,7 +18,7 @@ from rdflib.namespace import DCTERMS
 from rdflib.term import Node
 
 from kg.backend import Backend, ResultTable
-from kg.namespaces import SCHEMA, TKG
+from kg.namespaces import CONCEPT, SCHEMA, TKG
 from kg.queries import today
 from kg.render import cell_text, shorten
 from kg.resolve import resolve_entity
@@ -128,7 +128,7 @@ def describe(backend: Backend, text: str, tables: tuple[str, ...] | None = None)
     return description
 
 
-_EXPOSURE = URIRef("https://w3id.org/tradekg/concept/reach/exposure")
+_EXPOSURE = CONCEPT["reach/exposure"]
 
 
 def firm_reach(backend: Backend, firm: URIRef) -> list[Reach]:

@@ -92,6 +92,8 @@ def test_the_bulk_lookup_is_the_single_party_one_for_many(curated_backend: Embed
     index = Index.from_backend(curated_backend)
     found = match(index, "Huawei Technologies", limit=3)
     bulk = describe_many(curated_backend, [m.party for m in found], "2024-01-01")
-    for m in screen(curated_backend, "Huawei Technologies", limit=3, index=index, on="2024-01-01"):
+    screened = screen(curated_backend, "Huawei Technologies", limit=3, index=index, on="2024-01-01")
+    assert screened
+    for m in screened:
         assert (bulk[m.party].designations, bulk[m.party].rules, bulk[m.party].exposure) == (
             m.designations, m.rules, m.exposure)

@@ -16,6 +16,7 @@ usually empty and costs one pass over the literals.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -52,13 +53,9 @@ class RawTerms:
     @property
     def retyped(self) -> set[str]:
         """Predicates where the store changes a literal's datatype, or merges two literals into one."""
-        merged = {(s, p, c) for (s, p, _), c in self.altered.items()}
-        counts: dict[tuple, int] = {}
-        for (s, p, _), c in self.altered.items():
-            counts[(s, p, c)] = counts.get((s, p, c), 0) + 1
+        counts = Counter((s, p, c) for (s, p, _), c in self.altered.items())
         return {str(p) for (s, p, raw), c in self.altered.items()
-                if raw.datatype != c.datatype or counts[(s, p, c)] > 1 or (s, p, c) in self.written_stored} | {
-            str(p) for (_, p, _) in merged & self.written_stored}
+                if raw.datatype != c.datatype or counts[(s, p, c)] > 1 or (s, p, c) in self.written_stored}
 
     def __bool__(self) -> bool:
         return bool(self.altered)

@@ -59,7 +59,6 @@ def read_quads(paths: Iterable[Path], prefixes: dict[str, str] | None = None) ->
 def raw_term(term: object) -> Node:
     """An Oxigraph term as an rdflib term, its lexical form untouched."""
     return to_rdflib(term, normalize=False)
-    raise TypeError(f"cannot convert {term!r} to an rdflib term")
 
 
 def raw_graph(quads: Iterable[ox.Quad], graph: Graph | None = None) -> Graph:

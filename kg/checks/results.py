@@ -77,7 +77,6 @@ def report_graph(results: Results, data: Graph | None = None) -> Graph:
     graph.add((report, SH.conforms, Literal(results.conforms)))
     for triple in results.blanks:
         graph.add(triple)
-    shapes_copied: dict[Node, Node] = {}
     for r in results.results:
         node = BNode()
         graph.add((report, SH.result, node))
@@ -87,9 +86,7 @@ def report_graph(results: Results, data: Graph | None = None) -> Graph:
             graph.add((node, SH.resultPath, _copy(r.structure or results.shapes, r.path, graph)))
         if r.value is not None:
             graph.add((node, SH.value, r.value))
-        if r.shape not in shapes_copied:
-            shapes_copied[r.shape] = r.shape
-        graph.add((node, SH.sourceShape, shapes_copied[r.shape]))
+        graph.add((node, SH.sourceShape, r.shape))
         graph.add((node, SH.sourceConstraintComponent, r.component))
         graph.add((node, SH.resultSeverity, r.severity))
         for message in r.messages:

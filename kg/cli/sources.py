@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -17,8 +18,9 @@ from kg.build import user_files
 from kg.cli import handle_errors, open_store, store_option
 from kg.cli.csl import import_group
 from kg.progress import progress
-from kg.sources import base, federal_register, ofac
-from kg.sources.fetch import FrClient, NotInRegister
+
+if TYPE_CHECKING:
+    from kg.sources import base
 
 
 def _print_plan(plan: base.SourcePlan) -> None:
@@ -63,6 +65,10 @@ def federal_register_command(files: tuple[Path, ...], fetch: tuple[str, ...], se
       tradekg import federal-register --fetch 2019-17921 --fetch "84 FR 22961"
       tradekg import federal-register --fetch-missing
     """
+    # The importers load only when one runs: every other command starts without them.
+    from kg.sources import base, federal_register
+    from kg.sources.fetch import FrClient, NotInRegister
+
     if not (files or fetch or searches or fetch_missing):
         raise click.UsageError("name FILES, or --fetch, --search or --fetch-missing")
     store = open_store(store_path)
@@ -136,6 +142,8 @@ def ofac_command(paths: tuple[Path, ...], as_of: object, partial: bool, end_miss
       tradekg import ofac sdn/ --as-of 2021-07-07
       tradekg import ofac cons_prim.csv cons_alt.csv cons_add.csv cons_comments.csv
     """
+    from kg.sources import base, ofac
+
     store = open_store(store_path)
     store.current_version()  # no graph yet: say so before the lock creates the directory
     day = as_of.date() if as_of is not None else date.today()  # type: ignore[attr-defined]

@@ -15,6 +15,7 @@ import re
 import threading
 
 import pyoxigraph as ox
+from rdflib import RDF
 
 from kg.backend import EmbeddedBackend
 from kg.export import PICTURE_NODE_LIMIT
@@ -22,10 +23,11 @@ from kg.export.html import to_html
 from kg.export.network import network_view
 from kg.export.render import layout_positions
 from kg.export.timeline import draw_timeline, firm_timeline
+from kg.namespaces import DATA
 from kg.serve.snapshot import Snapshot
 
-_ENTITIES = "https://w3id.org/tradekg/id/"
-_RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+_ENTITIES = str(DATA)
+_RDF_TYPE = ox.NamedNode(str(RDF.type))
 # Limits that keep one page's picture small whatever the entity.
 INCOMING_PER_NODE = 150
 MAX_NODES = 3000
