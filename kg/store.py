@@ -53,7 +53,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pyoxigraph as ox
 
@@ -291,8 +291,7 @@ class VersionedStore:
                     if exc.errno not in (errno.EAGAIN, errno.EACCES):
                         raise
                     if time.monotonic() >= deadline:
-                        handle.seek(0)
-                        holder = handle.read().strip() or "another process"
+                        holder = _lock_holder(handle)
                         raise StoreBusy(
                             f"the store {self.path} is being written by {holder}; "
                             "try again when it has finished"
@@ -305,8 +304,8 @@ class VersionedStore:
             try:
                 yield
             finally:
-                handle.seek(0)
-                handle.truncate()
+                # The holder's line stays after release: it is rewritten by the next holder, so a
+                # waiter never reads an empty file between one holder's release and the next's record.
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     @contextlib.contextmanager
@@ -441,3 +440,32 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def _lock_holder(handle: IO[str], settle_seconds: float = 1.0) -> str:
+    """The live process named in the lock file, as "tradekg pid N".
+
+    A holder records itself right after it takes the lock, so a waiter can look in
+    between and find the previous holder's line (or none). Re-read until the line names
+    a process that is alive, for at most ``settle_seconds``.
+    """
+    deadline = time.monotonic() + settle_seconds
+    while True:
+        handle.seek(0)
+        line = handle.read().strip()
+        pid = line.rsplit(" ", 1)[-1]
+        if line.startswith("tradekg pid ") and pid.isdigit() and _alive(int(pid)):
+            return line
+        if time.monotonic() >= deadline:
+            return "another process"
+        time.sleep(0.02)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -21,6 +21,15 @@ REPO = TESTS.parent
 REALDATA = REPO.parent / "shared" / "realdata"
 ARTIFACTS = TESTS / "artifacts"
 
+# "Holds on" answers depend on today. Every test, and every process a test starts (servers,
+# subprocesses, fixtures of any scope), sees this date: it is set in the environment before
+# any fixture runs, so a new fixture cannot forget it. A test about "today" itself sets its own.
+PINNED_TODAY = "2026-12-04"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ["TRADEKG_TODAY"] = PINNED_TODAY
+
 
 def mini_files(directory: Path = MINI) -> list[InputFile]:
     return [InputFile(p, p.name) for p in sorted(directory.glob("*.csv"))]
@@ -78,8 +87,8 @@ def _no_store_env(monkeypatch: pytest.MonkeyPatch) -> None:
     os.environ.pop("TRADEKG_STORE", None)
     for name in ("TRADEKG_ENDPOINT", "TRADEKG_GRAPH"):  # nor a developer's server (issue 4)
         monkeypatch.delenv(name, raising=False)
-    # "Holds on" answers depend on today: pin it, so expected rows do not change with the calendar.
-    monkeypatch.setenv("TRADEKG_TODAY", "2026-12-04")
+    # A test that changed or removed the pinned date hands it back unchanged to the next one.
+    monkeypatch.setenv("TRADEKG_TODAY", PINNED_TODAY)
 
 
 @pytest.fixture
