@@ -37,6 +37,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 from rdflib import URIRef
 
+from kg import names
 from kg.backend import Backend, ResultTable
 from kg.resources import lookup_query
 
@@ -45,6 +46,8 @@ LEGAL_FORMS = frozenset([
     "plc", "gmbh", "ag", "kg", "sa", "sas", "sarl", "srl", "spa", "nv", "bv", "kk", "pte", "pvt", "private", "pty",
     "oy", "ab", "as", "asa", "jsc", "pjsc", "ojsc", "cjsc", "oao", "ooo", "zao", "ltda", "sl", "sp", "zoo", "sro",
     "doo", "ad", "ead",
+    # Chinese legal forms in pinyin ("Youxian Gongsi": limited company; "Gufen": joint-stock).
+    "youxian", "gongsi", "youxiangongsi", "gufen", "gufenyouxiangongsi", "zeren", "youxianzerengongsi",
 ])
 COUNTRY_BONUS = 5.0
 COUNTRY_PENALTY = 10.0
@@ -52,6 +55,13 @@ COUNTRY_PENALTY = 10.0
 DEFAULT_THRESHOLD = 82.0
 BLOCK_SIZE = 40  # candidates the exact scorer sees per query, after blocking
 WORD_MATCH = 80.0  # rapidfuzz ratio at or above which two words count as the same word (typos)
+# The distinctive-name scores (see _core_score): the same distinctive name with other place or business
+# words; the same with a letter off; one name holding the other's distinctive name and more.
+CORE_SAME = 92.0
+CORE_TYPO = 88.0
+CORE_CONTAINED = 84.0
+CORE_STEP = 3.0  # off for each side naming a place the other does not
+COMMON_CORES = 6  # a word in the distinctive part of more different names than this is a common word
 
 
 @functools.lru_cache(maxsize=65536)
@@ -63,13 +73,16 @@ def normalise_name(text: str) -> str:
     "'Abd al-Rahman"), and a typed name often leaves them out. A legal-form
     word with one typo ("Compnay", "Corportion") is dropped like the word itself.
     """
+    text = names.latin(text)  # Chinese as pinyin words, other scripts through anyascii
     text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
     text = text.replace("&", " and ")
     text = _APOSTROPHES.sub("", text)
     text = re.sub(r"\b([a-z])\.(?=[a-z]\.)", r"\1", text)  # s.r.l. -> srl. ; k.k. -> kk.
     text = re.sub(r"[^\w\s]+", " ", text)
-    words = [w for w in text.split() if w not in LEGAL_FORMS and not _misspelt_legal_form(w)]
+    words = [names.ABBREVIATIONS.get(w) or names.PINYIN_ENGLISH.get(w, w) for w in text.split()]
+    words = " ".join(words).split()
+    words = [w for w in words if w not in LEGAL_FORMS and not _misspelt_legal_form(w)]
     return " ".join(words)
 
 
@@ -83,22 +96,57 @@ def _misspelt_legal_form(word: str) -> bool:
 
 
 def word_similarity(a: str, b: str) -> float:
-    """How alike two words are (0-100): rapidfuzz's ratio, and one typo in words of four letters counts as 80.
+    """How alike two words are (0-100): rapidfuzz's ratio, and one typo in words of five letters counts as 80.
 
     An edit ratio punishes one wrong letter in a short word hard ("musa" and
     "muas" score 75), so a single substitution, insertion, deletion or swap of
-    neighbours (optimal string alignment distance 1) counts as WORD_MATCH.
+    neighbours (optimal string alignment distance 1) counts as WORD_MATCH. In
+    words of four letters or fewer only a swap does: those are often acronyms,
+    and SMIC is not SOMIC.
     """
     if a == b:
         return 100.0
     if any(c.isdigit() for c in a + b):  # numbers (years, hull and tail numbers) match exactly or not at all
         return 0.0
     ratio = fuzz.ratio(a, b)
+    if min(len(a), len(b)) <= 4:
+        # Short words are often acronyms: SMIC and SOMIC (or SMIT) are different firms one letter apart;
+        # only two swapped letters ("muas" for "musa") count as the same word.
+        swapped = len(a) == len(b) and sorted(a) == sorted(b) and OSA.distance(a, b, score_cutoff=1) <= 1
+        return WORD_MATCH if swapped else min(ratio, WORD_MATCH - 1)
     if ratio < WORD_MATCH and min(len(a), len(b)) >= 4 and OSA.distance(a, b, score_cutoff=1) <= 1:
         return WORD_MATCH
     return ratio
 
 
+
+
+_USCC = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+_ISIN = re.compile(r"^[A-Z]{2}[A-Z0-9]{9}[0-9]$")
+IDENTIFIER_CONFLICT = 15.0  # taken off when the party holds another identifier of the same kind
+
+
+def normalise_identifier(text: str) -> str:
+    """The identifying characters of a printed identifier: "Tax ID No. 7744001497 (Russia)" -> "7744001497".
+
+    Upper case, without the country in brackets, the words with no digit
+    ("IMO", "Tax ID No.") and separators.
+    """
+    text = re.sub(r"\([^)]*\)", " ", text.upper())
+    tokens = [re.sub(r"[^0-9A-Z]", "", t) for t in text.split()]
+    return "".join(t for t in tokens if any(c.isdigit() for c in t))
+
+
+def identifier_scheme(text: str) -> str:
+    """uscc, isin, imo or other: identifiers of the same scheme that differ conflict."""
+    value = normalise_identifier(text)
+    if _USCC.match(value):
+        return "uscc"
+    if _ISIN.match(value):
+        return "isin"
+    if "IMO" in text.upper() or (value.isdigit() and len(value) == 7):
+        return "imo"
+    return "other"
 
 
 @dataclass
@@ -107,6 +155,25 @@ class Candidate:
     name: str
     normalised: str
     countries: frozenset[str]
+    shape: Shape | None = None
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A normalised name cut into what decides and what does not (see kg.names)."""
+
+    core: tuple[str, ...]  # distinctive words: without place, business and legal-form words
+    key: str  # the core without spaces: "Tik Tok" and "TikTok" meet
+    han: str  # the distinctive Chinese characters, when the name is written in them
+    places: frozenset[str]
+
+
+@functools.lru_cache(maxsize=65536)
+def shape_of(text: str) -> Shape:
+    words = normalise_name(text).split()
+    core = tuple(names.core_words(words))
+    return Shape(core, "".join(core), names.han_core(text) if names.has_han(text) else "",
+                 frozenset(names.places_in(words)))
 
 
 def _deletions(word: str) -> set[str]:
@@ -134,6 +201,22 @@ class Index:
     neighbours: dict[str, list[str]] = field(default_factory=dict)  # deletion form -> words
     vocabulary: list[str] = field(default_factory=list)  # sorted, for prefix look-ups
     weights: list[float] = field(default_factory=list)  # summed idf of each candidate's words
+    # Words that occur in the cores of many different names ("banco", "nacional"): not distinctive.
+    common: frozenset[str] = frozenset()
+    identifiers: dict[str, set[URIRef]] = field(default_factory=dict)  # normalised identifier -> parties
+    party_identifiers: dict[URIRef, set[tuple[str, str]]] = field(default_factory=dict)  # party -> (scheme, value)
+    first: dict[URIRef, int] = field(default_factory=dict)  # party -> its first candidate
+
+    def add_identifiers(self, found: Iterable[tuple[URIRef, str]]) -> None:
+        """Identifiers (USCC, registration, passport, IMO numbers, ISIN) the graph holds for its parties."""
+        if not self.first:
+            for i, c in enumerate(self.candidates):
+                self.first.setdefault(c.party, i)
+        for party, text in found:
+            value = normalise_identifier(text)
+            if value and party in self.first:
+                self.identifiers.setdefault(value, set()).add(party)
+                self.party_identifiers.setdefault(party, set()).add((identifier_scheme(text), value))
 
     @classmethod
     def from_names(cls, names: Iterable[tuple[URIRef, str, Iterable[str]]]) -> Index:
@@ -144,7 +227,7 @@ class Index:
             normalised = normalise_name(label)
             if normalised and (party, label) not in seen:
                 seen.add((party, label))
-                candidates.append(Candidate(party, label, normalised, frozenset(countries)))
+                candidates.append(Candidate(party, label, normalised, frozenset(countries), shape_of(label)))
         postings: dict[str, list[int]] = {}
         for i, c in enumerate(candidates):
             for word in set(c.normalised.split()):
@@ -157,13 +240,20 @@ class Index:
                 for form in _deletions(word):
                     neighbours.setdefault(form, []).append(word)
         weights = [sum(idf[w] for w in set(c.normalised.split())) for c in candidates]
-        return cls(candidates, idf, math.log(1 + total), postings, neighbours, sorted(postings), weights)
+        cores: dict[str, set[str]] = {}
+        for c in candidates:
+            assert c.shape is not None
+            for word in c.shape.core:
+                cores.setdefault(word, set()).add(c.shape.key)
+        common = frozenset(w for w, keys in cores.items() if len(keys) > COMMON_CORES)
+        return cls(candidates, idf, math.log(1 + total), postings, neighbours, sorted(postings), weights, common)
 
     @classmethod
     def from_backend(cls, backend: Backend, extra: Iterable[tuple[URIRef, str, Iterable[str]]] = ()) -> Index:
         """Every name and alias of every party in the graph (and ``extra`` entries, if given)."""
         names: dict[URIRef, set[str]] = {}
         countries: dict[URIRef, set[str]] = {}
+        identifiers: list[tuple[URIRef, str]] = []
         for row in backend.select(lookup_query("screen-names")).rows:
             party = row["party"]
             assert isinstance(party, URIRef)
@@ -171,9 +261,13 @@ class Index:
                 names.setdefault(party, set()).add(str(row["name"]))
             if row.get("country") is not None:
                 countries.setdefault(party, set()).add(str(row["country"]))
+            if row.get("identifier") is not None:
+                identifiers.append((party, str(row["identifier"])))
         entries = [(party, label, countries.get(party, set())) for party, labels in names.items()
                    for label in sorted(labels)]
-        return cls.from_names([*entries, *extra])
+        index = cls.from_names([*entries, *extra])
+        index.add_identifiers(identifiers)
+        return index
 
     def similar_words(self, word: str) -> list[str]:
         """Indexed words equal to ``word``, one edit from it, or that it abbreviates."""
@@ -272,6 +366,66 @@ def _aligned(q_words: list[str], c_words: list[str]) -> str:
     return " ".join(sorted(q_words, key=key))
 
 
+def _inside(short: tuple[str, ...], long: tuple[str, ...]) -> bool:
+    """``short`` is a run of whole words of ``long`` (and shorter)."""
+    n = len(short)
+    return 0 < n < len(long) and any(long[i:i + n] == short for i in range(len(long) - n + 1))
+
+
+def _core_score(q: Shape, c: Shape, index: Index) -> tuple[float, str]:
+    """The score of the distinctive names alone, and why; 0 when they do not decide.
+
+    Counterparty files add place and business words to a listed name, drop
+    them, or write the firm in Chinese characters or pinyin; what stays is the
+    distinctive part ("hikvision" of "Hangzhou Hikvision Digital Technology").
+    Two names whose distinctive parts are the same score CORE_SAME less
+    CORE_STEP for each side naming a place the other does not. A distinctive
+    part made only of words common among the cores of the index ("banco
+    nacional") decides nothing; neither does one of four letters or fewer
+    unless it is the same (SMIC is not SOMIC).
+    """
+    if not q.key or not c.key:
+        return 0.0, ""
+    if q.han and c.han:
+        if q.han == c.han:
+            base, how = CORE_SAME, f"the distinctive Chinese characters {c.han} are the same"
+        elif names.pinyin(q.han) == names.pinyin(c.han):
+            base, how = CORE_TYPO, (f"the distinctive Chinese characters read the same ({names.pinyin(c.han)}) "
+                                    f"but are written {q.han} and {c.han} (traditional and simplified, or another "
+                                    "firm): review")
+        else:
+            return 0.0, ""
+    else:
+        if all(w in index.common for w in c.core):
+            return 0.0, ""
+        shown = " ".join(c.core)
+        if q.key == c.key or sorted(q.core) == sorted(c.core):
+            base, how = CORE_SAME, f"the distinctive name '{shown}' is the same"
+        elif min(len(q.key), len(c.key)) >= 6 and not c.han and fuzz.ratio(q.key, c.key) >= 90:
+            # (not for pinyin: zhongxin and zhongxing are two firms, 中芯 and 中兴)
+            base, how = CORE_TYPO, f"the distinctive name '{' '.join(q.core)}' is one letter from '{shown}'"
+        elif len(c.key) >= 5 and _inside(c.core, q.core):
+            extra = " ".join(w for w in q.core if w not in c.core)
+            base, how = CORE_CONTAINED, (f"the name holds the listed party's distinctive name '{shown}' and more "
+                                         f"('{extra}'): a firm named after the listed party? review")
+        elif len(q.key) >= 5 and _inside(q.core, c.core) and not all(w in index.common for w in q.core):
+            base, how = CORE_CONTAINED, f"the listed name '{shown}' holds the distinctive name '{' '.join(q.core)}'"
+        else:
+            return 0.0, ""
+        if len(c.key) <= 4 and q.key != c.key:
+            return 0.0, ""
+    total = base
+    notes = [how]
+    if q.places - c.places:
+        total -= CORE_STEP
+        notes.append(f"the name adds the place {', '.join(sorted(q.places - c.places))}: a branch or subsidiary "
+                     "named after the listed party? review")
+    if c.places - q.places:
+        total -= CORE_STEP
+        notes.append(f"the listed name adds the place {', '.join(sorted(c.places - q.places))}")
+    return total, "; ".join(notes)
+
+
 def score(query: str, candidate: Candidate, index: Index, country: str | None = None) -> tuple[float, str]:
     """The score (0-100) of ``candidate`` for ``query`` and the sentence that explains it."""
     q_words = normalise_name(query).split()
@@ -285,6 +439,10 @@ def score(query: str, candidate: Candidate, index: Index, country: str | None = 
     total = 0.5 * sort_ratio + 0.5 * weighted
     parts = [f"{total:.0f} = mean of token_sort_ratio {sort_ratio:.0f} and rarity-weighted word match "
              f"{weighted:.0f} on '{q_text}' vs '{candidate.normalised}'"]
+    core, why = _core_score(shape_of(query), candidate.shape or shape_of(candidate.name), index)
+    if core > total:
+        total = core
+        parts = [f"{core:.0f}: {why} (whole names: {parts[0]})"]
     if notes:
         parts.append(f"abbreviations expanded: {', '.join(notes)}")
     if country:
@@ -299,8 +457,25 @@ def score(query: str, candidate: Candidate, index: Index, country: str | None = 
     return total, "; ".join(parts)
 
 
+def _identifier_check(index: Index, party: URIRef, typed: list[tuple[str, str]]) -> tuple[float, str]:
+    """(100, why) when a typed identifier is the party's; (-IDENTIFIER_CONFLICT, why) when it conflicts."""
+    held = index.party_identifiers.get(party, set())
+    for scheme, value in typed:
+        if (scheme, value) in held or any(value == v for _, v in held):
+            return 100.0, f"identifier {value} ({scheme}) is the one the graph holds for this party"
+    for scheme, value in typed:
+        if scheme == "other":
+            continue
+        others = sorted(v for s, v in held if s == scheme)
+        if others:
+            return -IDENTIFIER_CONFLICT, (f"identifier conflict: {scheme} {value} typed, the graph holds "
+                                          f"{', '.join(others)} for this party (-{IDENTIFIER_CONFLICT:.0f}): "
+                                          "probably another entity")
+    return 0.0, ""
+
+
 def match(index: Index, name: str, country: str | None = None, limit: int = 10,
-          threshold: float = DEFAULT_THRESHOLD) -> list[Match]:
+          threshold: float = DEFAULT_THRESHOLD, identifiers: Iterable[str] = ()) -> list[Match]:
     """The parties whose names in ``index`` best match ``name``, best first, one per party; no graph look-ups.
 
     Equal scores keep the order of their matched names; ``screen`` breaks such
@@ -308,15 +483,26 @@ def match(index: Index, name: str, country: str | None = None, limit: int = 10,
     """
     country = country.upper() if country else None
     wanted = normalise_name(name)
-    if not wanted:
+    given = [(identifier_scheme(t), normalise_identifier(t)) for t in identifiers if normalise_identifier(t)]
+    if not wanted and not given:
         return []
     typed = " ".join(name.casefold().split())
     # Blocking on shared words keeps the exact scorer off most of a large index.
-    pool = index.block(wanted.split(), limit=max(BLOCK_SIZE, limit * 5))
+    words = wanted.split()
+    key = shape_of(name).key
+    pool = index.block(words + ([key] if key and key not in words else []), limit=max(BLOCK_SIZE, limit * 5))
+    for _, value in given:  # the parties holding a typed identifier are scored whatever their names
+        pool.extend(index.first[p] for p in index.identifiers.get(value, ()))
     best: dict[URIRef, Match] = {}
-    for i in pool:
+    for i in dict.fromkeys(pool):
         candidate = index.candidates[i]
-        total, why = score(name, candidate, index, country)
+        total, why = score(name, candidate, index, country) if wanted else (0.0, "no name typed")
+        if given:
+            change, said = _identifier_check(index, candidate.party, given)
+            if change == 100.0:
+                total, why = 100.0, f"{said}; name: {why}"
+            elif change:
+                total, why = max(0.0, total + change), f"{why}; {said}"
         if total < threshold:
             continue
         exactness = 0 if " ".join(candidate.name.casefold().split()) == typed else \
@@ -328,9 +514,20 @@ def match(index: Index, name: str, country: str | None = None, limit: int = 10,
     return sorted(best.values(), key=lambda m: (-m.score, m.exactness, m.matched_name))[: limit * 2]
 
 
+def near_misses(index: Index, name: str, country: str | None = None, threshold: float = DEFAULT_THRESHOLD,
+                identifiers: Iterable[str] = (), k: int = 3, floor: float = 50.0) -> list[Match]:
+    """The ``k`` closest candidates below ``threshold`` (and at or above ``floor``), for a "no match" answer.
+
+    A "no match" that hides a 79 is a near miss an analyst never sees; this
+    names them, each marked below the threshold by the caller.
+    """
+    return [m for m in match(index, name, country, k, floor, identifiers) if m.score < threshold][:k]
+
+
 def screen(backend: Backend, name: str, country: str | None = None, limit: int = 10,
            threshold: float = DEFAULT_THRESHOLD, index: Index | None = None, on: str | None = None,
-           include_ended: bool = False, cache: dict[URIRef, Match] | None = None) -> list[Match]:
+           include_ended: bool = False, cache: dict[URIRef, Match] | None = None,
+           identifiers: Iterable[str] = ()) -> list[Match]:
     """The parties whose names best match ``name``, best first, one answer per party.
 
     Each answer says what holds on ``on`` (an ISO date; default today, or
@@ -346,7 +543,8 @@ def screen(backend: Backend, name: str, country: str | None = None, limit: int =
 
         on = str(today())
     index = index or Index.from_backend(backend)
-    return finish(backend, match(index, name, country, limit, threshold), limit, on, include_ended, cache)
+    return finish(backend, match(index, name, country, limit, threshold, identifiers), limit, on, include_ended,
+                  cache)
 
 
 def finish(backend: Backend, ranked: list[Match], limit: int, on: str, include_ended: bool = False,
@@ -484,9 +682,18 @@ def as_table(matches: list[Match]) -> ResultTable:
     return table
 
 
-def as_text(matches: list[Match], name: str) -> str:
+def near_text(near: list[Match]) -> str:
+    """"76.2 Dahua Technology Company; 60.1 ...": near misses on one line."""
+    return "; ".join(f"{m.score:.1f} {m.matched_name}" for m in near)
+
+
+def as_text(matches: list[Match], name: str, near: list[Match] | None = None) -> str:
     if not matches:
-        return f"no name in the graph matches {name!r} at or above the threshold"
+        text = f"no name in the graph matches {name!r} at or above the threshold"
+        if near:
+            text += "\nnearest below the threshold (not matches; review if the name is close):\n" + "\n".join(
+                f"{m.score:5.1f}  {m.matched_name}\n       {m.party}\n       why: {m.explanation}" for m in near)
+        return text
     blocks = []
     for m in matches:
         lines = [f"{m.score:5.1f}  {m.matched_name}" + (f"  (party: {m.label})" if m.label and m.label != m.matched_name
