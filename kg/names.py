@@ -29,8 +29,10 @@ scorer (``kg.screen``) compares:
 from __future__ import annotations
 
 import functools
+import gzip
 import re
 import unicodedata
+from pathlib import Path
 
 
 def _terms(text: str) -> tuple[str, ...]:
@@ -85,9 +87,14 @@ information info data computer computing cloud intelligent intelligence smart se
 devices microelectronics integrated circuit circuits chip chips energy new materials material precision
 instruments instrument machinery machine machines optical optics optoelectronics photonics power automation
 vision video imaging media mobile wireless broadband internet online web tech techno innovation innovative
-systems commercial commerce sales supply supplies distribution distributors resources general united national
-center centre branch office factory plant works laboratory studio capital finance financial bank venture
-ventures fund america americas operations operation subsidiary affiliate the of and for de la du des del y et
+commercial commerce shipbuilding shipping aviation aerospace petroleum petrochemical chemical chemicals
+nuclear heavy construction railway railways automobile automotive motor motors steel metals metal mining oil
+gas airlines marine ocean academy university college institutes corporation high advanced hi applied medical
+pharmaceutical biotechnology biological environmental resources agriculture storage memory battery batteries
+display displays light mechanical electro testing inspection design survey measurement control controls fiber
+fibre cable cables wire sales supply supplies distribution distributors general united national center centre
+branch office factory plant works studio capital finance financial bank venture ventures fund america americas
+operations operation subsidiary affiliate the of and for de la du des del y et
 """))
 
 # Chinese business words in pinyin, as their English (华为技术 is "Huawei Technology").
@@ -139,7 +146,14 @@ def place_words() -> frozenset[str]:
             value = getattr(country, attr, None)
             if value:
                 words.update(w for w in re.split(r"[^a-z]+", _fold(value)) if len(w) > 2)
-    return frozenset(words - {"and", "the", "of"})
+    return frozenset(words - _NOT_PLACES)
+
+
+# Words of country names that name no place alone ("United", "Republic").
+_NOT_PLACES = frozenset(_terms("""
+and the of united states kingdom republic democratic people peoples federal federation islands island saint new
+plurinational state arab islamic socialist union territory territories great holy see sint bolivarian
+"""))
 
 
 @functools.cache
@@ -224,6 +238,46 @@ def latin(text: str) -> str:
     return anyascii(mixed)
 
 
+ORDINARY_FILE = Path(__file__).with_name("ordinary_words.txt.gz")
+ORDINARY_MIN = 100  # a word this frequent in a language's word list is an ordinary word there
+
+
+@functools.cache
+def ordinary_words() -> frozenset[str]:
+    """Ordinary words of English, Spanish, French, German, Italian and Portuguese (accents folded).
+
+    A listed name's distinctive word decides a match only when it is not an
+    ordinary word: "Hikvision", "Huawei", "Kaspersky" are coined names, and a
+    firm named "Proven Glory" or "Banco Nacional" is not found by one of its
+    words alone. Derived from pyspellchecker's word-frequency lists (MIT
+    licence; words seen at least ORDINARY_MIN times) by ``python -m kg.names``,
+    which needs pyspellchecker installed; the derived list ships with tradekg
+    so that screening does not parse 7 MB of dictionaries per run.
+    """
+    return frozenset(gzip.decompress(ORDINARY_FILE.read_bytes()).decode("ascii").split())
+
+
+def is_ordinary(word: str) -> bool:
+    return word in ordinary_words()
+
+
+def _build_ordinary_words() -> None:
+    import json
+    import sys
+    from importlib import resources
+
+    words: set[str] = set()
+    for lang in ("en", "es", "fr", "de", "it", "pt"):
+        table = json.loads(gzip.decompress((resources.files("spellchecker") / "resources" / f"{lang}.json.gz")
+                                           .read_bytes()))
+        for word, count in table.items():
+            folded = _fold(word)
+            if count >= ORDINARY_MIN and len(folded) >= 3 and re.fullmatch("[a-z]+", folded):
+                words.add(folded)
+    ORDINARY_FILE.write_bytes(gzip.compress("\n".join(sorted(words)).encode("ascii"), mtime=0))
+    sys.stdout.write(f"{len(words):,} ordinary words written to {ORDINARY_FILE}\n")
+
+
 def is_generic(word: str) -> bool:
     return word in generic_words()
 
@@ -236,3 +290,7 @@ def core_words(words: list[str]) -> list[str]:
 def places_in(words: list[str]) -> list[str]:
     places = place_words()
     return [w for w in words if w in places]
+
+
+if __name__ == "__main__":
+    _build_ordinary_words()

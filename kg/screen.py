@@ -62,6 +62,10 @@ CORE_TYPO = 88.0
 CORE_CONTAINED = 84.0
 CORE_STEP = 3.0  # off for each side naming a place the other does not
 COMMON_CORES = 6  # a word in the distinctive part of more different names than this is a common word
+CORE_TIE = 5.0  # up to this much of the whole-name score orders equal distinctive names
+DISJOINT_PENALTY = 10.0  # both names have distinctive words and none is the other's ("Yili" vs "Huawei")
+DISJOINT_FLOOR = 60.0  # below this the penalty changes nothing that matters
+SHORT_CAP = 79.0  # a one-word name of six letters or fewer matches another only as written or swapped
 
 
 @functools.lru_cache(maxsize=65536)
@@ -366,6 +370,18 @@ def _aligned(q_words: list[str], c_words: list[str]) -> str:
     return " ".join(sorted(q_words, key=key))
 
 
+def _distinctive(word: str, index: Index) -> bool:
+    """A word that can identify a firm: not ordinary in a language (kg.names), not in many names' cores."""
+    return len(word) >= 3 and word not in index.common and not names.is_ordinary(word)
+
+
+def _share_core(q: Shape, c: Shape) -> bool:
+    """Some distinctive word of one is (within a typo) one of the other's, or one core holds the other's key."""
+    if q.key in c.key or c.key in q.key:
+        return True
+    return any(word_similarity(a, b) >= WORD_MATCH for a in q.core for b in c.core)
+
+
 def _inside(short: tuple[str, ...], long: tuple[str, ...]) -> bool:
     """``short`` is a run of whole words of ``long`` (and shorter)."""
     n = len(short)
@@ -382,7 +398,9 @@ def _core_score(q: Shape, c: Shape, index: Index) -> tuple[float, str]:
     CORE_STEP for each side naming a place the other does not. A distinctive
     part made only of words common among the cores of the index ("banco
     nacional") decides nothing; neither does one of four letters or fewer
-    unless it is the same (SMIC is not SOMIC).
+    unless it is the same (SMIC is not SOMIC). A distinctive part decides only
+    through a word that is not an ordinary word of a language ("state",
+    "transportation", "glory"): coined names such as Hikvision do.
     """
     if not q.key or not c.key:
         return 0.0, ""
@@ -396,7 +414,8 @@ def _core_score(q: Shape, c: Shape, index: Index) -> tuple[float, str]:
         else:
             return 0.0, ""
     else:
-        if all(w in index.common for w in c.core):
+        if not any(_distinctive(w, index) for w in c.core) and not (len(c.core) >= 2 and q.key == c.key):
+            # (two or more ordinary words decide only all together, spaced as they may: "Magni ficent Tower")
             return 0.0, ""
         shown = " ".join(c.core)
         if q.key == c.key or sorted(q.core) == sorted(c.core):
@@ -408,7 +427,7 @@ def _core_score(q: Shape, c: Shape, index: Index) -> tuple[float, str]:
             extra = " ".join(w for w in q.core if w not in c.core)
             base, how = CORE_CONTAINED, (f"the name holds the listed party's distinctive name '{shown}' and more "
                                          f"('{extra}'): a firm named after the listed party? review")
-        elif len(q.key) >= 5 and _inside(q.core, c.core) and not all(w in index.common for w in q.core):
+        elif len(q.key) >= 5 and _inside(q.core, c.core) and any(_distinctive(w, index) for w in q.core):
             base, how = CORE_CONTAINED, f"the listed name '{shown}' holds the distinctive name '{' '.join(q.core)}'"
         else:
             return 0.0, ""
@@ -439,10 +458,31 @@ def score(query: str, candidate: Candidate, index: Index, country: str | None = 
     total = 0.5 * sort_ratio + 0.5 * weighted
     parts = [f"{total:.0f} = mean of token_sort_ratio {sort_ratio:.0f} and rarity-weighted word match "
              f"{weighted:.0f} on '{q_text}' vs '{candidate.normalised}'"]
-    core, why = _core_score(shape_of(query), candidate.shape or shape_of(candidate.name), index)
+    q_shape, c_shape = shape_of(query), candidate.shape or shape_of(candidate.name)
+    core, why = _core_score(q_shape, c_shape, index)
+    if core < CORE_CONTAINED and len(c_words) >= 2 and cc >= 0.999 and \
+            all(names.is_generic(w) for w in q_words if w not in c_words):
+        # Every word of the listed name typed ("Phoenix Optics", "Semiconductor Manufacturing South China"),
+        # with place or business words added: ordinary words too, since all of them are there.
+        core = CORE_CONTAINED - CORE_STEP * bool(c_shape.places - q_shape.places)
+        why = "every word of the listed name is in the name, which adds only place or business words"
+        if q_shape.places - c_shape.places:
+            why += (f" (the place {', '.join(sorted(q_shape.places - c_shape.places))}: a branch or subsidiary "
+                    "named after the listed party? review)")
     if core > total:
+        # Equal distinctive names tie; the whole-name score orders them (the Huawei family shares "huawei").
+        core = min(99.0, core + CORE_TIE * total / 100)
         total = core
         parts = [f"{core:.0f}: {why} (whole names: {parts[0]})"]
+    elif q_shape.core and c_shape.core and total >= DISJOINT_FLOOR and not _share_core(q_shape, c_shape):
+        total -= DISJOINT_PENALTY
+        parts.append(f"no distinctive word in common ('{' '.join(q_shape.core)}' vs '{' '.join(c_shape.core)}'; "
+                     f"-{DISJOINT_PENALTY:.0f})")
+    if len(q_words) == 1 and len(q_words[0]) <= 6 and q_words != c_words and total > SHORT_CAP \
+            and not (len(c_words) == 1 and word_similarity(q_words[0], c_words[0]) == WORD_MATCH
+                     and len(c_words[0]) == len(q_words[0])) and not core:
+        total = SHORT_CAP
+        parts.append(f"a short name (an acronym?) matches only as written (at most {SHORT_CAP:.0f})")
     if notes:
         parts.append(f"abbreviations expanded: {', '.join(notes)}")
     if country:
@@ -474,6 +514,20 @@ def _identifier_check(index: Index, party: URIRef, typed: list[tuple[str, str]])
     return 0.0, ""
 
 
+def _split_run_together(index: Index, words: list[str]) -> list[str]:
+    """Each unknown word of six letters or more that is two indexed words run together, split in two."""
+    out: list[str] = []
+    for word in words:
+        if len(word) >= 6 and word not in index.postings and not word.isdigit():
+            cut = next((i for i in range(2, len(word) - 1)
+                        if word[:i] in index.postings and word[i:] in index.postings), None)
+            if cut is not None:
+                out.extend((word[:cut], word[cut:]))
+                continue
+        out.append(word)
+    return out
+
+
 def match(index: Index, name: str, country: str | None = None, limit: int = 10,
           threshold: float = DEFAULT_THRESHOLD, identifiers: Iterable[str] = ()) -> list[Match]:
     """The parties whose names in ``index`` best match ``name``, best first, one per party; no graph look-ups.
@@ -488,6 +542,9 @@ def match(index: Index, name: str, country: str | None = None, limit: int = 10,
         return []
     typed = " ".join(name.casefold().split())
     # Blocking on shared words keeps the exact scorer off most of a large index.
+    split = _split_run_together(index, wanted.split())
+    if split != wanted.split():  # "ProvenGlory" is "proven glory" when the index knows both words
+        name, wanted = " ".join(split), " ".join(split)
     words = wanted.split()
     key = shape_of(name).key
     pool = index.block(words + ([key] if key and key not in words else []), limit=max(BLOCK_SIZE, limit * 5))
