@@ -65,7 +65,7 @@ COMMON_CORES = 6  # a word in the distinctive part of more different names than 
 CORE_TIE = 5.0  # up to this much of the whole-name score orders equal distinctive names
 DISJOINT_PENALTY = 10.0  # both names have distinctive words and none is the other's ("Yili" vs "Huawei")
 DISJOINT_FLOOR = 60.0  # below this the penalty changes nothing that matters
-SHORT_CAP = 79.0  # a one-word name of six letters or fewer matches another only as written or swapped
+SHORT_CAP = 79.0  # an acronym-like one-word name matches another only as written or swapped
 
 
 @functools.lru_cache(maxsize=65536)
@@ -104,20 +104,15 @@ def word_similarity(a: str, b: str) -> float:
 
     An edit ratio punishes one wrong letter in a short word hard ("musa" and
     "muas" score 75), so a single substitution, insertion, deletion or swap of
-    neighbours (optimal string alignment distance 1) counts as WORD_MATCH. In
-    words of four letters or fewer only a swap does: those are often acronyms,
-    and SMIC is not SOMIC.
+    neighbours (optimal string alignment distance 1) counts as WORD_MATCH. A
+    name that is one short acronym-like word is held to stricter terms in
+    ``score`` (SMIC is not SOMIC).
     """
     if a == b:
         return 100.0
     if any(c.isdigit() for c in a + b):  # numbers (years, hull and tail numbers) match exactly or not at all
         return 0.0
     ratio = fuzz.ratio(a, b)
-    if min(len(a), len(b)) <= 4:
-        # Short words are often acronyms: SMIC and SOMIC (or SMIT) are different firms one letter apart;
-        # only two swapped letters ("muas" for "musa") count as the same word.
-        swapped = len(a) == len(b) and sorted(a) == sorted(b) and OSA.distance(a, b, score_cutoff=1) <= 1
-        return WORD_MATCH if swapped else min(ratio, WORD_MATCH - 1)
     if ratio < WORD_MATCH and min(len(a), len(b)) >= 4 and OSA.distance(a, b, score_cutoff=1) <= 1:
         return WORD_MATCH
     return ratio
@@ -375,6 +370,21 @@ def _distinctive(word: str, index: Index) -> bool:
     return len(word) >= 3 and word not in index.common and not names.is_ordinary(word)
 
 
+def _acronym_like(word: str) -> bool:
+    """Five letters or fewer, at most 40% of them vowels: SMIC, CNCEC, ZEMIC (not VAZIR... by one vowel)."""
+    return len(word) <= 5 and sum(c in "aeiouy" for c in word) <= 0.4 * len(word)
+
+
+def _acronym_pair(q_words: list[str], c_words: list[str]) -> bool:
+    """One of two one-word names reads as an acronym and they differ by more than two swapped letters."""
+    if len(q_words) != 1 or len(c_words) != 1 or q_words == c_words:
+        return False
+    a, b = q_words[0], c_words[0]
+    if not (_acronym_like(a) or _acronym_like(b)):
+        return False
+    return not (len(a) == len(b) and sorted(a) == sorted(b) and OSA.distance(a, b, score_cutoff=1) <= 1)
+
+
 def _share_core(q: Shape, c: Shape) -> bool:
     """Some distinctive word of one is (within a typo) one of the other's, or one core holds the other's key."""
     if q.key in c.key or c.key in q.key:
@@ -478,11 +488,10 @@ def score(query: str, candidate: Candidate, index: Index, country: str | None = 
         total -= DISJOINT_PENALTY
         parts.append(f"no distinctive word in common ('{' '.join(q_shape.core)}' vs '{' '.join(c_shape.core)}'; "
                      f"-{DISJOINT_PENALTY:.0f})")
-    if len(q_words) == 1 and len(q_words[0]) <= 6 and q_words != c_words and total > SHORT_CAP \
-            and not (len(c_words) == 1 and word_similarity(q_words[0], c_words[0]) == WORD_MATCH
-                     and len(c_words[0]) == len(q_words[0])) and not core:
+    if total > SHORT_CAP and _acronym_pair(q_words, c_words):
         total = SHORT_CAP
-        parts.append(f"a short name (an acronym?) matches only as written (at most {SHORT_CAP:.0f})")
+        parts.append(f"a short name of few vowels (an acronym?) matches only as written or with two letters "
+                     f"swapped (at most {SHORT_CAP:.0f})")
     if notes:
         parts.append(f"abbreviations expanded: {', '.join(notes)}")
     if country:
