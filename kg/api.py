@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -186,26 +186,32 @@ class Graph:
         return str(resolve_entity(self.backend, name, types or tuple(load_catalog().tables)))
 
     def screen(self, name: str, country: str | None = None, limit: int = 10,
-               threshold: float | None = None) -> Result:
+               threshold: float | None = None, identifiers: Sequence[str] = ()) -> Result:
         """Names in the graph like ``name``, scored and explained, with their lists and rules.
 
         The index of names is built on the first call and kept for the next ones.
+        ``identifiers`` (USCC, registration or IMO numbers) decide as in
+        ``tradekg screen --identifier``. When nothing reaches the threshold,
+        ``near_misses`` names the closest candidates below it.
         """
         from kg import screen as screening
 
         if self._index is None:
             self._index = screening.Index.from_backend(self.backend)
-        found = screening.screen(self.backend, name, country, limit,
-                                 screening.DEFAULT_THRESHOLD if threshold is None else threshold, index=self._index)
-        return ScreenResult(screening.as_table(found), found)
+        cut = screening.DEFAULT_THRESHOLD if threshold is None else threshold
+        found = screening.screen(self.backend, name, country, limit, cut, index=self._index,
+                                 identifiers=identifiers)
+        near = [] if found else screening.near_misses(self._index, name, country, cut, identifiers)
+        return ScreenResult(screening.as_table(found), found, near)
 
 
 class ScreenResult(Result):
     """A screening answer: the table, and the ``matches`` behind it."""
 
-    def __init__(self, table: ResultTable, matches: list[Match]):
+    def __init__(self, table: ResultTable, matches: list[Match], near_misses: list[Match] | None = None):
         super().__init__(table)
         self.matches = matches
+        self.near_misses = near_misses or []  # the closest candidates below the threshold, when nothing matched
 
 
 def open(store: str | Path | None = None, endpoint: str | None = None, graph: str | None = None,
