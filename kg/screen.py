@@ -99,6 +99,10 @@ def _misspelt_legal_form(word: str) -> bool:
     return len(word) >= 4 and any(OSA.distance(word, form, score_cutoff=1) <= 1 for form in _TYPO_LEGAL_FORMS)
 
 
+_DIGIT = re.compile(r"[0-9]")
+
+
+@functools.lru_cache(maxsize=1 << 18)
 def word_similarity(a: str, b: str) -> float:
     """How alike two words are (0-100): rapidfuzz's ratio, and one typo in words of five letters counts as 80.
 
@@ -110,7 +114,7 @@ def word_similarity(a: str, b: str) -> float:
     """
     if a == b:
         return 100.0
-    if any(c.isdigit() for c in a + b):  # numbers (years, hull and tail numbers) match exactly or not at all
+    if _DIGIT.search(a) or _DIGIT.search(b):  # numbers (years, hull and tail numbers) match exactly or not at all
         return 0.0
     ratio = fuzz.ratio(a, b)
     if ratio < WORD_MATCH and min(len(a), len(b)) >= 4 and OSA.distance(a, b, score_cutoff=1) <= 1:
