@@ -71,8 +71,8 @@ _HAN_SUFFIXES = ("市", "省", "区", "區")  # 深圳市 is 深圳
 ABBREVIATIONS = {
     "intl": "international", "mfg": "manufacturing", "mfr": "manufacturing", "grp": "group", "hldgs": "holdings",
     "hldg": "holding", "svcs": "services", "svc": "services", "natl": "national", "devt": "development",
-    "engg": "engineering", "inds": "industries", "mgmt": "management", "bros": "brothers", "assn": "association",
-    "dept": "department", "ctr": "center", "centre": "center", "mktg": "marketing", "prods": "products",
+    "engg": "engineering", "inds": "industries", "mgmt": "management", "assn": "association",
+    "dept": "department", "mktg": "marketing", "prods": "products",
     "lab": "laboratory", "labs": "laboratory", "laboratories": "laboratory", "telecoms": "telecom",
 }
 

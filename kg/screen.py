@@ -48,6 +48,7 @@ LEGAL_FORMS = frozenset([
     "doo", "ad", "ead",
     # Chinese legal forms in pinyin ("Youxian Gongsi": limited company; "Gufen": joint-stock).
     "youxian", "gongsi", "youxiangongsi", "gufen", "gufenyouxiangongsi", "zeren", "youxianzerengongsi",
+    "fze", "fzco", "fzc", "fzllc", "bhd", "tbk",
 ])
 COUNTRY_BONUS = 5.0
 COUNTRY_PENALTY = 10.0
@@ -169,6 +170,7 @@ class Shape:
     key: str  # the core without spaces: "Tik Tok" and "TikTok" meet
     han: str  # the distinctive Chinese characters, when the name is written in them
     places: frozenset[str]
+    person: bool = False  # written "FAMILY, Given" as lists write people: no distinctive-name rules
 
 
 @functools.lru_cache(maxsize=65536)
@@ -176,7 +178,23 @@ def shape_of(text: str) -> Shape:
     words = normalise_name(text).split()
     core = tuple(names.core_words(words))
     return Shape(core, "".join(core), names.han_core(text) if names.has_han(text) else "",
-                 frozenset(names.places_in(words)))
+                 frozenset(names.places_in(words)), _person_form(text))
+
+
+def _person_form(text: str) -> bool:
+    """Written as lists write people: "FAMILY, Given" (up to three words before the comma, none a legal form,
+    a business or a place word): "HAQQANI, Siraj" is, "Huawei Technologies Switzerland AG, Liebefeld" is not."""
+    if "," not in text:
+        return False
+    before, after = text.split(",", 1)
+    if "(" in before or not before.strip():
+        return False
+    after_words = re.sub(r"[^\w\s'-]", " ", after.casefold()).split()
+    if not after_words or any(w in LEGAL_FORMS or names.is_generic(w) for w in after_words):
+        return False  # "NIO, Inc.", "SMIC, Americas"
+    raw = re.sub(r"[^\w\s'-]", " ", before.casefold()).split()
+    return len(raw) <= 3 and not any(w in LEGAL_FORMS for w in raw) \
+        and not any(names.is_generic(w) for w in normalise_name(before).split())
 
 
 def _deletions(word: str) -> set[str]:
@@ -375,16 +393,16 @@ def _distinctive(word: str, index: Index) -> bool:
 
 
 def _acronym_like(word: str) -> bool:
-    """Five letters or fewer, at most 40% of them vowels: SMIC, CNCEC, ZEMIC (not VAZIR... by one vowel)."""
-    return len(word) <= 5 and sum(c in "aeiouy" for c in word) <= 0.4 * len(word)
+    """Four letters or fewer (SMIC, AMEC), or five with at most two vowels (CNCEC, ZEMIC, SOMIC)."""
+    return len(word) <= 4 or (len(word) == 5 and sum(c in "aeiouy" for c in word) <= 2)
 
 
 def _acronym_pair(q_words: list[str], c_words: list[str]) -> bool:
-    """One of two one-word names reads as an acronym and they differ by more than two swapped letters."""
+    """The listed one-word name reads as an acronym and the typed one differs by more than two swapped letters."""
     if len(q_words) != 1 or len(c_words) != 1 or q_words == c_words:
         return False
     a, b = q_words[0], c_words[0]
-    if not (_acronym_like(a) or _acronym_like(b)):
+    if not _acronym_like(b):
         return False
     return not (len(a) == len(b) and sorted(a) == sorted(b) and OSA.distance(a, b, score_cutoff=1) <= 1)
 
@@ -416,7 +434,7 @@ def _core_score(q: Shape, c: Shape, index: Index) -> tuple[float, str]:
     through a word that is not an ordinary word of a language ("state",
     "transportation", "glory"): coined names such as Hikvision do.
     """
-    if not q.key or not c.key:
+    if not q.key or not c.key or q.person or c.person:
         return 0.0, ""
     if q.han and c.han:
         if q.han == c.han:
@@ -434,8 +452,10 @@ def _core_score(q: Shape, c: Shape, index: Index) -> tuple[float, str]:
         shown = " ".join(c.core)
         if q.key == c.key or sorted(q.core) == sorted(c.core):
             base, how = CORE_SAME, f"the distinctive name '{shown}' is the same"
-        elif min(len(q.key), len(c.key)) >= 6 and not c.han and fuzz.ratio(q.key, c.key) >= 90:
-            # (not for pinyin: zhongxin and zhongxing are two firms, 中芯 and 中兴)
+        elif min(len(q.key), len(c.key)) >= 8 and not c.han and len(q.core) == len(c.core) and all(
+                word_similarity(a, b) >= WORD_MATCH for a, b in zip(sorted(q.core), sorted(c.core), strict=True)):
+            # word against word (BICENTENARIO VI is not V); not for pinyin: zhongxin and zhongxing are two
+            # firms, 中芯 and 中兴
             base, how = CORE_TYPO, f"the distinctive name '{' '.join(q.core)}' is one letter from '{shown}'"
         elif len(c.key) >= 5 and _inside(c.core, q.core):
             extra = " ".join(w for w in q.core if w not in c.core)
@@ -528,10 +548,15 @@ def _identifier_check(index: Index, party: URIRef, typed: list[tuple[str, str]])
 
 
 def _split_run_together(index: Index, words: list[str]) -> list[str]:
-    """Each unknown word of six letters or more that is two indexed words run together, split in two."""
+    """Each unknown word of six letters or more that is two indexed words run together, split in two.
+
+    A word within one typo of an indexed word ("shippeng") is a typo, and an
+    ordinary word ("indian") a word, not two.
+    """
     out: list[str] = []
     for word in words:
-        if len(word) >= 6 and word not in index.postings and not word.isdigit():
+        if len(word) >= 6 and word not in index.postings and not word.isdigit() and not names.is_ordinary(word) \
+                and not index.similar_words(word):
             cut = next((i for i in range(2, len(word) - 1)
                         if word[:i] in index.postings and word[i:] in index.postings), None)
             if cut is not None:
