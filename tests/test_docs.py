@@ -14,6 +14,7 @@ The README is the front door; ``docs/`` holds the reference (an MkDocs site,
   with ``TRADEKG_STORE`` naming the curated build;
 - ``docs/cli.md`` is generated from ``--help`` by cog, and ``cog --check``
   fails when it is stale (``cog -r docs/cli.md`` regenerates it);
+- every ``tradekg ...`` line of an ``sh`` block names a real command and its real options;
 - ``mkdocs build --strict`` builds the site without a warning (a broken link
   between pages is one).
 """
@@ -134,6 +135,41 @@ def test_python_example(where: str, line: int, exit_code: int, body: str, docs_s
     out: list[str] = []
     runner.run(test, out=out.append)
     assert runner.failures == 0, "".join(out)
+
+
+SH_BLOCK = re.compile(r"```sh\n(.*?)\n```", re.S)
+
+
+def _command_lines() -> list[tuple[str, str]]:
+    """Every ``tradekg ...`` line of the ``sh`` blocks, without its comment, redirection or env prefix."""
+    found = []
+    for path, text in TEXTS.items():
+        for block in SH_BLOCK.finditer(text):
+            for line in block.group(1).splitlines():
+                words = shlex.split(line.split("  #")[0], comments=False)
+                while words and re.fullmatch(r"[A-Z_]+=\S*", words[0]):
+                    words.pop(0)
+                if words[:1] == ["tradekg"]:
+                    found.append((path.relative_to(REPO).as_posix(), " ".join(words[1:]).split(" > ")[0]))
+    return found
+
+
+def test_every_command_line_in_the_docs_names_real_commands_and_options() -> None:
+    import click
+
+    lines = _command_lines()
+    assert len(lines) > 40
+    for where, line in lines:
+        words = [w for w in shlex.split(line) if w != ">"]
+        command: click.Command = cli
+        while isinstance(command, click.Group) and words and words[0] in command.commands:
+            command = command.commands[words.pop(0)]
+        assert not isinstance(command, click.Group), f"{where}: `tradekg {line}`: no such command"
+        options = {opt for param in command.params for opt in (*param.opts, *param.secondary_opts)}
+        options |= {"--help", "-h"}
+        for word in words:
+            if word.startswith("-") and not re.fullmatch(r"-\d.*", word):
+                assert word.split("=")[0] in options, f"{where}: `tradekg {line}`: {command.name} has no {word}"
 
 
 def test_the_command_reference_is_generated_from_the_cli() -> None:
