@@ -3,8 +3,8 @@
 The OFAC importer (kg/sources/ofac.py) is being written in parallel, so this
 script reads OFAC's legacy CSV files itself with the small reader below
 (``read_sdn``: no header rows, ``-0- `` for an empty field, a trailing DOS
-end-of-file byte) and indexes the names through the same ``kg.screen.Index``
-and ``kg.screen.match`` that ``tradekg screen`` uses. Only the graph look-ups
+end-of-file byte) and indexes the names through the same ``kg.answers.screen.Index``
+and ``kg.answers.screen.match`` that ``tradekg screen`` uses. Only the graph look-ups
 that describe a match (lists, rules) are left out: they do not change which
 entity is found.
 
@@ -24,7 +24,7 @@ by default):
   false match (a real sanctioned name that is not in the index). A held-out
   name spelt exactly like an indexed name (a different entity of the same
   name: about 0.6% of them) is in the index as a name and is left out.
-* **batch**: ``kg.batch`` screening ``--batch-rows`` names (default 10,000:
+* **batch**: ``kg.answers.batch`` screening ``--batch-rows`` names (default 10,000:
   SDN aliases with typos, and names of the held-out half) against the curated
   graph plus every SDN name, writing CSV, wall clock.
 
@@ -57,7 +57,7 @@ from rdflib import URIRef
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from kg.screen import DEFAULT_THRESHOLD, Index, match, normalise_name  # noqa: E402
+from kg.answers.screen import DEFAULT_THRESHOLD, Index, match, normalise_name  # noqa: E402
 
 OFAC = REPO.parent / "shared" / "realdata" / "ofac" / "sdn-2021"
 SEED = 20210707
@@ -235,10 +235,10 @@ def measure(entries: list[Entry], out: list[str]) -> None:
 
 def measure_batch(entries: list[Entry], rows: int, out: list[str]) -> None:
     """Batch screening of ``rows`` names against the curated graph plus the SDN names, CSV out."""
-    from kg.backend import EmbeddedBackend
-    from kg.batch import screen_file
-    from kg.build import build, data_files
-    from kg.store import VersionedStore
+    from kg.answers.batch import screen_file
+    from kg.graph.backend import EmbeddedBackend
+    from kg.graph.store import VersionedStore
+    from kg.pipeline.build import build, data_files
 
     rng = random.Random(SEED)
     pool = [(e.number, typo(a, rng), "") for e in entries for a in e.aliases] + \

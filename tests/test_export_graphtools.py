@@ -12,11 +12,11 @@ import networkx as nx
 import pytest
 from click.testing import CliRunner
 
-from kg.backend import EmbeddedBackend
 from kg.cli import cli
 from kg.export import graphtools, render
 from kg.export.network import NetworkView, network_view
-from kg.store import VersionedStore
+from kg.graph.backend import EmbeddedBackend
+from kg.graph.store import VersionedStore
 from tests.conftest import ARTIFACTS
 from tests.test_export_network import HOSTILE, hostile_store  # noqa: F401 (a fixture)
 

@@ -1,8 +1,8 @@
-"""kg.matching: which rule a citation names, which party and entry an imported record is about."""
+"""kg.sources.matching: which rule a citation names, which party and entry an imported record is about."""
 
 from __future__ import annotations
 
-from kg.matching import (
+from kg.sources.matching import (
     BY_CITATION,
     BY_DOCUMENT_NUMBER,
     BY_IDENTIFIER,

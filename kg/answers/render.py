@@ -20,7 +20,7 @@ from typing import TextIO
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
-from kg.backend import ResultTable
+from kg.graph.backend import ResultTable
 from kg.namespaces import PREFIXES
 
 FORMATS = ("table", "csv", "json")

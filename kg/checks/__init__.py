@@ -1,7 +1,7 @@
 """SHACL validation that gives SHACL's verdicts, fast where it can and complete everywhere.
 
 Every build, load and import validates the graph. The shapes are split in two
-(``kg.shaclsparql.plan``): the shapes whose every target, constraint, path
+(``kg.checks.sparql.plan``): the shapes whose every target, constraint, path
 form and parameter value the SPARQL translation implements run as SPARQL on
 Oxigraph, where the data already is (seconds at a million triples); every
 other shape is handed, alone, to pySHACL, the reference engine

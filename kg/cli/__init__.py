@@ -16,11 +16,11 @@ from typing import Any, TypeVar
 import click
 
 from kg import __version__
-from kg.backend import QUERY_TIMEOUT_ENV, Backend, QueryTimeout
-from kg.build import ValidationFailed
 from kg.errors import LoadFailed, TradekgError
+from kg.graph.backend import QUERY_TIMEOUT_ENV, Backend, QueryTimeout
+from kg.graph.store import STORE_ENV, VersionedStore, default_store_path
+from kg.pipeline.build import ValidationFailed
 from kg.pipeline.ledger import ReplayFailed
-from kg.store import STORE_ENV, VersionedStore, default_store_path
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -70,7 +70,7 @@ def _exit_now(code: int) -> None:
     down under it). Inside a test runner (standard streams replaced) it
     raises ``SystemExit`` instead, so the runner lives on.
     """
-    from kg.backend import abandoned_queries
+    from kg.graph.backend import abandoned_queries
 
     if abandoned_queries() and sys.stdout is sys.__stdout__ and sys.stderr is sys.__stderr__:
         sys.stdout.flush()
@@ -100,7 +100,7 @@ def open_store(store_path: Path | None) -> VersionedStore:
     """The store a command works on, named by its absolute path in every message.
 
     ``--store`` or ``TRADEKG_STORE`` if given; otherwise the project's store,
-    found as git finds ``.git`` (``kg.store.find_store``).
+    found as git finds ``.git`` (``kg.graph.store.find_store``).
     """
     return VersionedStore(Path(os.path.abspath(store_path)) if store_path else default_store_path())
 
@@ -110,7 +110,7 @@ def endpoint_options(func: F) -> F:
 
     The command receives ``endpoint``, ``graph_iri`` and ``timeout`` and passes
     them to ``open_backend``. Credentials are never options: they come from
-    TRADEKG_USER/TRADEKG_PASSWORD or TRADEKG_TOKEN (see kg.remote).
+    TRADEKG_USER/TRADEKG_PASSWORD or TRADEKG_TOKEN (see kg.graph.remote).
     """
     func = click.option(
         "--timeout", type=float, envvar="TRADEKG_TIMEOUT", default=None, show_envvar=True,
@@ -152,7 +152,7 @@ def format_option(func: F) -> F:
 
 
 def _set_wide(_ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
-    from kg import render
+    from kg.answers import render
 
     render.WIDE = bool(value)
     return value

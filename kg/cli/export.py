@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 
 import click
 
-from kg.backend import Backend
 from kg.cli import endpoint_options, handle_errors, open_backend, store_option
 from kg.errors import TradekgError
 from kg.export import ALIASES, FORMATS, GRAPH_FORMATS, PICTURE_FORMATS, PICTURE_NODE_LIMIT, RDF_FORMATS
+from kg.graph.backend import Backend
 
 if TYPE_CHECKING:
     from kg.export.network import NetworkView

@@ -14,10 +14,10 @@ from collections.abc import Iterable
 import pyoxigraph as ox
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
 
+from kg.answers.queries import derivation_rules
+from kg.graph.terms import graph_to_quads, quads_to_graph
 from kg.namespaces import DERIVATION, TKG, bind_prefixes
-from kg.queries import derivation_rules
 from kg.resources import lookup_query, queries_dir
-from kg.terms import graph_to_quads, quads_to_graph
 
 
 def derive(facts: Graph) -> Graph:

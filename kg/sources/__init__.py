@@ -3,13 +3,13 @@
 Every importer has the shape ``kg.sources.base`` describes (read, map with an
 ``Emitter``, return a ``SourcePlan``, ``commit``), so a further source is one
 new module here and one command in ``kg/cli/sources.py``. The CSL importer
-(``kg/csl.py``) came first and is the model; ``SOURCES`` names them all.
+(``kg/sources/csl.py``) came first and is the model; ``SOURCES`` names them all.
 """
 
 from __future__ import annotations
 
 SOURCES = {
-    "csl": "kg.csl",
+    "csl": "kg.sources.csl",
     "federal-register": "kg.sources.federal_register",
     "ofac": "kg.sources.ofac",
 }

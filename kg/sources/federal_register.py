@@ -41,9 +41,9 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from kg.answers.resolve import normalise
 from kg.errors import InputProblem
 from kg.namespaces import DATA, ELI, SCHEMA, TKG, entity_iri
-from kg.resolve import normalise
 from kg.resources import data_mapping, lookup_query
 from kg.sources.base import (
     DEFAULT,
@@ -115,7 +115,7 @@ def parse_json(raw: bytes, display: str, source_name: str | None = None) -> FrFi
     """The documents in one file, whatever form the API gave them in.
 
     ``display`` names the file in messages; ``source_name`` in the graph
-    (``kg.build.provenance_name`` for a local file, the URL for a fetched
+    (``kg.pipeline.build.provenance_name`` for a local file, the URL for a fetched
     answer; ``display`` when not given).
     """
     parsed = _parse_json(raw, display)

@@ -39,7 +39,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from kg.resolve import normalise as normalise_name  # names are matched as users' parameters are
+from kg.answers.resolve import normalise as normalise_name  # names are matched as users' parameters are
 
 BY_IDENTIFIER = "identifier"
 BY_NAME_AND_COUNTRY = "name and country"

@@ -37,11 +37,11 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kg.build import _display
+from kg.answers.resolve import normalise
 from kg.errors import InputProblem
 from kg.loaders.csvfile import _line_at
 from kg.namespaces import SCHEMA, TKG, entity_iri
-from kg.resolve import normalise
+from kg.pipeline.build import _display
 from kg.resources import data_mapping, lookup_query
 from kg.sources import parties
 from kg.sources.base import (
@@ -99,7 +99,7 @@ class OfacFile:
     part: str  # prim, alt, add, comments
     rows: list[OfacRow]
     digest: str
-    source_name: str = ""  # how the graph names the file: never an absolute path (kg.build.provenance_name)
+    source_name: str = ""  # how the graph names the file: never an absolute path (kg.pipeline.build.provenance_name)
     data: bytes = field(default=b"", repr=False)  # the bytes read: what the ledger keeps
 
 
@@ -194,7 +194,7 @@ def known_files() -> dict[str, tuple[str, str]]:
 
 def read_paths(paths: Iterable[Path]) -> list[OfacSet]:
     """Files or folders -> one set per list, each file recognised by OFAC's own name."""
-    from kg.build import provenance_name
+    from kg.pipeline.build import provenance_name
 
     named = known_files()
     chosen: list[Path] = []
