@@ -146,7 +146,7 @@ def render_table(table: ResultTable, out: TextIO, width: int | None = None, max_
     out.write(f"({len(rows)} row{'s' if len(rows) != 1 else ''})\n")
 
 
-# Set by the command line's --wide (kg.cli.format_option): one grid line per row, nothing wrapped.
+# Set by the command line's --wide (kg.cli.common.format_option): one grid line per row, nothing wrapped.
 WIDE = False
 MIN_COLUMN = 12
 

@@ -394,7 +394,7 @@ def describe_many(backend: Backend, parties: list[URIRef], on: str, include_ende
     One query per party cost a batch of 10,000 names more than matching them:
     here the parties travel as terms in one VALUES block per chunk.
     """
-    from kg.pipeline.derive import with_rows
+    from kg.graph.sparqltext import with_rows
 
     found: dict[URIRef, Match] = {}
     text = lookup_query("screen-parties")

@@ -14,6 +14,10 @@ anything is written.
 a shape that reads a predicate carrying such a literal is checked on the
 terms as written, by the complete engine. ``kg.checks.results`` holds the
 results and writes them as a standard ``sh:ValidationReport``.
+``kg.checks.validate`` turns results into reports that name the CSV file, line
+and column a fact came from; ``kg.checks.files`` validates RDF files a user gives.
+
+May import: basics, graph, loaders.
 """
 
 import logging

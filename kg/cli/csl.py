@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from kg.cli import handle_errors, open_store, store_option
+from kg.cli.common import handle_errors, open_store, store_option
 from kg.errors import TradekgError
 from kg.pipeline.build import _display, provenance_name
 from kg.pipeline.incremental import commit_delta

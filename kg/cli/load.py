@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from kg.cli import endpoint_options, handle_errors, open_store, store_option
+from kg.cli.common import endpoint_options, handle_errors, open_store, store_option
 from kg.cli.validate import extra_shapes, shapes_option, validate_rdf
 from kg.pipeline import build as builder
 from kg.pipeline.check import check_tables

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from kg.cli import F, handle_errors, open_store, store_option
+from kg.cli.common import F, handle_errors, open_store, store_option
 from kg.graph.remote import (
     DEFAULT_TIMEOUT,
     ENDPOINT_ENV,

@@ -11,7 +11,7 @@ from rdflib import Graph
 from kg.answers.queries import find_query, run_saved, saved_queries
 from kg.answers.render import render
 from kg.answers.show import describe, render_description
-from kg.cli import (
+from kg.cli.common import (
     endpoint_options,
     format_option,
     handle_errors,

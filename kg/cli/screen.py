@@ -9,7 +9,7 @@ import click
 
 from kg.answers import screen as screening
 from kg.answers.render import render
-from kg.cli import fail, handle_errors, open_backend, store_option
+from kg.cli.common import fail, handle_errors, open_backend, store_option
 
 
 @click.command()

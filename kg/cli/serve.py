@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from kg.cli import handle_errors, open_store, query_timeout_option, store_option
+from kg.cli.common import handle_errors, open_store, query_timeout_option, store_option
 from kg.errors import TradekgError
 
 TOKEN_ENV = "TRADEKG_SERVE_TOKEN"

@@ -4,6 +4,12 @@
 load together (unknown or missing columns, bad values, duplicate identifiers,
 references to entities that exist nowhere), so a user fixes them in one pass.
 It returns a graph only when there is no problem at all.
+
+The room of the curated tables: ``tables`` reads ``data/tables.yml`` (which
+column of which file is which predicate), ``cells`` and ``dateorder`` check
+values, ``csvfile`` reads CSV with line numbers.
+
+May import: basics, graph.
 """
 
 from __future__ import annotations

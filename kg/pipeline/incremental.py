@@ -35,9 +35,10 @@ from kg.answers.queries import derivation_rules
 from kg.checks.rawterms import scan_quads
 from kg.checks.sparql import plan_for, validate_store
 from kg.checks.validate import Report, ValidationFailed
+from kg.graph.sparqltext import with_rows
 from kg.graph.store import VersionedStore
 from kg.namespaces import SCHEMA, TKG
-from kg.pipeline.derive import derived_subjects, rederive_in_store, run_rule, with_rows
+from kg.pipeline.derive import derived_subjects, rederive_in_store, run_rule
 from kg.resources import lookup_query
 
 _RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
