@@ -59,6 +59,7 @@ from kg.sources.matching import (
     RuleFacts,
     RuleIndex,
     fr_document_numbers,
+    whose,
 )
 
 CURRENT_HEADER = [
@@ -382,10 +383,10 @@ class StoreView:
         backend = EmbeddedBackend(store)
         for row in backend.select(lookup_query("csl-parties")).rows:
             iri = str(row["entity"])
-            if _is_minted(iri):
+            if whose(iri) == "CSL-imported":
                 continue
             country = row.get("country")
-            view.parties.add(iri, [str(row["name"])], str(country) if country is not None else None)
+            view.parties.add(iri, [str(row["name"])], str(country) if country is not None else None, whose=whose(iri))
         for row in backend.select(lookup_query("rule-identities")).rows:
             view.rules.add(RuleFacts(
                 str(row["rule"]), _text(row.get("citation")), _text(row.get("documentNumber")),
