@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 
 import click
 
-from kg.backend import Backend
-from kg.cli import endpoint_options, handle_errors, open_backend, store_option
+from kg.cli.common import endpoint_options, handle_errors, open_backend, store_option
 from kg.errors import TradekgError
 from kg.export import ALIASES, FORMATS, GRAPH_FORMATS, PICTURE_FORMATS, PICTURE_NODE_LIMIT, RDF_FORMATS
+from kg.graph.backend import Backend
 
 if TYPE_CHECKING:
     from kg.export.network import NetworkView
@@ -179,7 +179,7 @@ def export(fmt: str, output: str, focus: str | None, depth: int | None, types: t
 
 
 def _draw(view: NetworkView, fmt: str, layout: str | None) -> bytes:
-    from kg.export import graphtools
+    from kg.export import dot, graphtools
 
     if fmt == "graphml":
         buffer = io.BytesIO()
@@ -190,11 +190,11 @@ def _draw(view: NetworkView, fmt: str, layout: str | None) -> bytes:
         graphtools.write_gexf(view, buffer)
         return buffer.getvalue()
     if fmt == "dot":
-        return graphtools.to_dot(view, layout=layout).encode("utf-8")
+        return dot.to_dot(view, layout=layout).encode("utf-8")
     if fmt in ("svg", "png"):
         from kg.export.render import render_dot
 
-        return render_dot(graphtools.to_dot(view, layout=layout), fmt)
+        return render_dot(dot.to_dot(view, layout=layout), fmt)
     if fmt == "html":
         from kg.export.html import to_html
         from kg.export.render import layout_positions

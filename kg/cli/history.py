@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from kg.cli import handle_errors, open_store, store_option
+from kg.cli.common import handle_errors, open_store, store_option
 
 
 @click.command()

@@ -8,8 +8,10 @@ from pathlib import Path
 import click
 from rdflib import Graph
 
-from kg.backend import Backend, ResultTable
-from kg.cli import (
+from kg.answers.queries import find_query, run_saved, saved_queries
+from kg.answers.render import render
+from kg.answers.show import describe, render_description
+from kg.cli.common import (
     endpoint_options,
     format_option,
     handle_errors,
@@ -19,11 +21,9 @@ from kg.cli import (
     store_option,
 )
 from kg.errors import TradekgError
+from kg.graph.backend import Backend, ResultTable
+from kg.graph.sparqltext import with_default_prefixes
 from kg.namespaces import bind_prefixes
-from kg.queries import find_query, run_saved, saved_queries
-from kg.render import render
-from kg.show import describe, render_description
-from kg.sparqltext import with_default_prefixes
 
 
 def _backend(store_path: Path | None, endpoint: str | None = None, graph_iri: str | None = None,

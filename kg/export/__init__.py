@@ -1,9 +1,11 @@
 """Exports: RDF files of the store or a subgraph, and pictures of the graph.
 
-``network`` turns the RDF into one networkx view that ``graphtools`` (GraphML,
-GEXF, DOT), ``render`` (SVG/PNG through Graphviz) and ``html`` (an offline,
-self-contained page) all draw; ``rdf`` writes the triples themselves and
-``timeline`` draws a firm's dated events.
+``network`` turns the RDF into one networkx view that ``dot`` (Graphviz's
+language), ``render`` (SVG/PNG through Graphviz), ``graphtools`` (GraphML,
+GEXF) and ``html`` (an offline, self-contained page) all draw; ``rdf`` writes
+the triples themselves and ``timeline`` draws a firm's dated events.
+
+May import: basics, graph, loaders, answers.
 """
 
 from __future__ import annotations

@@ -31,12 +31,12 @@ from starlette.routing import Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from kg.backend import QueryRejected, QueryTimeout, ResultTable
+from kg.answers.queries import BadParameter, find_query, run_saved, saved_queries
+from kg.answers.render import render_csv, render_json
+from kg.answers.resolve import Ambiguous
 from kg.errors import NotFound, TradekgError
+from kg.graph.backend import QueryRejected, QueryTimeout, ResultTable
 from kg.namespaces import bind_prefixes
-from kg.queries import BadParameter, find_query, run_saved, saved_queries
-from kg.render import render_csv, render_json
-from kg.resolve import Ambiguous
 from kg.serve import pictures, views
 from kg.serve.snapshot import Current, Snapshot
 from kg.serve.sparql import REFUSED, ProtocolError, evaluate, refuse_updates

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from kg.backend import QueryRejected, QueryTimeout, is_update, run_with_deadline, update_keyword
+from kg.graph.backend import QueryRejected, QueryTimeout, is_update, run_with_deadline, update_keyword
 from kg.serve.snapshot import Snapshot
 
 REFUSED = ("this is a SPARQL update; this endpoint only reads the graph "

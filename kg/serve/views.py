@@ -17,14 +17,14 @@ from rdflib import RDF, URIRef
 from rdflib.namespace import DCTERMS
 from rdflib.term import Node
 
-from kg.backend import EmbeddedBackend, ResultTable
+from kg.answers.queries import SavedQuery, find_query, run_saved
+from kg.answers.render import cell_text, shorten
+from kg.answers.resolve import normalise
+from kg.graph.backend import EmbeddedBackend, ResultTable
+from kg.loaders.tables import load_catalog
 from kg.namespaces import SCHEMA, TKG
-from kg.queries import SavedQuery, find_query, run_saved
-from kg.render import cell_text, shorten
-from kg.resolve import normalise
 from kg.resources import lookup_query
 from kg.serve.snapshot import Snapshot
-from kg.tables import load_catalog
 
 BASE = "https://w3id.org/tradekg/"
 # Our IRIs that dereference at their own path on this server.

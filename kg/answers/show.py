@@ -17,13 +17,13 @@ from rdflib import RDF, Literal, URIRef
 from rdflib.namespace import DCTERMS
 from rdflib.term import Node
 
-from kg.backend import Backend, ResultTable
+from kg.answers.queries import today
+from kg.answers.render import cell_text, shorten
+from kg.answers.resolve import resolve_entity
+from kg.graph.backend import Backend, ResultTable
+from kg.loaders.tables import load_catalog
 from kg.namespaces import CONCEPT, SCHEMA, TKG
-from kg.queries import today
-from kg.render import cell_text, shorten
-from kg.resolve import resolve_entity
 from kg.resources import lookup_query
-from kg.tables import load_catalog
 
 
 @dataclass

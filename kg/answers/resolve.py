@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING
 from rdflib import URIRef
 
 from kg.errors import NotFound, TradekgError
+from kg.loaders.tables import load_catalog
 from kg.namespaces import DATA, PREFIXES
 from kg.resources import lookup_query
-from kg.tables import load_catalog
 
 if TYPE_CHECKING:
-    from kg.backend import Backend
+    from kg.graph.backend import Backend
 
 
 class Ambiguous(TradekgError):

@@ -20,7 +20,7 @@ from typing import TextIO
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
-from kg.backend import ResultTable
+from kg.graph.backend import ResultTable
 from kg.namespaces import PREFIXES
 
 FORMATS = ("table", "csv", "json")
@@ -146,7 +146,7 @@ def render_table(table: ResultTable, out: TextIO, width: int | None = None, max_
     out.write(f"({len(rows)} row{'s' if len(rows) != 1 else ''})\n")
 
 
-# Set by the command line's --wide (kg.cli.format_option): one grid line per row, nothing wrapped.
+# Set by the command line's --wide (kg.cli.common.format_option): one grid line per row, nothing wrapped.
 WIDE = False
 MIN_COLUMN = 12
 
