@@ -103,8 +103,10 @@ def resolve_entity(backend: Backend, text: str, tables: tuple[str, ...], what: s
         return entity
 
     by_name: dict[str, str] = {}
-    for labels in names.values():
-        for label in labels:
+    # Sorted, so the same typo gets the same hint in every process (sets iterate in hash order),
+    # and a written name ("Huawei") comes before its id ("huawei") when both fold to one key.
+    for entity in sorted(names):
+        for label in sorted(names[entity]):
             by_name.setdefault(normalise(label), label)
     close = difflib.get_close_matches(wanted, list(by_name), n=5, cutoff=0.6)
     contains = [n for n in by_name if wanted and wanted in n and n not in close]
