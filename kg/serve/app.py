@@ -37,12 +37,14 @@ from kg.namespaces import bind_prefixes
 from kg.queries import BadParameter, find_query, run_saved, saved_queries
 from kg.render import render_csv, render_json
 from kg.resolve import Ambiguous
-from kg.serve import pictures, views
+from kg.serve import pictures, reconcile, views
 from kg.serve.snapshot import Current, Snapshot
 from kg.serve.sparql import REFUSED, ProtocolError, evaluate, refuse_updates
 
 HERE = Path(__file__).resolve().parent
 TOKEN_COOKIE = "tradekg_token"
+# Pages another page may frame: the graph picture (our own), the reconciliation preview (OpenRefine's).
+_FRAMED = ("/graph/", "/reconcile/preview")
 
 # Pages run no script of their own (the graph frame is the export's page with its own policy).
 PAGE_CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; frame-src 'self'; "
@@ -294,7 +296,8 @@ class Guard:
             return
         request = Request(scope)
         method = scope["method"]
-        allowed = ("GET", "HEAD", "POST", "OPTIONS") if scope["path"] == "/sparql" else ("GET", "HEAD")
+        allowed = ("GET", "HEAD", "POST", "OPTIONS") if scope["path"] == "/sparql" else \
+            ("GET", "HEAD", "POST") if scope["path"] == "/reconcile" else ("GET", "HEAD")
         if method not in allowed:
             response: Response = PlainTextResponse("this server only reads the graph", status_code=405,
                                                    headers={"Allow": ", ".join(allowed)})
@@ -324,7 +327,7 @@ class Guard:
                 if b"content-security-policy" not in names:
                     headers.append((b"content-security-policy", PAGE_CSP.encode()))
                 headers += [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
-                if b"x-frame-options" not in names and not scope["path"].startswith("/graph/"):
+                if b"x-frame-options" not in names and not scope["path"].startswith(_FRAMED):
                     headers.append((b"x-frame-options", b"DENY"))
                 message = {**message, "headers": headers}
             await send(message)
@@ -362,6 +365,7 @@ def create_app(current: Current, *, timeout: float | None, token: str | None = N
         Route("/graph/{path:path}", server.graph),
         Route("/id/{rest:path}", server.entity),
         Route("/concept/{rest:path}", server.entity),
+        *reconcile.routes(current),
     ]
     app = Starlette(routes=routes)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
