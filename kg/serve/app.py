@@ -37,7 +37,7 @@ from kg.namespaces import bind_prefixes
 from kg.queries import BadParameter, find_query, run_saved, saved_queries
 from kg.render import render_csv, render_json
 from kg.resolve import Ambiguous
-from kg.serve import pictures, reconcile, views
+from kg.serve import described, pictures, reconcile, views
 from kg.serve.snapshot import Current, Snapshot
 from kg.serve.sparql import REFUSED, ProtocolError, evaluate, refuse_updates
 
@@ -215,7 +215,11 @@ class Server:
             if "text/html" in request.headers.get("accept", ""):
                 return self.page(snapshot, "sparql.html", text=_EXAMPLE, endpoint=str(request.url_for("sparql")),
                                  result=None, boolean=None, graph_text=None, error=None, downloads=[])
-            return _cors(PlainTextResponse("pass the query as ?query=... (SPARQL 1.1 Protocol)", status_code=400))
+            if request.method == "POST":
+                return _cors(PlainTextResponse("pass the query as query=... (SPARQL 1.1 Protocol)", status_code=400))
+            # GET without a query: the endpoint describes itself (SPARQL 1.1 Service Description).
+            endpoint = str(request.url_for("sparql"))
+            return described.rdf_response(request, described.sd_graph(snapshot, request, endpoint))
         if len(text) > MAX_QUERY_CHARS:
             return _cors(PlainTextResponse("the query is too long", status_code=413))
         accept = (params.get("format") or [request.headers.get("accept", "")])[0]
@@ -366,6 +370,7 @@ def create_app(current: Current, *, timeout: float | None, token: str | None = N
         Route("/id/{rest:path}", server.entity),
         Route("/concept/{rest:path}", server.entity),
         *reconcile.routes(current),
+        *described.routes(current),
     ]
     app = Starlette(routes=routes)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
