@@ -9,7 +9,7 @@ import click
 
 from kg import screen as screening
 from kg.cli import fail, handle_errors, open_backend, store_option
-from kg.render import render
+from kg.render import render, wrap_text
 
 
 @click.command()
@@ -78,7 +78,7 @@ def screen(name: str | None, country: str | None, limit: int, threshold: float, 
     matches = screening.screen(backend, name, country, limit, threshold, on=on, include_ended=include_ended)
     fmt = fmt or ("text" if sys.stdout.isatty() else "csv")
     if fmt == "text":
-        click.echo(screening.as_text(matches, name))
+        click.echo(wrap_text(screening.as_text(matches, name)))
     else:
         render(screening.as_table(matches), fmt, sys.stdout)
 
