@@ -30,7 +30,7 @@ def history(store_path: Path | None) -> None:
 
     store = open_store(store_path)
     kept = versions(store)
-    click.echo(f"versions of {store.path} (oldest first; * is current; `tradekg rollback N` goes back):")
+    click.echo(wrap_text(f"versions of {store.path} (oldest first; * is current; `tradekg rollback N` goes back):"))
     rows = [("", "#", "written (UTC)", "command", "triples", "change")]
     before = None
     for version in kept:
