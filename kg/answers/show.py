@@ -80,6 +80,7 @@ class Reach:
     rule: URIRef
     exposure: bool  # reach:exposure: a listed parent or affiliate, not legal reach
     line: str
+    status: str = ""  # "holds on ...", "ended ...", "not yet in force on ...", "suspended on ..."
 
     @property
     def section(self) -> str:
@@ -131,15 +132,16 @@ def describe(backend: Backend, text: str, tables: tuple[str, ...] | None = None)
 _EXPOSURE = CONCEPT["reach/exposure"]
 
 
-def firm_reach(backend: Backend, firm: URIRef) -> list[Reach]:
+def firm_reach(backend: Backend, firm: URIRef, on: Literal | None = None) -> list[Reach]:
     """The firm's derived rule effects as lines, one per distinct wording (queries/lookup/firm-reach.rq).
 
-    The status (holds, ended, not yet, suspended) is said for today, or the
-    date ``TRADEKG_TODAY`` pins.
+    The status (holds, ended, not yet, suspended) is said for ``on`` (an
+    xsd:date; the web page's as-of date), else today, or the date
+    ``TRADEKG_TODAY`` pins.
     """
     found: list[Reach] = []
     seen: set[tuple[bool, str]] = set()
-    for row in backend.select(lookup_query("firm-reach"), {"entity": firm, "today": today()}).rows:
+    for row in backend.select(lookup_query("firm-reach"), {"entity": firm, "today": on or today()}).rows:
         exposure = row["reachConcept"] == _EXPOSURE
         rule = _rule_name(row)
         period = _period(row)
@@ -157,7 +159,7 @@ def firm_reach(backend: Backend, firm: URIRef) -> list[Reach]:
         seen.add((exposure, line))
         effect, rule_iri = row["effectNode"], row["rule"]
         assert isinstance(effect, URIRef) and isinstance(rule_iri, URIRef)
-        found.append(Reach(effect, rule_iri, exposure, line))
+        found.append(Reach(effect, rule_iri, exposure, line, status))
     return found
 
 

@@ -9,7 +9,7 @@ import click
 from rdflib import Graph
 
 from kg.answers.queries import find_query, run_saved, saved_queries
-from kg.answers.render import render
+from kg.answers.render import render, wrap_text
 from kg.answers.show import describe, render_description
 from kg.cli.common import (
     endpoint_options,
@@ -56,11 +56,11 @@ def _list_queries(fmt: str) -> None:
                            "parameters": Literal(params), "description": Literal(q.description)})
     if fmt == "table":
         for q in saved_queries().values():
-            click.echo(f"{q.name}\n  {q.title}: {q.description}")
+            click.echo(wrap_text(f"{q.name}\n  {q.title}: {q.description}"))
             for p in q.parameters:
                 need = "required" if p.required else "optional"
                 kind = f"entity: {', '.join(p.tables)}" if p.kind == "entity" else p.kind
-                click.echo(f"  -p {p.name}=...  ({kind}, {need}) {p.description}")
+                click.echo(wrap_text(f"  -p {p.name}=...  ({kind}, {need}) {p.description}", hang=4))
             click.echo("")
         return
     render(table, fmt, sys.stdout)
@@ -161,7 +161,7 @@ def show(entity: str, tables: tuple[str, ...], fmt: str | None, store_path: Path
                            tables or None)
     fmt = output_format(fmt)
     if fmt == "table":
-        click.echo(render_description(description))
+        click.echo(wrap_text(render_description(description)))
     else:
         render(description.as_table(), fmt, sys.stdout)
     if not description.statements:

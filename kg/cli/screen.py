@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from kg.answers import screen as screening
-from kg.answers.render import render
+from kg.answers.render import render, wrap_text
 from kg.cli.common import fail, handle_errors, open_backend, store_option
 
 
@@ -78,7 +78,7 @@ def screen(name: str | None, country: str | None, limit: int, threshold: float, 
     matches = screening.screen(backend, name, country, limit, threshold, on=on, include_ended=include_ended)
     fmt = fmt or ("text" if sys.stdout.isatty() else "csv")
     if fmt == "text":
-        click.echo(screening.as_text(matches, name))
+        click.echo(wrap_text(screening.as_text(matches, name)))
     else:
         render(screening.as_table(matches), fmt, sys.stdout)
 

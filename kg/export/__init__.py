@@ -13,7 +13,9 @@ from __future__ import annotations
 RDF_FORMATS = ("turtle", "ntriples", "nquads", "jsonld")
 GRAPH_FORMATS = ("graphml", "gexf", "dot")
 PICTURE_FORMATS = ("svg", "png", "html")
-FORMATS = RDF_FORMATS + GRAPH_FORMATS + PICTURE_FORMATS + ("timeline",)
+# Data for other tools: FollowTheMoney entities (ftm), the dataset's VoID and DCAT descriptions.
+DATA_FORMATS = ("ftm", "void", "dcat")
+FORMATS = RDF_FORMATS + GRAPH_FORMATS + PICTURE_FORMATS + ("timeline",) + DATA_FORMATS
 
 # Short names people type, mapped to the format they mean.
 ALIASES = {"ttl": "turtle", "nt": "ntriples", "nq": "nquads", "json-ld": "jsonld", "gv": "dot"}
