@@ -443,7 +443,7 @@ def designation_sentence(d: dict[str, str]) -> str:
 
 
 def _parents(snapshot: Snapshot, parties: list[URIRef]) -> dict[URIRef, list[URIRef]]:
-    from kg.pipeline.derive import with_rows
+    from kg.graph.sparqltext import with_rows
 
     if not parties:
         return {}
