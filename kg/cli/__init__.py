@@ -184,6 +184,7 @@ def _register() -> None:
     from kg.cli import export as export_commands
     from kg.cli import history as history_commands
     from kg.cli import load as load_commands
+    from kg.cli import monitor as monitor_commands
     from kg.cli import push as push_commands
     from kg.cli import query as query_commands
     from kg.cli import screen as screen_commands
@@ -194,7 +195,8 @@ def _register() -> None:
                     query_commands.query, query_commands.sparql, query_commands.show,
                     export_commands.export, push_commands.push, csl_commands.import_group,
                     screen_commands.screen, serve_commands.serve, history_commands.history,
-                    history_commands.rollback):
+                    history_commands.rollback, monitor_commands.update, monitor_commands.sources_command,
+                    monitor_commands.changes):
         cli.add_command(command)
 
 

@@ -1,0 +1,141 @@
+"""``update``, ``sources``, ``changes``, ``watch`` and ``evidence``: keeping current (``kg.monitor``)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from kg.cli import handle_errors, open_store, output_format, store_option
+from kg.progress import progress
+
+
+def _urls(values: tuple[str, ...]) -> dict[str, str]:
+    urls = {}
+    for value in values:
+        name, sep, url = value.partition("=")
+        if not sep or not name.strip() or not url.strip():
+            raise click.BadParameter(f"{value!r}: write NAME=URL, e.g. csl=https://mirror.example/consolidated.csv",
+                                     param_hint="--url")
+        urls[name.strip()] = url.strip()
+    return urls
+
+
+@click.command()
+@click.argument("sources", nargs=-1, metavar="[SOURCE...]")
+@click.option("--url", "urls", multiple=True, metavar="NAME=URL",
+              help="Fetch source NAME from URL (a mirror; for OFAC the folder holding its files); repeatable.")
+@click.option("--end-missing", is_flag=True,
+              help="Let a list file end more than half of its list's entries (otherwise refused as a likely "
+                   "broken download).")
+@store_option
+@handle_errors
+def update(sources: tuple[str, ...], urls: tuple[str, ...], end_missing: bool, store_path: Path | None) -> None:
+    """Fetch the sources of record and import what changed, each through the ledger.
+
+    SOURCE is csl, ofac-sdn, ofac-nonsdn or federal-register (default: all,
+    in that order). Each is fetched whole (conditional requests, retries with
+    backoff), then imported on its own: a source that fails leaves the graph
+    as it was for it, and the others still update. The same bytes again change
+    nothing. Locations: --url NAME=URL, else [update.urls] in
+    .tradekg/config.toml, else the official ones (`tradekg sources` lists
+    them). Exit code 0 when every source was fetched or unchanged, 2 when one
+    failed.
+
+    \b
+    Examples:
+      tradekg update
+      tradekg update csl --url csl=https://mirror.example/consolidated.csv
+      tradekg changes
+    """
+    from kg.monitor import update as updating
+
+    store = open_store(store_path)
+
+    def report(result: updating.SourceResult) -> None:
+        click.echo(result.line(), err=result.status == "failed")
+
+    run = updating.update(store, list(sources) or None, _urls(urls), end_missing, report=report,
+                          each=lambda names: progress(names, "updating sources", len(names)))
+    results = run.results
+    changed = [r for r in results if r.version is not None]
+    click.echo(f"{len(changed)} source(s) changed the graph"
+               + (f" (now version {store.manifest().get('version')}); see `tradekg changes`" if changed else "")
+               + f"; store: {store.path}")
+    if any(r.status == "failed" for r in results):
+        sys.exit(2)
+
+
+@click.command("sources")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default=None,
+              help="Output format (default: table on a terminal, csv when piped).")
+@store_option
+@handle_errors
+def sources_command(fmt: str | None, store_path: Path | None) -> None:
+    """The sources `update` reads: where from, when last fetched, and the sha256 of what came."""
+    from kg.monitor import update as updating
+
+    rows = updating.sources_table(open_store(store_path))
+    _write_rows(rows, ["source", "location", "from", "last_fetch", "status", "file", "sha256", "bytes", "in_graph",
+                       "etag", "last_modified", "detail"], output_format(fmt))
+
+
+def _write_rows(rows: list[dict[str, str]], columns: list[str], fmt: str) -> None:
+    from rdflib import Literal
+
+    from kg.backend import ResultTable
+    from kg.render import CsvWriter, render_table
+
+    out = sys.stdout
+    if fmt == "json":
+        json.dump([{c: r.get(c, "") for c in columns} for r in rows], out, indent=2, ensure_ascii=False)
+        out.write("\n")
+    elif fmt == "csv":
+        writer = CsvWriter(out)
+        writer.header(columns)
+        for r in rows:
+            writer.row([str(r.get(c, "")) for c in columns])
+    else:
+        render_table(ResultTable(columns, [{c: Literal(str(r[c])) for c in columns if r.get(c)} for r in rows]), out)
+
+
+@click.command()
+@click.option("--since", default=None, metavar="VERSION|DATE",
+              help="Compare from this version (see `tradekg history`) or the last version before this date "
+                   "(default: the versions before and after the last update).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json", "ftm-delta"]), default=None,
+              help="Output format (default: table on a terminal, csv when piped); ftm-delta: OpenSanctions' "
+                   "delta lines.")
+@store_option
+@handle_errors
+def changes(since: str | None, fmt: str | None, store_path: Path | None) -> None:
+    """What changed in the lists, one event per party and entry, each with its cause.
+
+    Events: listed, ended, entry changed (names, address, identifiers, licence
+    requirement or policy, programs), newly reached / no longer reached (on a
+    list, as an affiliate, through ownership, exposure), rule status changed.
+    The cause is the Federal Register document or rule when the graph knows
+    it, else the source file and the day it was taken in.
+
+    \b
+    Examples:
+      tradekg changes
+      tradekg changes --since 2026-11-01 --format csv > changes.csv
+      tradekg changes --format ftm-delta > delta.json
+    """
+    from kg.monitor import changes as changing
+    from kg.monitor import state as snapshots
+
+    store = open_store(store_path)
+    store.current_version()
+    events, why = changing.changes(store, since)
+    chosen = output_format(fmt)
+    snapshot = snapshots.ensure(store, store.current_version()) if chosen == "ftm-delta" else None
+    counts: dict[str, int] = {}
+    for e in events:
+        counts[e.event] = counts.get(e.event, 0) + 1
+    summary = ", ".join(f"{n} {k}" for k, n in counts.items()) or "no change to any list entry"
+    click.echo(f"changes since {why}: {summary}", err=True)
+    changing.write(events, chosen, sys.stdout, snapshot)

@@ -1,0 +1,184 @@
+"""``tradekg update`` and ``tradekg changes`` against a local HTTP server serving the real files.
+
+The real files (../shared/realdata) hold one edition of each list, so the
+"older" edition is the real one with some whole entries held back (every row
+of theirs in every file of the set, bytes untouched), and the "newer" one the
+real one with other entries held back: the entries added and removed between
+the two are then known exactly, and the events must match them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from kg.build import build, data_files
+from kg.cli import cli
+from kg.store import VersionedStore
+from tests.fileserver import FileServer, serving
+
+NONSDN = ("cons_prim.csv", "cons_alt.csv", "cons_add.csv", "cons_comments.csv")
+CSL = "csl_consolidated_2025_entity_list_huawei_block.csv"
+
+
+@pytest.fixture(scope="module")
+def curated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    store = VersionedStore(tmp_path_factory.mktemp("curated-template") / ".tradekg" / "store")
+    build(store, data_files())
+    return store.path
+
+
+@pytest.fixture
+def store(curated_template: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> VersionedStore:
+    target = tmp_path / "project" / ".tradekg" / "store"
+    shutil.copytree(curated_template, target, symlinks=True)
+    monkeypatch.setenv("TRADEKG_RETRY_WAIT", "0.01")
+    monkeypatch.setenv("TRADEKG_FR_DELAY", "0")
+    monkeypatch.setenv("TRADEKG_LOCK_WAIT", "5")
+    return VersionedStore(target)
+
+
+def ofac_rows(data: bytes) -> list[bytes]:
+    return data.rstrip(b"\x1a").split(b"\r\n")
+
+
+def without(data: bytes, numbers: set[int]) -> bytes:
+    """OFAC file bytes without the rows of these entity numbers (other bytes untouched)."""
+    lines = [line for line in ofac_rows(data) if not line or int(line.split(b",", 1)[0]) not in numbers]
+    return b"\r\n".join(lines) + b"\x1a"
+
+
+def nonsdn_numbers(realdata: Path) -> tuple[set[int], set[int]]:
+    """Two disjoint sets of SSI entries (on no curated list): held back from the older and the newer file."""
+    rows = [r for r in csv.reader(io.StringIO((realdata / "ofac/non-sdn-2025/cons_prim.csv").read_bytes()
+                                              .rstrip(b"\x1a").decode(), newline="")) if len(r) > 3]
+    ssi = [int(r[0]) for r in rows if r[3].strip() == "UKRAINE-EO13662"]
+    return set(ssi[:12]), set(ssi[12:20])
+
+
+def serve_nonsdn(server: FileServer, realdata: Path, held_back: set[int]) -> None:
+    for name in NONSDN:
+        server.put(f"/ofac/{name}", without((realdata / "ofac/non-sdn-2025" / name).read_bytes(), held_back))
+
+
+def run(store: VersionedStore, *args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, [*args, "--store", str(store.path)])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def update(store: VersionedStore, server: FileServer, *names: str) -> tuple[int, str, str]:
+    return run(store, "update", *names, "--url", f"ofac-nonsdn={server.url('/ofac/')}",
+               "--url", f"csl={server.url('/csl/consolidated.csv')}")
+
+
+def changes_json(store: VersionedStore, *args: str) -> list[dict[str, str]]:
+    code, out, err = run(store, "changes", "--format", "json", *args)
+    assert code == 0, err
+    return list(json.loads(out))
+
+
+def test_update_then_newer_file_gives_exact_events(store: VersionedStore, realdata: Path) -> None:
+    older_missing, newer_missing = nonsdn_numbers(realdata)
+    with serving() as server:
+        serve_nonsdn(server, realdata, older_missing)
+        code, out, err = update(store, server, "ofac-nonsdn")
+        assert code == 0, err
+        assert "ofac-nonsdn: fetched:" in out
+        first = store.manifest()["version"]
+        serve_nonsdn(server, realdata, newer_missing)
+        code, out, err = update(store, server, "ofac-nonsdn")
+        assert code == 0, err
+        assert "ofac-nonsdn: fetched:" in out
+        assert store.manifest()["version"] > first
+    events = changes_json(store)
+    listed = [e for e in events if e["event"] == "listed"]
+    ended = [e for e in events if e["event"] == "ended"]
+    # Entries added between the files: the ones the older file held back; removed: the ones the newer holds back.
+    assert len(listed) == len(older_missing - newer_missing) == 12
+    assert len(ended) == len(newer_missing - older_missing) == 8
+    assert all(e["list"] == "Sectoral Sanctions Identifications List" for e in listed + ended)
+    # No document of the Register is known for OFAC's own file: the cause is the file and its day.
+    assert all("cons_prim.csv" in e["cause"] and "of 2026-12-04" in e["cause"] for e in listed + ended)
+    assert all(e["date"] == "2026-12-04" for e in ended)
+    assert {e["version"] for e in events} == {str(store.manifest()["version"])}
+
+
+def test_identical_content_changes_nothing(store: VersionedStore, realdata: Path) -> None:
+    with serving() as server:
+        serve_nonsdn(server, realdata, set())
+        server.put("/csl/consolidated.csv", (realdata / "csl" / CSL).read_bytes())
+        code, out, err = update(store, server, "csl", "ofac-nonsdn")
+        assert code == 0, err
+        version = store.manifest()["version"]
+        code, out, err = update(store, server, "csl", "ofac-nonsdn")
+        assert code == 0, err
+        assert "csl: unchanged" in out and "ofac-nonsdn: unchanged" in out
+        assert store.manifest()["version"] == version
+        # The second time asks conditionally, and the server says 304.
+        second = server.log[-5:]
+        assert all(status == 304 and "If-None-Match" in headers for _, headers, status in second)
+    assert changes_json(store) == []
+
+
+def test_formatting_alone_is_no_event(store: VersionedStore, realdata: Path) -> None:
+    """The same CSL rows re-written (LF line ends, quotes only where needed) change no entry."""
+    raw = (realdata / "csl" / CSL).read_bytes()
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8"), newline="")))
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    with serving() as server:
+        server.put("/csl/consolidated.csv", raw)
+        assert update(store, server, "csl")[0] == 0
+        server.put("/csl/consolidated.csv", out.getvalue().encode("utf-8"))
+        code, _text, err = update(store, server, "csl")
+        assert code == 0, err
+    assert [e for e in changes_json(store) if e["event"] != "rule status changed"] == []
+
+
+def test_500_then_200_is_fetched(store: VersionedStore, realdata: Path) -> None:
+    with serving() as server:
+        server.put("/csl/consolidated.csv", (realdata / "csl" / CSL).read_bytes())
+        server.fail("/csl/consolidated.csv", "500", "500")
+        code, out, err = update(store, server, "csl")
+        assert code == 0, err
+        assert "csl: fetched:" in out
+        assert [s for p, _, s in server.log if p == "/csl/consolidated.csv"] == [500, 500, 200]
+    rows = changes_json(store)
+    assert rows and all(r["event"] in ("listed", "entry changed", "newly reached") for r in rows)
+
+
+def test_404_fails_that_source_and_others_update(store: VersionedStore, realdata: Path) -> None:
+    before = store.manifest()["version"]
+    with serving() as server:
+        serve_nonsdn(server, realdata, set())
+        code, out, err = update(store, server, "csl", "ofac-nonsdn")  # no CSL file on the server: 404
+        assert code == 2
+        assert "csl: failed: HTTP 404 Not Found" in err
+        assert "ofac-nonsdn: fetched:" in out
+    assert store.manifest()["version"] == before + 1
+    assert all("ofac" in e["name"].lower() or e["list"] for e in changes_json(store))
+    code, out, _ = run(store, "sources", "--format", "json")
+    rows = {r["source"]: r for r in json.loads(out)}
+    assert rows["csl"]["status"] == "failed" and rows["ofac-nonsdn"]["status"] == "fetched"
+    assert len(rows["ofac-nonsdn"]["sha256"]) == 64 and rows["ofac-nonsdn"]["in_graph"] == "yes"
+
+
+def test_dropped_connection_imports_nothing_half(store: VersionedStore, realdata: Path) -> None:
+    before = store.manifest()["version"]
+    with serving() as server:
+        serve_nonsdn(server, realdata, set())
+        server.fail("/ofac/cons_alt.csv", "drop", "drop", "drop", "drop")  # every try drops halfway
+        code, _, err = update(store, server, "ofac-nonsdn")
+        assert code == 2
+        assert "ofac-nonsdn: failed: the connection dropped after" in err
+        assert store.manifest()["version"] == before  # nothing of the list, not even cons_prim.csv
+        server.fail("/ofac/cons_alt.csv", "drop")  # once: the retry gets the whole file
+        code, _out, err = update(store, server, "ofac-nonsdn")
+        assert code == 0, err
+    assert store.manifest()["version"] == before + 1
