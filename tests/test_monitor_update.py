@@ -1,4 +1,4 @@
-"""``tradekg update`` and ``tradekg changes`` against a local HTTP server serving the real files.
+"""``tradekg update``, ``changes`` and ``watch`` against a local HTTP server serving the real files.
 
 The real files (../shared/realdata) hold one edition of each list, so the
 "older" edition is the real one with some whole entries held back (every row
@@ -182,3 +182,58 @@ def test_dropped_connection_imports_nothing_half(store: VersionedStore, realdata
         code, _out, err = update(store, server, "ofac-nonsdn")
         assert code == 0, err
     assert store.manifest()["version"] == before + 1
+
+
+# ---- watchlists
+
+def names_of(realdata: Path, numbers: set[int]) -> dict[int, str]:
+    text = (realdata / "ofac/non-sdn-2025/cons_prim.csv").read_bytes().rstrip(b"\x1a").decode()
+    return {int(r[0]): r[1] for r in csv.reader(io.StringIO(text, newline="")) if len(r) > 3 and int(r[0]) in numbers}
+
+
+def report(store: VersionedStore, *args: str) -> tuple[list[dict[str, str]], str]:
+    code, out, err = run(store, "watch", "report", "--format", "json", *args)
+    assert code == 0, err
+    return list(json.loads(out)), err
+
+
+def test_watchlist_hit_reported_once_with_cause_and_not_same_keeps_quiet(store: VersionedStore,
+                                                                          realdata: Path, tmp_path: Path) -> None:
+    older_missing, newer_missing = nonsdn_numbers(realdata)
+    first, second = sorted(older_missing)[:2]
+    names = names_of(realdata, {first, second})
+    watched = tmp_path / "customers.csv"
+    watched.write_text("id,name,country\n"
+                       f"C-1,{names[first].title()},\n"
+                       f"C-2,\"{names[second]}\",\n"
+                       "C-3,Acme Widgets GmbH,DE\n", encoding="utf-8")
+    with serving() as server:
+        serve_nonsdn(server, realdata, older_missing)
+        assert update(store, server, "ofac-nonsdn")[0] == 0
+        code, out, err = run(store, "watch", "add", str(watched), "--name", "customers")
+        assert code == 0, err
+        assert "watchlist customers: 3 counterparties" in out
+        before = store.manifest()["version"]
+        serve_nonsdn(server, realdata, newer_missing)
+        assert update(store, server, "ofac-nonsdn")[0] == 0
+    hits, err = report(store)
+    assert {(h["input_id"], h["event"]) for h in hits} == {("C-1", "listed"), ("C-2", "listed")}
+    assert all("cons_prim.csv" in h["cause"] and h["list"] == "Sectoral Sanctions Identifications List" for h in hits)
+    again, err = report(store)
+    assert again == [] and "nothing new" in err
+    party = next(h["party"] for h in hits if h["input_id"] == "C-2")
+    code, out, err = run(store, "watch", "decide", "customers", "C-2", party.rsplit("/", 1)[-1], "not-same",
+                         "--note", "our C-2 is a different firm", "--who", "ana")
+    assert code == 0, err
+    hits, err = report(store, "--since", str(before))
+    assert {h["input_id"] for h in hits} == {"C-1"}
+    assert "1 hit(s) kept quiet by not-same decisions" in err
+    # The watchlist and the decision are in the ledger: a rebuild keeps them.
+    build(store, data_files())
+    code, out, err = run(store, "watch", "decisions", "--format", "json")
+    assert code == 0, err
+    kept = json.loads(out)
+    assert [(d["counterparty"], d["decision"], d["who"], d["note"]) for d in kept] == [
+        ("C-2", "not-same", "ana", "our C-2 is a different firm")]
+    code, out, err = run(store, "watch", "list")
+    assert "customers: 3 counterparties" in out

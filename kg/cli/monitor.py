@@ -139,3 +139,120 @@ def changes(since: str | None, fmt: str | None, store_path: Path | None) -> None
     summary = ", ".join(f"{n} {k}" for k, n in counts.items()) or "no change to any list entry"
     click.echo(f"changes since {why}: {summary}", err=True)
     changing.write(events, chosen, sys.stdout, snapshot)
+
+
+@click.group()
+def watch() -> None:
+    """Watchlists: your counterparties, screened against what changed; decisions on hits."""
+
+
+@watch.command("add")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--name", default=None, help="The watchlist's name (default: the file name without .csv).")
+@click.option("--name-column", default="name", show_default=True, help="The column holding the name.")
+@click.option("--country-column", default="country", show_default=True,
+              help="The column holding the ISO country code (optional column).")
+@click.option("--id-column", default="id", show_default=True,
+              help="The column holding your own id of the row (optional column; else the line).")
+@store_option
+@handle_errors
+def watch_add(file: Path, name: str | None, name_column: str, country_column: str, id_column: str,
+              store_path: Path | None) -> None:
+    """Keep a counterparty file (the `screen --file` layout) as a watchlist, in the ledger.
+
+    An optional `identifiers` column holds ;-separated registration numbers,
+    USCC, ISIN... matched exactly. Adding a file under a name already used
+    replaces that watchlist. The file is kept as its bytes (it may move
+    afterwards) and never enters the graph.
+    """
+    from kg.monitor import watch as watching
+
+    store = open_store(store_path)
+    added, problems = watching.add(store, file, name, name_column, country_column, id_column)
+    for problem in problems:
+        click.echo(str(problem), err=True)
+    click.echo(f"watchlist {added.name}: {len(added.rows)} counterparties from {added.file} "
+               f"(sha256 {added.sha256[:12]}); `tradekg watch report {added.name}` lists what changes for them")
+
+
+@watch.command("list")
+@store_option
+@handle_errors
+def watch_list(store_path: Path | None) -> None:
+    """The watchlists kept, with their files and the decisions taken on them."""
+    from kg.monitor import watch as watching
+
+    store = open_store(store_path)
+    known = watching.watches(store)
+    if not known:
+        click.echo("no watchlist yet: `tradekg watch add counterparties.csv --name customers`")
+    for name, w in sorted(known.items()):
+        taken = watching.decisions(store, name)
+        click.echo(f"{name}: {len(w.rows)} counterparties from {w.file} (sha256 {w.sha256[:12]}), added {w.at}; "
+                   f"{len(taken)} decision(s)")
+
+
+@watch.command("report")
+@click.argument("name", required=False)
+@click.option("--since", default=None, metavar="VERSION|DATE",
+              help="Report every hit since this version or date (default: since the last report).")
+@click.option("--threshold", default=None, type=click.FloatRange(0, 100),
+              help="Lowest name-match score (default: screen's).")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default=None,
+              help="Output format (default: table on a terminal, csv when piped).")
+@store_option
+@handle_errors
+def watch_report(name: str | None, since: str | None, threshold: float | None, fmt: str | None,
+                 store_path: Path | None) -> None:
+    """Watched counterparties that match a party something happened to: new or changed hits only.
+
+    Each hit has the event (listed, ended, entry changed, newly reached...)
+    and its cause. Without --since a hit is reported once: the next report
+    starts where this one ended. A not-same decision keeps a hit quiet until
+    the party's names or identifiers change.
+    """
+    from kg.monitor import watch as watching
+
+    store = open_store(store_path)
+    rows, why, suppressed = watching.report(store, name, since, threshold)
+    quiet = f"; {suppressed} hit(s) kept quiet by not-same decisions" if suppressed else ""
+    click.echo(f"{len(rows)} hit(s) ({why}){quiet}", err=True)
+    _write_rows(rows, watching.COLUMNS, output_format(fmt))
+
+
+@watch.command("decide")
+@click.argument("name")
+@click.argument("counterparty")
+@click.argument("party")
+@click.argument("decision", type=click.Choice(["same", "not-same", "unsure"]))
+@click.option("--note", default="", help="Why (kept with the decision).")
+@click.option("--who", default=None, help="Who decided (default: the user name).")
+@store_option
+@handle_errors
+def watch_decide(name: str, counterparty: str, party: str, decision: str, note: str, who: str | None,
+                 store_path: Path | None) -> None:
+    """Record a decision on a hit: watchlist NAME, your COUNTERPARTY id, the listed PARTY, and DECISION.
+
+    \b
+    Example:
+      tradekg watch decide customers C-104 ofac-18289 not-same --note "different registration" --who ana
+    """
+    from kg.monitor import watch as watching
+
+    kept = watching.decide(open_store(store_path), name, counterparty, party, decision, note, who)
+    click.echo(f"kept: {kept['decision']} on {name}/{counterparty} and {kept['party']} by {kept['who']} at "
+               f"{kept['at']}")
+
+
+@watch.command("decisions")
+@click.argument("name", required=False)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default=None,
+              help="Output format (default: table on a terminal, csv when piped).")
+@store_option
+@handle_errors
+def watch_decisions(name: str | None, fmt: str | None, store_path: Path | None) -> None:
+    """Every decision kept, oldest first, with its time and who took it."""
+    from kg.monitor import watch as watching
+
+    rows = [{k: str(v) for k, v in d.items()} for d in watching.decisions(open_store(store_path), name)]
+    _write_rows(rows, ["at", "watch", "counterparty", "party", "decision", "who", "note"], output_format(fmt))

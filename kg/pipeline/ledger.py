@@ -65,7 +65,7 @@ from kg.store import VersionedStore
 from kg.validate import ValidationFailed
 
 # Modules that register a replay function when imported (one per kind of input).
-PLUGINS = ("kg.pipeline.loads", "kg.pipeline.csl_import", "kg.pipeline.source_imports")
+PLUGINS = ("kg.pipeline.loads", "kg.pipeline.csl_import", "kg.pipeline.source_imports", "kg.monitor.watch")
 
 
 @dataclass(frozen=True)
