@@ -237,3 +237,28 @@ def test_watchlist_hit_reported_once_with_cause_and_not_same_keeps_quiet(store: 
         ("C-2", "not-same", "ana", "our C-2 is a different firm")]
     code, out, err = run(store, "watch", "list")
     assert "customers: 3 counterparties" in out
+
+
+# ---- evidence
+
+def test_evidence_record_checked_on_its_version(store: VersionedStore, realdata: Path, tmp_path: Path) -> None:
+    record = tmp_path / "evidence.json"
+    code, out, err = run(store, "screen", "Huawei Technologies Co., Ltd.", "--country", "CN", "--evidence",
+                         str(record), "--format", "csv")
+    assert code == 0, err
+    kept = json.loads(record.read_text(encoding="utf-8"))
+    assert kept["graph"]["version"] == store.manifest()["version"] and kept["answer_for"] == "2026-12-04"
+    assert kept["inputs"]["rows"][0]["name"] == "Huawei Technologies Co., Ltd."
+    assert any(s["file"] == "data/designations.csv" and len(s["sha256"]) == 64 for s in kept["sources"])
+    assert "Entity List since 2019-05-16" in kept["answers"][0]["lists"]
+    code, out, err = run(store, "evidence", "check", str(record))
+    assert code == 0, err
+    assert "the same answer" in out and "the one it was recorded on" in out
+    with serving() as server:  # the graph changes: Huawei is on OFAC's Non-SDN CMIC list too
+        serve_nonsdn(server, realdata, set())
+        assert update(store, server, "ofac-nonsdn")[0] == 0
+    code, out, err = run(store, "evidence", "check", str(record))
+    assert code == 0 and "the same answer" in out  # on the recorded version: still what was said that day
+    code, out, err = run(store, "evidence", "check", str(record), "--current")
+    assert code == 1, out + err
+    assert "a different answer" in out and "Non-SDN Chinese Military-Industrial Complex" in out

@@ -256,3 +256,34 @@ def watch_decisions(name: str | None, fmt: str | None, store_path: Path | None) 
 
     rows = [{k: str(v) for k, v in d.items()} for d in watching.decisions(open_store(store_path), name)]
     _write_rows(rows, ["at", "watch", "counterparty", "party", "decision", "who", "note"], output_format(fmt))
+
+
+@click.group()
+def evidence() -> None:
+    """Records of screenings (`screen --evidence FILE`), checked again later."""
+
+
+@evidence.command("check")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False, exists=True))
+@click.option("--current", is_flag=True, help="Re-run on the current graph instead of the recorded version.")
+@store_option
+@handle_errors
+def evidence_check(file: Path, current: bool, store_path: Path | None) -> None:
+    """Re-run the screening a record describes on its graph version; say whether the answer is the same.
+
+    Exit code 0 when it is the same, 1 when it differs (each difference is
+    listed), 2 when the version is no longer kept.
+    """
+    from kg.monitor import evidence as records
+
+    record = records.read(file)
+    same, differences, where = records.check(open_store(store_path), record, current)
+    head = (f"{file}: screening of {record['written_at']} for {record['answer_for']}, "
+            f"{len(record['answers'])} answer row(s); re-run on {where}: ")
+    if same:
+        click.echo(head + "the same answer")
+        return
+    click.echo(head + f"a different answer ({len(differences)} difference(s))")
+    for line in differences:
+        click.echo(f"  {line}")
+    sys.exit(1)

@@ -220,10 +220,11 @@ def baseline(store: VersionedStore, since: str | None) -> tuple[int, str]:
     available = snapshots.available(store)
     now = current_serial(store)
     if since is None:
-        log = update_log(store)
+        log = [run for run in update_log(store) if run.get("after") != run.get("before")]
         if log:
             run = log[-1]
-            return int(run["before"]), f"the update of {run['at']} (version {run['before']} to {run['after']})"
+            return int(run["before"]), (f"the last update that changed the graph, of {run['at']} "
+                                        f"(version {run['before']} to {run['after']})")
         earlier = [v for v in available if v < now]
         if not earlier:
             raise TradekgError("no update yet and no earlier version to compare with; run `tradekg update`")
