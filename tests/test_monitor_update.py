@@ -262,3 +262,31 @@ def test_evidence_record_checked_on_its_version(store: VersionedStore, realdata:
     code, out, err = run(store, "evidence", "check", str(record), "--current")
     assert code == 1, out + err
     assert "a different answer" in out and "Non-SDN Chinese Military-Industrial Complex" in out
+
+
+# ---- serve: the "what changed" page and its JSON feed
+
+def test_serve_shows_what_changed_and_the_feed(store: VersionedStore, realdata: Path) -> None:
+    from tests.serving import serving as serve_store
+
+    older_missing, newer_missing = nonsdn_numbers(realdata)
+    with serving() as server:
+        serve_nonsdn(server, realdata, older_missing)
+        assert update(store, server, "ofac-nonsdn")[0] == 0
+        serve_nonsdn(server, realdata, newer_missing)
+        assert update(store, server, "ofac-nonsdn")[0] == 0
+    with serve_store(store.path) as served:
+        status, headers, body = served.get("/changes.json")
+        assert status == 200 and headers["content-type"].startswith("application/json")
+        feed = json.loads(body)
+        kinds = [e["event"] for e in feed["events"]]
+        assert kinds.count("listed") == 12 and kinds.count("ended") == 8
+        assert feed["updates"][0]["sources"][0]["name"] == "ofac-nonsdn"
+        status, _, body = served.get("/changes")
+        page = body.decode("utf-8")
+        assert status == 200 and "What changed" in page and "12 listed" in page and "8 ended" in page
+        assert "cons_prim.csv" in page and str(store.path) not in page
+        status, _, body = served.get("/changes.json?source=csl")
+        assert status == 200 and json.loads(body)["events"] == []
+        status, _, _ = served.get("/changes.json?version=%3Cscript%3E")
+        assert status == 400

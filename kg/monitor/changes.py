@@ -337,3 +337,33 @@ def ftm_delta(events: list[Event], snapshot: dict[str, Any]) -> list[dict[str, A
         entity = ftm_entity(party, snapshot)
         out.append({"op": op, "entity": entity if op != "DEL" else {"id": entity["id"], "schema": entity["schema"]}})
     return out
+
+
+def made_by(store: VersionedStore, serial: int) -> tuple[list[Event], str]:
+    """The events version ``serial`` made: compared with the newest earlier version a snapshot can be had of."""
+    kept = {int(m.get("version", 0)): m for _, m in store.history()}
+    earlier = [v for v in snapshots.available(store)
+               if v < serial and not str(kept.get(v, {}).get("command", "")).startswith("watch")]
+    if not earlier:
+        raise TradekgError(f"no version before {serial} to compare it with")
+    events = diff(snapshots.require(store, earlier[-1]), snapshots.require(store, serial))
+    return events, f"version {serial} (compared with version {earlier[-1]})"
+
+
+def feed(store: VersionedStore, since: str | None = None, version: int | None = None,
+         source: str | None = None) -> dict[str, Any]:
+    """The changes as one JSON document (the server's feed): what was compared, the updates, the events.
+
+    ``source`` keeps the events of versions an update of that source wrote.
+    """
+    events, why = made_by(store, version) if version is not None else changes(store, since)
+    runs = update_log(store)
+    if source is not None:
+        wrote = {int(s["version"]) for run in runs for s in run.get("sources", [])
+                 if s.get("name") == source and s.get("version") is not None}
+        events = [e for e in events if e.version in wrote]
+        why += f", versions written by updates of {source}"
+    return {"compared": why, "current_version": current_serial(store),
+            "updates": [{"at": r["at"], "before": r["before"], "after": r["after"], "sources": r["sources"]}
+                        for r in runs[-20:]][::-1],
+            "events": [e.row() | {"entry": e.entry, "rule": e.rule} for e in events]}
