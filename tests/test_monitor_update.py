@@ -290,3 +290,24 @@ def test_serve_shows_what_changed_and_the_feed(store: VersionedStore, realdata: 
         assert status == 200 and json.loads(body)["events"] == []
         status, _, _ = served.get("/changes.json?version=%3Cscript%3E")
         assert status == 400
+
+
+# ---- the Federal Register
+
+def test_federal_register_search_of_followed_agencies(store: VersionedStore, realdata: Path) -> None:
+    page = (realdata / "federal-register/search/search-commerce-department-rule-notice-newest-page1.json").read_bytes()
+    with serving() as server:
+        server.put("/fr/documents.json", page)  # a real results page (2 Commerce documents) for every search
+        server.put("/fr/documents", b'{"count": 0, "results": []}')  # its next page: the end of the results
+        url = ["--url", f"federal-register={server.url('/fr')}"]
+        code, out, err = run(store, "update", "federal-register", *url)
+        assert code == 0, err
+        assert "federal-register: fetched:" in out and "2 agencies searched since 2026-11-27" in out
+        searched = [p for p, _, _ in server.log if p == "/fr/documents.json"]
+        assert len(searched) == 2  # one search per followed agency
+        code, out, err = run(store, "update", "federal-register", *url)
+        assert code == 0, err
+        assert "federal-register: unchanged" in out and "searched since 2026-12-04" in out
+    query = "SELECT ?n WHERE { ?r eli:id_local ?n FILTER(?n IN ('2026-19274', '2026-19273')) }"
+    code, out, _ = run(store, "sparql", query, "--format", "csv")
+    assert sorted(out.split()[1:]) == ["2026-19273", "2026-19274"]
