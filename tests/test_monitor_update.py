@@ -123,7 +123,10 @@ def test_identical_content_changes_nothing(store: VersionedStore, realdata: Path
         # The second time asks conditionally, and the server says 304.
         second = server.log[-5:]
         assert all(status == 304 and "If-None-Match" in headers for _, headers, status in second)
-    assert changes_json(store) == []
+    assert changes_json(store, "--since", str(version)) == []
+    # Without --since, `changes` shows the last update that changed the graph, and says so.
+    code, _, err = run(store, "changes", "--format", "csv")
+    assert code == 0 and "the last update that changed the graph" in err
 
 
 def test_formatting_alone_is_no_event(store: VersionedStore, realdata: Path) -> None:
