@@ -107,6 +107,14 @@ def test_update_then_newer_file_gives_exact_events(store: VersionedStore, realda
     assert all("cons_prim.csv" in e["cause"] and "of 2026-12-04" in e["cause"] for e in listed + ended)
     assert all(e["date"] == "2026-12-04" for e in ended)
     assert {e["version"] for e in events} == {str(store.manifest()["version"])}
+    # The same in OpenSanctions' delta layout: new parties added, delisted ones deleted.
+    code, out, err = run(store, "changes", "--format", "ftm-delta")
+    assert code == 0, err
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert sorted(line["op"] for line in lines) == ["ADD"] * 12 + ["DEL"] * 8
+    added = next(line["entity"] for line in lines if line["op"] == "ADD")
+    assert added["schema"] == "Company" and added["properties"]["topics"] == ["sanction"]
+    assert added["properties"]["name"] and added["id"].startswith("tradekg-ofac-")
 
 
 def test_identical_content_changes_nothing(store: VersionedStore, realdata: Path) -> None:

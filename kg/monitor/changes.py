@@ -321,17 +321,25 @@ def ftm_entity(party: str, snapshot: dict[str, Any]) -> dict[str, Any]:
 
 def ftm_delta(events: list[Event], snapshot: dict[str, Any]) -> list[dict[str, Any]]:
     """OpenSanctions' delta layout: one ``{"op": ADD|MOD|DEL, "entity": ...}`` per party that changed."""
+    holding: dict[str, set[str]] = {}
+    for iri, x in snapshot.get("entries", {}).items():
+        if not x.get("end"):
+            holding.setdefault(str(x["party"]), set()).add(iri)
+    new_entries: dict[str, set[str]] = {}
+    for e in events:
+        if e.event == "listed":
+            new_entries.setdefault(e.party, set()).add(e.entry)
     ops: dict[str, str] = {}
     for e in events:
         if not e.party:
             continue
-        holds = any(x["party"] == e.party and not x.get("end") for x in snapshot.get("entries", {}).values())
-        if e.event == "listed" and ops.get(e.party) != "MOD":
-            ops[e.party] = "ADD"
-        elif e.event == "ended" and not holds:
-            ops[e.party] = "DEL"
+        held = holding.get(e.party, set())
+        if not held:
+            ops[e.party] = "DEL"  # on no list any more: gone from a sanctions dataset
+        elif held <= new_entries.get(e.party, set()):
+            ops[e.party] = "ADD"  # every entry it has is new: new to the dataset
         else:
-            ops.setdefault(e.party, "MOD")
+            ops[e.party] = "MOD"
     out = []
     for party, op in ops.items():
         entity = ftm_entity(party, snapshot)
