@@ -322,3 +322,16 @@ def test_federal_register_search_of_followed_agencies(store: VersionedStore, rea
     query = "SELECT ?n WHERE { ?r eli:id_local ?n FILTER(?n IN ('2026-19274', '2026-19273')) }"
     code, out, _ = run(store, "sparql", query, "--format", "csv")
     assert sorted(out.split()[1:]) == ["2026-19273", "2026-19274"]
+
+
+def test_a_second_update_at_once_refuses(store: VersionedStore) -> None:
+    import fcntl
+
+    lock = store.path / "monitor" / ".update.lock"
+    lock.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock, "a+", encoding="utf-8") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        held.write("tradekg update, pid 4242\n")
+        held.flush()
+        code, _, err = run(store, "update", "csl")
+    assert code == 2 and "another update" in err and "pid 4242" in err

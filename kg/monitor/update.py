@@ -34,6 +34,8 @@ the versions before and after it, which ``tradekg changes`` starts from.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import http.client
 import json
@@ -43,7 +45,7 @@ import tomllib
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -486,9 +488,43 @@ def update(store: VersionedStore, names: list[str] | None = None, overrides: dic
     ``report`` hears each source's result as it comes; ``each`` wraps the list of
     names (a progress bar).
     """
+    store.current_version()  # no graph yet: say so before anything is fetched
+    with _one_update(store):
+        return _update(store, names, overrides, end_missing, fetcher, report, each)
+
+
+@contextlib.contextmanager
+def _one_update(store: VersionedStore) -> Iterator[None]:
+    """One update at a time per store: a second one refuses at once (its fetch state would race the first's).
+
+    Not the writer lock: an update holds that only while it commits a source,
+    so loads and queries go on while it downloads.
+    """
+    folder = monitor_dir(store)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".update.lock", "a+", encoding="utf-8") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise TradekgError(f"another update of {store.path} is running ({holder}); "
+                               "try again when it has finished") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"tradekg update, pid {os.getpid()}\n")
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _update(store: VersionedStore, names: list[str] | None, overrides: dict[str, str] | None, end_missing: bool,
+            fetcher: Fetcher | None, report: Callable[[SourceResult], None] | None,
+            each: Callable[[list[str]], Any] | None) -> UpdateRun:
     from kg.monitor import state as snapshots
 
-    store.current_version()  # no graph yet: say so before anything is fetched
     chosen = list(names or SOURCE_NAMES)
     for name in chosen:
         if name not in SOURCE_NAMES:
