@@ -38,10 +38,18 @@ def rows(data: bytes) -> list[list[str]]:
     return [r for r in csv.reader(io.StringIO(data.rstrip(b"\x1a").decode(), newline="")) if r]
 
 
+def say(text: str) -> None:
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
+
+
 def step(label: str, *args: str, show: int = 1500) -> float:
     start = time.perf_counter()
-    subprocess.run([TRADEKG, *args], capture_output=True, text=True)
+    done = subprocess.run([TRADEKG, *args], capture_output=True, text=True)
     took = time.perf_counter() - start
+    say(f"\n## {label}: {took:.1f} s (exit {done.returncode})\n$ tradekg {' '.join(args)}")
+    say(done.stdout[:show] + ("\n..." if len(done.stdout) > show else ""))
+    say(done.stderr[-800:])
     return took
 
 
@@ -63,6 +71,7 @@ def main() -> None:
         picked = [names[n] for n in sorted(added)[:30]] + [names[n] for n in sorted(removed)[:10]]
         for i, name in enumerate(picked + [a for _, a in aliases][: 10_000 - len(picked)]):
             out.writerow([f"C-{i + 1:05d}", name])
+    say(f"work dir {work}; {len(entries)} SDN entries; older lacks {len(added)}, newer lacks {len(removed)}")
     step("build the curated graph", "build")
     with serving() as server:
         url = ["--url", f"ofac-sdn={server.url('/ofac/')}"]
