@@ -33,10 +33,12 @@ LAYERS: dict[str, set[str]] = {
     "answers": {"basics", "graph", "loaders"},
     "pipeline": {"basics", "graph", "loaders", "checks", "answers"},
     "sources": {"basics", "graph", "loaders", "checks", "answers", "pipeline"},
+    "monitor": {"basics", "graph", "loaders", "checks", "answers", "pipeline", "sources"},
     "export": {"basics", "graph", "loaders", "answers"},
-    "serve": {"basics", "graph", "loaders", "answers", "export"},
+    "serve": {"basics", "graph", "loaders", "answers", "export", "monitor"},
     "api": {"basics", "graph", "loaders", "answers"},
-    "cli": {"basics", "graph", "loaders", "checks", "answers", "pipeline", "sources", "export", "serve", "api"},
+    "cli": {"basics", "graph", "loaders", "checks", "answers", "pipeline", "sources", "monitor", "export", "serve",
+            "api"},
     "entry": {"api", "cli"},
 }
 FOLDERS = [room for room in LAYERS if room not in ("basics", "api", "entry")]

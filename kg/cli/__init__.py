@@ -3,7 +3,7 @@
 Exit codes (DESIGN.md): 0 ok, 1 the data does not conform or a check failed,
 2 usage or input error. Errors go to stderr in one or two plain lines.
 
-May import: basics, graph, loaders, checks, answers, pipeline, sources, export, serve, api.
+May import: basics, graph, loaders, checks, answers, pipeline, sources, monitor, export, serve, api.
 The group is here; what the commands share is in ``common``; one module per job adds its commands.
 """
 
@@ -35,6 +35,7 @@ def _register() -> None:
     from kg.cli import export as export_commands
     from kg.cli import history as history_commands
     from kg.cli import load as load_commands
+    from kg.cli import monitor as monitor_commands
     from kg.cli import push as push_commands
     from kg.cli import query as query_commands
     from kg.cli import screen as screen_commands
@@ -45,7 +46,8 @@ def _register() -> None:
                     query_commands.query, query_commands.sparql, query_commands.show,
                     export_commands.export, push_commands.push, csl_commands.import_group,
                     screen_commands.screen, serve_commands.serve, history_commands.history,
-                    history_commands.rollback):
+                    history_commands.rollback, monitor_commands.update, monitor_commands.sources_command,
+                    monitor_commands.changes, monitor_commands.watch, monitor_commands.evidence):
         cli.add_command(command)
 
 

@@ -65,7 +65,7 @@ from kg.errors import InputProblem, LoadFailed, TradekgError
 from kg.graph.store import VersionedStore
 
 # Modules that register a replay function when imported (one per kind of input).
-PLUGINS = ("kg.pipeline.loads", "kg.sources.csl_import", "kg.sources.imports")
+PLUGINS = ("kg.pipeline.loads", "kg.sources.csl_import", "kg.sources.imports", "kg.monitor.watch")
 
 
 @dataclass(frozen=True)

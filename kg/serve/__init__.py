@@ -7,5 +7,5 @@ Oxigraph store (``snapshot``), answers pages (``pages``) and the protocol
 token check together. The web stack (Starlette, Jinja2, uvicorn) is imported
 only here, so the rest of the command line starts as fast as before.
 
-May import: basics, graph, loaders, answers, export.
+May import: basics, graph, loaders, answers, export, monitor.
 """

@@ -85,6 +85,55 @@ class Server:
         snapshot = self.current.snapshot
         return self.page(snapshot, "queries.html", queries=list(saved_queries().values()))
 
+    def _changes(self, request: Request) -> dict[str, Any]:
+        """What changed (``kg.monitor.changes.feed``), for ?since=VERSION|DATE, ?version=N, ?source=NAME."""
+        from kg.monitor import changes as changing
+        from kg.monitor.update import SOURCE_NAMES
+
+        params = request.query_params
+        since = params.get("since") or None
+        version = params.get("version") or None
+        source = params.get("source") or None
+        if version is not None and not version.isdigit():
+            raise TradekgError(f"version must be a version number, not {version[:40]!r}")
+        if source is not None and source not in SOURCE_NAMES:
+            raise TradekgError(f"source must be one of {', '.join(SOURCE_NAMES)}")
+        snapshot = self.current.snapshot
+
+        def make() -> dict[str, Any]:
+            try:
+                return changing.feed(self.current.store, since, int(version) if version else None, source)
+            except TradekgError as exc:
+                if since or version:
+                    raise
+                return {"compared": f"nothing yet: {exc}", "current_version": None, "updates": [], "events": []}
+
+        return snapshot.cached(("changes", since, version, source), make)  # type: ignore[no-any-return]
+
+    def changes_page(self, request: Request) -> Response:
+        from kg.monitor.update import sources_table
+
+        snapshot = self.current.snapshot
+        try:
+            feed = self._changes(request)
+        except TradekgError as exc:
+            return self.error(snapshot, 400, "Cannot show these changes", str(exc))
+        counts: dict[str, int] = {}
+        for event in feed["events"]:
+            counts[event["event"]] = counts.get(event["event"], 0) + 1
+        return self.page(snapshot, "changes.html", feed=feed, counts=counts, sources=sources_table(self.current.store),
+                         query=urlencode({k: v for k, v in request.query_params.items()
+                                          if k in ("since", "version", "source")}))
+
+    def changes_feed(self, request: Request) -> Response:
+        import json
+
+        try:
+            feed = self._changes(request)
+        except TradekgError as exc:
+            return PlainTextResponse(str(exc), status_code=400)
+        return _cors(Response(json.dumps(feed, ensure_ascii=False, indent=1), media_type="application/json"))
+
     def search(self, request: Request) -> Response:
         snapshot = self.current.snapshot
         q = request.query_params.get("q", "")[:500]
@@ -382,6 +431,8 @@ def create_app(current: Current, *, timeout: float | None, token: str | None = N
         Route("/", server.home),
         Route("/queries", server.queries),
         Route("/search", server.search),
+        Route("/changes", server.changes_page),
+        Route("/changes.json", server.changes_feed),
         Route("/sparql", server.sparql, methods=["GET", "POST"], name="sparql"),
         Route("/sparql", server.sparql_options, methods=["OPTIONS"]),
         Route("/sparql/results", server.sparql_results),
