@@ -19,7 +19,7 @@ files write it, by these rules (seeded, SEED below):
    in two, or two words of the name written as one;
 6. **distinctive word alone**: the name's distinctive word when it has
    exactly one: five letters or more, no place, business or legal-form word,
-   no ordinary word of six European languages (``kg.names.is_ordinary``: a
+   no ordinary word of six European languages (``kg.answers.names.is_ordinary``: a
    coined name such as Hikvision), and in no other party's names ("Huawei"
    alone names 60 Huawei parties; no scorer can pick one of them).
 
@@ -71,8 +71,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from kg import names  # noqa: E402
-from kg.screen import DEFAULT_THRESHOLD, Index, match, normalise_name  # noqa: E402
+from kg.answers import names  # noqa: E402
+from kg.answers.screen import DEFAULT_THRESHOLD, Index, match, normalise_name  # noqa: E402
 
 REAL = REPO.parent / "shared" / "realdata"
 CSL = REAL / "csl" / "csl_consolidated_2025_entity_list_huawei_block.csv"
@@ -133,15 +133,12 @@ def read_parties() -> list[Party]:
     with DOD.open(encoding="utf-8", newline="") as f:
         for row in csv.DictReader(f):
             add(row["Clean Name"] or row["Name"], [*row["Alias"].split(";"), *row["Previous Name"].split(";")])
-    from screening import _rows  # the OFAC legacy-CSV reader of benchmarks/screening.py
+    from kg.sources.ofac import read_paths  # the importer's reader of OFAC's files
 
-    cmic = {row[0]: row for row in _rows(CMIC / "cons_prim.csv") if row[3] and "CMIC" in row[3]}
-    aliases: dict[str, list[str]] = {}
-    for row in _rows(CMIC / "cons_alt.csv"):
-        if row[0] in cmic and row[3]:
-            aliases.setdefault(row[0], []).append(row[3])
-    for number, row in cmic.items():
-        add(row[1] or "", aliases.get(number, []))
+    for entry_set in read_paths([CMIC / "cons_prim.csv", CMIC / "cons_alt.csv"]):
+        for e in entry_set.entries:
+            if any("CMIC" in p for p in e.programs):
+                add(e.name, [name for _, name in e.aliases])
     return list(parties.values())
 
 

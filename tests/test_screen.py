@@ -7,10 +7,10 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from kg.backend import EmbeddedBackend
+from kg.answers.screen import Index, normalise_name, screen
 from kg.cli import cli
-from kg.screen import Index, normalise_name, screen
-from kg.store import VersionedStore
+from kg.graph.backend import EmbeddedBackend
+from kg.graph.store import VersionedStore
 
 
 @pytest.fixture(scope="module")
@@ -136,7 +136,7 @@ def test_four_letter_acronyms_one_letter_apart_do_not_match() -> None:
 
     index = Index.from_names([(URIRef("urn:x:somic"), "SOMIC ENGINEERING AND MANAGEMENT COMPANY", []),
                               (URIRef("urn:x:somic2"), "SOMIC", []), (URIRef("urn:x:smit"), "SMIT", [])])
-    from kg.screen import match
+    from kg.answers.screen import match
 
     assert match(index, "SMIC") == []
     assert [m.party for m in match(index, "SOMIC")][:1] == [URIRef("urn:x:somic2")]
@@ -175,7 +175,7 @@ def test_an_identifier_decides_and_a_conflicting_one_lowers_the_score(curated_ba
 
 
 def test_no_match_names_the_near_misses(curated_backend: EmbeddedBackend, index: Index) -> None:
-    from kg.screen import as_text, near_misses
+    from kg.answers.screen import as_text, near_misses
 
     assert screen(curated_backend, "Dahau Tech Holdings", index=index) == []
     near = near_misses(index, "Dahau Tech Holdings")
