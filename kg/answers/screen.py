@@ -60,7 +60,8 @@ WORD_MATCH = 80.0  # rapidfuzz ratio at or above which two words count as the sa
 # words; the same with a letter off; one name holding the other's distinctive name and more.
 CORE_SAME = 92.0
 CORE_TYPO = 88.0
-CORE_CONTAINED = 84.0
+CORE_CONTAINED = 76.0  # with the whole-name share (at most 5) below the default threshold: a near miss
+CORE_ALL_WORDS = 84.0  # every word of the listed name, with only place or business words added
 CORE_STEP = 3.0  # off for each side naming a place the other does not
 COMMON_CORES = 6  # a word in the distinctive part of more different names than this is a common word
 CORE_TIE = 5.0  # up to this much of the whole-name score orders equal distinctive names
@@ -227,6 +228,7 @@ class Index:
     identifiers: dict[str, set[URIRef]] = field(default_factory=dict)  # normalised identifier -> parties
     party_identifiers: dict[URIRef, set[tuple[str, str]]] = field(default_factory=dict)  # party -> (scheme, value)
     first: dict[URIRef, int] = field(default_factory=dict)  # party -> its first candidate
+    joined: dict[str, tuple[str, str]] = field(default_factory=dict)  # "provenglory" -> ("proven", "glory")
 
     def add_identifiers(self, found: Iterable[tuple[URIRef, str]]) -> None:
         """Identifiers (USCC, registration, passport, IMO numbers, ISIN) the graph holds for its parties."""
@@ -267,7 +269,10 @@ class Index:
             for word in c.shape.core:
                 cores.setdefault(word, set()).add(c.shape.key)
         common = frozenset(w for w, keys in cores.items() if len(keys) > COMMON_CORES)
-        return cls(candidates, idf, math.log(1 + total), postings, neighbours, sorted(postings), weights, common)
+        joined = {a + b: (a, b) for c in candidates for a, b in zip(c.normalised.split(), c.normalised.split()[1:],
+                                                                      strict=False) if a + b not in postings}
+        return cls(candidates, idf, math.log(1 + total), postings, neighbours, sorted(postings), weights, common,
+                   joined=joined)
 
     @classmethod
     def from_backend(cls, backend: Backend, extra: Iterable[tuple[URIRef, str, Iterable[str]]] = ()) -> Index:
@@ -462,7 +467,7 @@ def _core_score(q: Shape, c: Shape, index: Index) -> tuple[float, str]:
             base, how = CORE_CONTAINED, (f"the name holds the listed party's distinctive name '{shown}' and more "
                                          f"('{extra}'): a firm named after the listed party? review")
         elif len(q.key) >= 5 and _inside(q.core, c.core) and any(_distinctive(w, index) for w in q.core):
-            base, how = CORE_CONTAINED, f"the listed name '{shown}' holds the distinctive name '{' '.join(q.core)}'"
+            base, how = CORE_ALL_WORDS, f"the listed name '{shown}' holds the distinctive name '{' '.join(q.core)}'"
         else:
             return 0.0, ""
         if len(c.key) <= 4 and q.key != c.key:
@@ -494,11 +499,11 @@ def score(query: str, candidate: Candidate, index: Index, country: str | None = 
              f"{weighted:.0f} on '{q_text}' vs '{candidate.normalised}'"]
     q_shape, c_shape = shape_of(query), candidate.shape or shape_of(candidate.name)
     core, why = _core_score(q_shape, c_shape, index)
-    if core < CORE_CONTAINED and len(c_words) >= 2 and cc >= 0.999 and \
+    if core < CORE_ALL_WORDS and len(c_words) >= 2 and cc >= 0.999 and \
             all(names.is_generic(w) for w in q_words if w not in c_words):
         # Every word of the listed name typed ("Phoenix Optics", "Semiconductor Manufacturing South China"),
         # with place or business words added: ordinary words too, since all of them are there.
-        core = CORE_CONTAINED - CORE_STEP * bool(c_shape.places - q_shape.places)
+        core = CORE_ALL_WORDS - CORE_STEP * bool(c_shape.places - q_shape.places)
         why = "every word of the listed name is in the name, which adds only place or business words"
         if q_shape.places - c_shape.places:
             why += (f" (the place {', '.join(sorted(q_shape.places - c_shape.places))}: a branch or subsidiary "
@@ -548,7 +553,8 @@ def _identifier_check(index: Index, party: URIRef, typed: list[tuple[str, str]])
 
 
 def _split_run_together(index: Index, words: list[str]) -> list[str]:
-    """Each unknown word of six letters or more that is two indexed words run together, split in two.
+    """Each unknown word of six letters or more that is two neighbouring words of an indexed name run together
+    ("provenglory" for "Proven Glory"), split in two.
 
     A word within one typo of an indexed word ("shippeng") is a typo, and an
     ordinary word ("indian") a word, not two.
@@ -557,10 +563,9 @@ def _split_run_together(index: Index, words: list[str]) -> list[str]:
     for word in words:
         if len(word) >= 6 and word not in index.postings and not word.isdigit() and not names.is_ordinary(word) \
                 and not index.similar_words(word):
-            cut = next((i for i in range(2, len(word) - 1)
-                        if word[:i] in index.postings and word[i:] in index.postings), None)
-            if cut is not None:
-                out.extend((word[:cut], word[cut:]))
+            pair = index.joined.get(word)
+            if pair is not None:
+                out.extend(pair)
                 continue
         out.append(word)
     return out
