@@ -329,10 +329,22 @@ class EmbeddedBackend(QueryForms):
             assert isinstance(result, ox.QuerySolutions)
             variables = [v.value for v in result.variables]
             rows = []
+            # Each distinct term is converted once: a big answer repeats the same lists,
+            # rules, labels and dates on thousands of rows, and an rdflib Literal costs
+            # about 10 us to make (a date is parsed). Reading a solution as a tuple
+            # (its values in projection order) is cheaper than looking each name up.
+            converted: dict[object, Node] = {}
             for s in result:
                 if cancelled.is_set():  # given up: stop reading rows nobody will see
                     break
-                rows.append({n: to_rdflib(s[n]) for n in variables if s[n] is not None})
+                row = {}
+                for name, term in zip(variables, s, strict=True):
+                    if term is not None:
+                        value = converted.get(term)
+                        if value is None:
+                            value = converted[term] = to_rdflib(term)
+                        row[name] = value
+                rows.append(row)
             return ResultTable(variables, rows)
         except OSError as exc:
             raise QueryRejected(f"the query failed: {exc}") from None
