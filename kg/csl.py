@@ -47,6 +47,8 @@ from kg.errors import InputProblem, LoadFailed
 from kg.loaders import cells
 from kg.loaders.csvfile import _line_at  # also raises csv.field_size_limit for long cells
 from kg.matching import (
+    BY_INFERRED_PAGE,
+    BY_PAGE_RANGE,
     FR_CITATION,
     DesignationFacts,
     DesignationIndex,
@@ -361,6 +363,19 @@ def _is_minted(iri: str) -> bool:
     return iri.startswith(str(DATA)) and iri[len(str(DATA)):].split("/", 1)[-1].startswith(MINTED)
 
 
+@dataclass(frozen=True)
+class EntryAddition:
+    """A curated row of entry_additions.csv: which entries of a list a rule added or revised."""
+
+    iri: str
+    rule: str
+    list: str
+    entry: str | None
+    sub_entries: bool
+    action: str
+    affiliate_of: str | None
+
+
 @dataclass
 class StoreView:
     """What the importer needs to know about the store before mapping rows."""
@@ -372,7 +387,30 @@ class StoreView:
     designations: dict[str, dict[str, Any]] = field(default_factory=dict)  # CSL-imported iri -> record
     entries: DesignationIndex = field(default_factory=DesignationIndex)  # designations not imported from a CSL
     designated_by: dict[str, set[str]] = field(default_factory=dict)  # designation -> rules that made it
+    rule_dates: dict[str, str] = field(default_factory=dict)  # rule -> its effective (else publication) date
+    rule_citations: dict[str, str] = field(default_factory=dict)  # rule -> its citation or label, for notes
+    additions: list[EntryAddition] = field(default_factory=list)  # curated: which entries each rule added
     store: ox.Store | None = None
+
+    def sub_entry_addition(self, list_iri: str, parent: PartyName) -> EntryAddition | None:
+        """The curated addition that says which rule added the sub-entries printed under ``parent``."""
+        names = {normalise(n) for n in (parent.primary, parent.printed, *parent.aliases, *parent.match_names)}
+        found = [a for a in self.additions if a.sub_entries and a.action == "added" and a.list == list_iri
+                 and a.entry is not None and normalise(a.entry) in names]
+        return found[0] if len(found) == 1 else None
+
+    def affiliation(self, list_iri: str, rule: str, parent: PartyName | None) -> EntryAddition | None:
+        """The curated addition saying the entries ``rule`` made (or the sub-entries under ``parent``) are
+        affiliates of a firm."""
+        for a in self.additions:
+            if a.action != "added" or a.list != list_iri or a.rule != rule or a.affiliate_of is None:
+                continue
+            if parent is None and not a.sub_entries and a.entry is None:
+                return a
+            if parent is not None and a.sub_entries and a.entry is not None and \
+                    normalise(a.entry) in {normalise(n) for n in (parent.primary, *parent.match_names)}:
+                return a
+        return None
 
     @classmethod
     def of(cls, store: ox.Store | None) -> StoreView:
@@ -389,7 +427,18 @@ class StoreView:
         for row in backend.select(lookup_query("rule-identities")).rows:
             view.rules.add(RuleFacts(
                 str(row["rule"]), _text(row.get("citation")), _text(row.get("documentNumber")),
-                _int(row.get("startPage")), _int(row.get("endPage")), _text(row.get("label"))))
+                _int(row.get("startPage")), _int(row.get("endPage")), _text(row.get("label")),
+                placeholder=_is_minted(str(row["rule"]))))
+            day = _text(row.get("effective")) or _text(row.get("published"))
+            if day:
+                view.rule_dates.setdefault(str(row["rule"]), day)
+            view.rule_citations.setdefault(str(row["rule"]), _text(row.get("citation")) or _text(row.get("label"))
+                                           or str(row["rule"]))
+        for row in backend.select(lookup_query("entry-additions")).rows:
+            view.additions.append(EntryAddition(
+                str(row["addition"]), str(row["rule"]), str(row["list"]), _text(row.get("entry")),
+                str(row.get("subEntries", "false")).lower() in ("true", "1"), str(row["action"]),
+                _text(row.get("affiliateOf"))))
         entries: dict[str, dict[str, Any]] = {}
         for row in backend.select(lookup_query("designation-identities")).rows:
             if row.get("cslRecord") is not None:
@@ -412,6 +461,7 @@ class StoreView:
             view.designations[str(row["designation"])] = {
                 "kind": str(row["kind"]),
                 "list": str(row["list"]), "start": str(row["start"]),
+                "known_since": _text(row.get("knownSince")),
                 "end": str(row["end"]) if row.get("end") is not None else None,
                 "note": str(row["note"]) if row.get("note") is not None else None,
             }
@@ -466,6 +516,7 @@ class _Mapper:
         self.superseded: set[str] = set()  # CSL designations of earlier imports that are now records
         self.merges: list[tuple[int, str, Match]] = []  # (line, printed name, how it was matched)
         self.rule_matches: dict[str, str] = {}  # citation -> how it was resolved
+        self.resolutions: dict[str, str] = {}  # page citations matched to a rule by its (printed or inferred) range
         self.source = URIRef(entity_iri("source", f"{MINTED}{csl.digest[:16]}"))
         self.confidence = URIRef(concept_iri("confidence", str(self.conf["confidence"])))
         # Provenance by content: the file is named as it was when this content
@@ -545,6 +596,8 @@ class _Mapper:
         if found:
             self.linked["rules"] = self.linked.get("rules", 0) + 1
             self.rule_matches.setdefault(citation, found.explanation)
+            if found.method in (BY_PAGE_RANGE, BY_INFERRED_PAGE):
+                self.resolutions[citation] = found.explanation
             return URIRef(found.iri)
         is_page = bool(_CITATION.fullmatch(citation))
         iri = URIRef(entity_iri("rule", f"{MINTED}fr-{_slug(citation.replace(' FR ', '-'))}"))
@@ -588,6 +641,49 @@ class _Mapper:
             if normalise(alias) != normalise(name.primary):
                 self.add(iri, SKOS.altLabel, Literal(alias))
         return iri, None
+
+    # -- dates and family --------------------------------------------------------
+    def dates(self, designation: URIRef, start: date | None, end: date | None, made_by: URIRef | None,
+              made_on: str | None, sub_addition: EntryAddition | None, known: dict[str, Any] | None) -> None:
+        """The entry's start: the effective date of the rule that made it when the graph knows that rule
+        (the CSL's own date kept beside it); else the CSL's start_date; else no start at all, only the
+        date of the first file that held the row (tkg:knownSince): "listed on or before"."""
+        add = self.add
+        csl_day = start.isoformat() if start else None
+        if made_on and (end is None or made_on <= end.isoformat()):
+            add(designation, SCHEMA.startDate, Literal(made_on, datatype=XSD.date))
+            cited = self.view.rule_citations.get(str(made_by), str(made_by))
+            how = (f"the effective date of {cited}, which added this sub-entry under its entry (curated record of "
+                   f"the rule, entry_additions.csv)" if sub_addition is not None
+                   else f"the effective date of {cited}, the rule the CSL cites first for this entry")
+            add(designation, TKG.startDateBasis, Literal(how))
+            if csl_day and csl_day != made_on:
+                add(designation, TKG.sourceStartDate, Literal(csl_day, datatype=XSD.date))
+            return
+        if csl_day:
+            add(designation, SCHEMA.startDate, Literal(csl_day, datatype=XSD.date))
+            add(designation, TKG.startDateBasis, Literal("the CSL's start_date (the rule it cites first has no "
+                                                         "recorded date in the graph)"))
+            return
+        first_seen = (known.get("known_since") or known["start"]) if known else self.as_of.isoformat()
+        if end is not None and end.isoformat() < first_seen:
+            first_seen = end.isoformat()  # it ended before tradekg first read it: held on its end date at least
+        add(designation, TKG.knownSince, Literal(first_seen, datatype=XSD.date))
+        add(designation, SKOS.note, Literal(
+            f"The CSL row gives no start date: the entry was listed on or before {first_seen}, the date of the "
+            "first CSL file that held it; its listing date is not known."))
+
+    def affiliation(self, party: URIRef, party_match: Match | None, list_iri: str, made_by: URIRef | None,
+                    parent: PartyName | None, line: int) -> None:
+        """Link a minted party to the firm the rule that made its entry names it an affiliate of."""
+        if made_by is None or party_match is not None or str(party) not in self.minted:
+            return
+        addition = self.view.affiliation(list_iri, str(made_by), parent)
+        if addition is None or addition.affiliate_of is None or addition.affiliate_of == str(party):
+            return
+        self.add(party, TKG.affiliateOf, URIRef(addition.affiliate_of))
+        self.linked["affiliates linked by the rule that listed them"] = \
+            self.linked.get("affiliates linked by the rule that listed them", 0) + 1
 
     # -- one row ------------------------------------------------------------
     def row(self, row: CslRow) -> None:
@@ -680,31 +776,44 @@ class _Mapper:
             add(designation, TKG.listEntryId, Literal(entry_number))
         add(designation, TKG.listedName, Literal(name.printed))
         known = self.view.designations.get(str(designation))
-        if start is not None:
-            add(designation, SCHEMA.startDate, Literal(start.isoformat(), datatype=XSD.date))
+        notice = _clean(cells.get("federal_register_notice", ""))
+        citations = (*parse_citations(notice), *fr_document_numbers(notice)) if notice else ()
+        rules = list(dict.fromkeys(self.rule(citation, row.line) for citation in citations))
+        for citation in citations:
+            if citation in self.resolutions:
+                add(designation, TKG.citationResolution, Literal(self.resolutions[citation]))
+        # The rule that made this entry: the CSL's first citation, unless the curated record of the
+        # rules says a later rule added this sub-entry under its parent's entry (the CSL prints the
+        # parent's citations and start date on every sub-entry).
+        made_by: URIRef | None = rules[0] if rules else None
+        sub_addition = (self.view.sub_entry_addition(str(list_iri), name.affiliate_of)
+                        if name.affiliate_of is not None else None)
+        if sub_addition is not None:
+            made_by = URIRef(sub_addition.rule)
+        made_on = self.view.rule_dates.get(str(made_by)) if made_by is not None else None
+        if target is None:
+            self.dates(designation, start, end, made_by, made_on, sub_addition, known)
         else:
-            first_seen = known["start"] if known else self.as_of.isoformat()
-            if end is not None and end.isoformat() < first_seen:
-                # An entry that ended before it was first imported: the import date would come after
-                # its end, which the shapes refuse (for the whole file). Its end date is the best bound.
-                add(designation, SCHEMA.startDate, Literal(end.isoformat(), datatype=XSD.date))
-                add(designation, SKOS.note, Literal(
-                    "The CSL row gives no start date and an end date before tradekg first imported it; "
-                    "start_date is set to the end date."))
-            else:
-                add(designation, SCHEMA.startDate, Literal(first_seen, datatype=XSD.date))
-                add(designation, SKOS.note, Literal(
-                    "The CSL row gives no start date; start_date is the date tradekg first imported the row."))
+            add(designation, SCHEMA.startDate, Literal((start.isoformat() if start else self.as_of.isoformat()),
+                                                       datatype=XSD.date))
         if end is not None:
             add(designation, SCHEMA.endDate, Literal(end.isoformat(), datatype=XSD.date))
-        notice = _clean(cells.get("federal_register_notice", ""))
+        self.affiliation(party, party_match, str(list_iri), made_by, name.affiliate_of, row.line)
         if notice:
             add(designation, TKG.federalRegisterNotice, Literal(notice))
-            rules = list(dict.fromkeys(self.rule(citation, row.line)
-                                       for citation in (*parse_citations(notice), *fr_document_numbers(notice))))
             if target is None:
-                for i, rule in enumerate(rules):
-                    add(designation, TKG.designatedBy if i == 0 else TKG.modifiedBy, rule)
+                if made_by is not None:
+                    add(designation, TKG.designatedBy, made_by)
+                for rule in rules:
+                    if rule == made_by:
+                        continue
+                    ruled_on = self.view.rule_dates.get(str(rule))
+                    if sub_addition is not None and made_on and ruled_on and ruled_on < made_on:
+                        # The parent entry's earlier rules did not touch this sub-entry (it was added later):
+                        # the CSL cites them on it, the graph keeps that citation and no more.
+                        add(designation, TKG.citesRule, rule)
+                        continue
+                    add(designation, TKG.modifiedBy, rule)
             else:
                 made_by = self.view.designated_by.get(str(target), set())
                 for i, rule in enumerate(rules):
