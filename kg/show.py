@@ -172,6 +172,9 @@ def _rule_name(row: dict[str, Node]) -> str:
 
 def _period(row: dict[str, Node]) -> str:
     start, end = row.get("from"), row.get("until")
+    if start is None and row.get("knownSince") is not None:
+        # The source gives no listing date: never shown as a start ("listed on or before" is in the status).
+        return f"on or before {row['knownSince']}" + (f" to {end}" if end is not None else "")
     if start is None:
         return "date not recorded"
     return f"{start} to {end}" if end is not None else f"since {start}"
@@ -184,6 +187,8 @@ def _list_entries(backend: Backend, entity: URIRef) -> dict[str, str]:
         text = str(row["list"])
         if row.get("start") is not None:
             text += f" since {row['start']}"
+        elif row.get("knownSince") is not None:
+            text += f" on or before {row['knownSince']} (no listing date in the source)"
         if row.get("end") is not None:
             text += f", ended {row['end']}" if row.get("start") is not None else f" until {row['end']}"
         entries[str(row["designation"])] = f"{text} ({shorten(str(row['designation']))})"

@@ -488,6 +488,10 @@ class _Mapper:
         self.plan.count(f"entries on {self.conf['lists'][list_key]['code']}")
 
     def dates(self, designation: ox.NamedNode, facts: RemarkFacts) -> None:
+        """Dates OFAC prints (CMIC listing and effective dates in the remarks) start the entry; OFAC's
+        legacy files print none for most entries, and then the entry has no start date at all, only the
+        date of the first file that held it (tkg:knownSince: "listed on or before"), never the import
+        date dressed as a listing date."""
         add = self.emit.add
         if facts.listing_date:
             add(designation, TKG.listingDate, date_lit(facts.listing_date))
@@ -496,12 +500,18 @@ class _Mapper:
         start = facts.effective_date or facts.listing_date
         if start:
             add(designation, SCHEMA.startDate, date_lit(start))
+            add(designation, TKG.startDateBasis, text(
+                "the effective date OFAC prints in the entry's remarks" if facts.effective_date
+                else "the listing date OFAC prints in the entry's remarks"))
             return
         known = self.view.designations.get(designation.value)
-        first_seen = str(known["start"]) if known else self.as_of.isoformat()
-        add(designation, SCHEMA.startDate, date_lit(first_seen))
-        add(designation, SKOS + "note", text("OFAC's file gives no listing date for this entry; start_date is the "
-                                             "date tradekg first imported it."))
+        first_seen = min(str(known["start"]), self.as_of.isoformat()) if known else self.as_of.isoformat()
+        add(designation, TKG.knownSince, date_lit(first_seen))
+        add(designation, TKG.startDateBasis, text("OFAC's file gives no listing date"))
+        add(designation, SKOS + "note", text(
+            f"OFAC's file gives no listing date for this entry: it was listed on or before {first_seen}, the "
+            "date of the first OFAC file tradekg imported that holds it. Before that date whether it held is "
+            "not known."))
 
     def party(self, entry: Entry, facts: RemarkFacts) -> ox.NamedNode:
         found = self.view.csl_by_number.get(entry.number)
