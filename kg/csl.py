@@ -292,10 +292,23 @@ def _is_place(text: str) -> bool:
     return not (words & _NOT_A_PLACE) and len(text.split()) <= 6
 
 
+# Territories with their own ISO code that the CSL prints under another country's code
+# ("British Virgin Islands, GB"): the address names the place, and the place decides.
+_TERRITORIES = {"british virgin islands": "VG", "virgin islands, british": "VG", "cayman islands": "KY",
+                "bermuda": "BM", "gibraltar": "GI", "isle of man": "IM", "jersey": "JE", "guernsey": "GG",
+                "anguilla": "AI", "montserrat": "MS",
+                "turks and caicos islands": "TC", "falkland islands": "FK"}
+
+
 def address_country(address: str) -> str | None:
-    """The ISO country code CSL puts at the end of an address ("..., Shenzhen, CN")."""
-    last = address.rsplit(",", 1)[-1].strip()
-    return _country(last)
+    """The ISO country code of an address: CSL puts one at the end ("..., Shenzhen, CN"), unless the
+    address names a territory with a code of its own ("British Virgin Islands, GB" is VG)."""
+    parts = [p.strip() for p in address.split(",")]
+    for part in parts[:-1]:
+        territory = _TERRITORIES.get(normalise(part).strip(". "))
+        if territory:
+            return territory
+    return _country(parts[-1])
 
 
 def _country(code: str) -> str | None:

@@ -156,7 +156,7 @@ def test_huawei_block_then_ofac_answers_as_one_party(store: VersionedStore, runn
     # Proven Glory: BIS lists "Proven Glory"; OFAC lists PROVEN GLORY CAPITAL LIMITED a.k.a. PROVEN GLORY.
     glory = {str(r.get("citation")) for r in run_saved(find_query("rules-affecting-firm"), {"firm": "Proven Glory"},
                                                    backend).rows}
-    assert {"85 FR 51603", "EO 13959"} <= glory
+    assert {"85 FR 51596", "EO 13959"} <= glory  # 85 FR 51603 is a page of 85 FR 51596 (inferred)
     rules = run_saved(find_query("rules-affecting-firm"), {"firm": "Huawei"}, backend).rows
     cmic = [r for r in rules if str(r.get("citation", "")) == "EO 13959"]
     assert cmic and str(cmic[0]["from"]) == "2021-08-02"
@@ -270,3 +270,50 @@ def test_sdn_again_changes_nothing(sdn_store: VersionedStore, realdata: Path) ->
                                       "--store", str(sdn_store.path)])
     assert result.exit_code == 0, result.stderr
     assert "nothing changed" in result.stdout
+
+
+# -- issue 19: dates OFAC does not print, one party across lists, orphan rows ------------------------------
+
+SDN_2021 = "ofac/sdn-2021"
+
+
+def test_screen_rosneft_before_the_first_file_says_not_known(store: VersionedStore, runner: CliRunner,
+                                                             realdata: Path) -> None:
+    """OFAC's legacy files print no listing date for ROSNEFT: never the import date as a start, never
+    'not yet in force' before it, never silence."""
+    assert run(runner, store, "ofac", str(realdata / NON_SDN), "--as-of", "2025-12-19")[0] == 0
+    result = runner.invoke(cli, ["screen", "Rosneft", "--as-of", "2020-01-01", "--store", str(store.path)])
+    assert result.exit_code == 0, result.output
+    first = result.stdout.splitlines()[1]
+    assert "Sectoral Sanctions Identifications List on or before 2025-12-19 [OFAC's file gives no listing date]" \
+        in first
+    assert "not known on 2020-01-01: listed on or before 2025-12-19; OFAC's file gives no listing date" in first
+    assert "not yet in force" not in first and "2025-12-19–in force" not in first
+    today = runner.invoke(cli, ["screen", "Rosneft", "--store", str(store.path)]).stdout.splitlines()[1]
+    assert "not known" not in today and "on or before 2025-12-19" in today
+    backend = EmbeddedBackend(store.open_read())
+    assert not backend.ask("PREFIX tkg: <https://w3id.org/tradekg/ontology#> PREFIX schema: <https://schema.org/> "
+                           'ASK { ?d tkg:listedName "ROSNEFT" ; schema:startDate ?s }')
+    # The CMIC dates OFAC does print start the entry, and the listing date is said.
+    rows = run_saved(find_query("designations"), {"list": "NS-CMIC", "as_of": "2022-01-01"}, backend).rows
+    huawei = [r for r in rows if "HUAWEI TECHNOLOGIES" in str(r["name"]).upper()]
+    assert huawei and str(huawei[0]["from"]) == "2021-08-02"
+    assert str(huawei[0]["status"]) == "holds on 2022-01-01 (listed 2021-06-03)"
+
+
+def test_an_sdn_list_as_of_a_day_before_its_file_answers_not_known_not_nothing(
+        store: VersionedStore, runner: CliRunner, realdata: Path, tmp_path: Path) -> None:
+    # One stray remark for an entity number sdn.csv lacks: warned with its line and skipped, the rest imported.
+    sdn = tmp_path / "sdn"
+    shutil.copytree(realdata / SDN_2021, sdn)
+    comments = sdn / "sdn_comments.csv"
+    raw = comments.read_bytes().rstrip(b"\x1a")
+    comments.write_bytes(raw + b'\r\n99999999,"a remark for an entry the main file lacks"\r\n\x1a')
+    code, out, err = run(runner, store, "ofac", str(sdn), "--as-of", "2021-07-07")
+    assert code == 0, err
+    assert "sdn_comments.csv" in err and "entity number 99999999 is not in sdn.csv" in err and "skipped" in err
+    backend = EmbeddedBackend(store.open_read())
+    rows = run_saved(find_query("designations"), {"list": "SDN", "as_of": "2020-01-01"}, backend).rows
+    assert len(rows) > 7000
+    assert {str(r["status"]) for r in rows} == {
+        "not known on 2020-01-01: listed on or before 2021-07-07; OFAC's file gives no listing date"}

@@ -123,6 +123,9 @@ class OfacSet:
     kind: str  # sdn or cons
     files: dict[str, OfacFile] = field(default_factory=dict)
     entries: list[Entry] = field(default_factory=list)
+    # Rows of alt/add/comments files for an entity number the main file lacks: OFAC's files are
+    # sometimes inconsistent that way; each is reported with its file and line and skipped.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def primary(self) -> OfacFile:
@@ -264,9 +267,11 @@ def _assemble(entry_set: OfacSet) -> None:
             number = int(row.cells["ent_num"] or 0)
             entry = entries.get(number)
             if entry is None:
-                raise SourceFailed([InputProblem(file.display, row.line, "ent_num",  # type: ignore[union-attr]
-                                                 f"entity number {number} is not in "
-                                                 f"{Path(prim.display).name}")])
+                what = "alias" if part == "alt" else "address"
+                entry_set.warnings.append(
+                    f"{file.display}:{row.line}: entity number {number} is not in "  # type: ignore[union-attr]
+                    f"{Path(prim.display).name}; its {what} is skipped, the rest is imported")
+                continue
             if part == "alt" and row.cells["alt_name"]:
                 entry.aliases.append((row.cells["alt_type"] or "aka", " ".join(row.cells["alt_name"].split())))
             elif part == "add":
@@ -275,11 +280,12 @@ def _assemble(entry_set: OfacSet) -> None:
                 if address:
                     entry.addresses.append(address)
     if comments:
-        number = next(iter(comments))
         file = entry_set.files["comments"]
-        line = next(r.line for r in file.rows if int(r.cells["ent_num"] or 0) == number)
-        raise SourceFailed([InputProblem(file.display, line, "ent_num",
-                                         f"entity number {number} is not in {Path(prim.display).name}")])
+        for row in file.rows:
+            number = int(row.cells["ent_num"] or 0)
+            if number in comments:
+                entry_set.warnings.append(f"{file.display}:{row.line}: entity number {number} is not in "
+                                          f"{Path(prim.display).name}; its remark is skipped, the rest is imported")
     entry_set.entries = list(entries.values())
 
 
@@ -483,8 +489,10 @@ class _Mapper:
         for label, value in entry.extras.items():
             add(designation, TKG.cslAttribute, text(f"{label}: {value}"))
         if not is_minted(party.value, MINTED):
-            for _, alias in entry.aliases:
-                add(designation, SKOS + "altLabel", text(alias))
+            # Kept on the entry as the names it lists, never as names of the record itself: a designation
+            # never answers to a party's name (`show Hikvision` names the firm, not its OFAC entry).
+            for alias in dict.fromkeys([n for _, n in entry.aliases] + facts.aliases):
+                add(designation, TKG.listedAlias, text(alias))
         self.plan.count(f"entries on {self.conf['lists'][list_key]['code']}")
 
     def dates(self, designation: ox.NamedNode, facts: RemarkFacts) -> None:
@@ -521,7 +529,9 @@ class _Mapper:
             node = ox.NamedNode(found)
             self.by_name.setdefault(normalise(entry.name), node)
             return node
-        match = self.view.matcher.match(entry.name, entry.kind, [n for _, n in entry.aliases])
+        match = self.view.matcher.match(entry.name, entry.kind,
+                                        list(dict.fromkeys([n for _, n in entry.aliases] + facts.aliases)),
+                                        self.plan.problems)
         if match is not None:
             key = f"entries on a {match.whose} party (same name)"
             self.plan.linked[key] = self.plan.linked.get(key, 0) + 1
@@ -569,6 +579,8 @@ def plan_import(sets: list[OfacSet], store: ox.Store | None, as_of: date | None 
     """Map every entry and compute the exact change to the store (nothing is written here)."""
     as_of = as_of or date.today()
     plan = SourcePlan("ofac", [f.source_name for s in sets for f in s.files.values()])
+    for entry_set in sets:
+        plan.problems += [f"warning: {w}" for w in entry_set.warnings]
     mapper = _Mapper(store, plan, as_of)
     mapper.pending_links = []  # type: ignore[attr-defined]
     emitters = []

@@ -60,7 +60,8 @@ class PartyMatcher:
                 matcher.names.setdefault(name_key(row["name"]), set()).add(iri)
         return matcher
 
-    def match(self, name: str, kind: str | None, aliases: list[str]) -> Match | None:
+    def match(self, name: str, kind: str | None, aliases: list[str],
+              report: list[str] | None = None) -> Match | None:
         """The one curated party named ``name`` (or else one of ``aliases``), of the same kind.
 
         Failing that, the one party a CSL import made with exactly that name: the
@@ -73,5 +74,10 @@ class PartyMatcher:
                     how = "its name" if form == name else f"its alias {form!r}"
                     return Match(next(iter(hits)), f"{how} is a name of the {whose} party", whose)
                 if len(hits) > 1:
-                    return None  # ambiguous: two parties share the name
+                    # Ambiguous: two parties share the name. Never merged silently: reported for review.
+                    if report is not None:
+                        report.append(f"warning: {name!r}: {'its name' if form == name else f'its alias {form!r}'} "
+                                      f"names {len(hits)} {whose} parties ({', '.join(sorted(hits))}); "
+                                      "not merged, imported as a party of its own: review")
+                    return None
         return None
