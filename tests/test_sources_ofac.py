@@ -309,7 +309,7 @@ def test_an_sdn_list_as_of_a_day_before_its_file_answers_not_known_not_nothing(
     comments = sdn / "sdn_comments.csv"
     raw = comments.read_bytes().rstrip(b"\x1a")
     comments.write_bytes(raw + b'\r\n99999999,"a remark for an entry the main file lacks"\r\n\x1a')
-    code, out, err = run(runner, store, "ofac", str(sdn), "--as-of", "2021-07-07")
+    code, _, err = run(runner, store, "ofac", str(sdn), "--as-of", "2021-07-07")
     assert code == 0, err
     assert "sdn_comments.csv" in err and "entity number 99999999 is not in sdn.csv" in err and "skipped" in err
     backend = EmbeddedBackend(store.open_read())
