@@ -160,6 +160,22 @@ def test_huawei_block_then_ofac_answers_as_one_party(store: VersionedStore, runn
     rules = run_saved(find_query("rules-affecting-firm"), {"firm": "Huawei"}, backend).rows
     cmic = [r for r in rules if str(r.get("citation", "")) == "EO 13959"]
     assert cmic and str(cmic[0]["from"]) == "2021-08-02"
+    # Sugon: the CSL's "Sugon" and OFAC's DAWNING INFORMATION INDUSTRY CO., LTD a.k.a. 'SUGON' are one party.
+    sugon = run_saved(find_query("exceptions-for-firm"), {"firm": "Sugon"}, backend)  # no "names 2 entities"
+    assert sugon.rows
+    lists = {str(r["listName"]) for r in run_saved(find_query("designations"), {}, backend).rows
+             if str(r["name"]) == "Sugon"}
+    assert lists == {"Entity List", "Non-SDN Chinese Military-Industrial Complex Companies List"}
+    # A designation record never answers to a party's name: show names the firm.
+    for name, party in (("Hikvision", "company/hikvision"), ("Sugon", None), ("Proven Glory", None)):
+        result = runner.invoke(cli, ["show", name, "--store", str(store.path)])
+        assert result.exit_code == 0, result.output
+        assert "/designation/" not in result.stdout.splitlines()[1].split(",")[0]
+        if party:
+            assert f"https://w3id.org/tradekg/id/{party}," in result.stdout
+    # Proven Glory's address is in the British Virgin Islands (the CSL prints "GB"): its country is VG.
+    assert backend.ask('ASK { ?p <http://www.w3.org/2000/01/rdf-schema#label> "Proven Glory" ; '
+                       '<https://schema.org/addressCountry> "VG" }')
 
 
 # -- newer files end-date --------------------------------------------------------
