@@ -234,6 +234,27 @@ def parse_citations(text: str) -> list[str]:
     return list(seen)
 
 
+# Footnote markers the Entity List prints glued to a section number or to "EAR": "734.9(e)1", "the EAR2",
+# "of the EAR)4", "734.9(g),3 746.8": a digit right after ")" (or "),") or after "EAR", then a break.
+_FOOTNOTE = re.compile(r"(?<=\))(?P<comma>,?)(?P<a>[1-9])(?=[\s,;.]|$)|(?<=\bEAR)(?P<b>[1-9])(?=[\s,;.)]|$)")
+
+
+def split_footnotes(text: str) -> tuple[str, list[str]]:
+    """The licence requirement without the Entity List's footnote markers, and the markers in order.
+
+    "see §§ 734.9(e)1 and 744.11 of the EAR2" -> ("see §§ 734.9(e) and 744.11 of the EAR", ["1", "2"]):
+    "734.9(e)1" is section 734.9(e) with footnote 1 (the foreign direct product footnote), not a
+    section "734.9(e)1".
+    """
+    markers: list[str] = []
+
+    def keep(match: re.Match[str]) -> str:
+        markers.append(match.group("a") or match.group("b"))
+        return match.group("comma") or ""
+
+    return _FOOTNOTE.sub(keep, text), list(dict.fromkeys(markers))
+
+
 def split_multi(text: str) -> list[str]:
     """The values of a '; '-joined CSL cell, trimmed, without a leading 'and '."""
     values = []
@@ -475,6 +496,7 @@ class StoreView:
                 "kind": str(row["kind"]),
                 "list": str(row["list"]), "start": str(row["start"]),
                 "known_since": _text(row.get("knownSince")),
+                "text_from": _text(row.get("textFrom")),
                 "end": str(row["end"]) if row.get("end") is not None else None,
                 "note": str(row["note"]) if row.get("note") is not None else None,
             }
@@ -686,6 +708,23 @@ class _Mapper:
             f"The CSL row gives no start date: the entry was listed on or before {first_seen}, the date of the "
             "first CSL file that held it; its listing date is not known."))
 
+    def text_dates(self, designation: URIRef, made_by: URIRef | None, rules: list[URIRef],
+                   known: dict[str, Any] | None) -> None:
+        """From when the licence requirement and policy the CSL prints are known to hold: the CSL prints
+        today's text, which a later rule may have rewritten (the FDP footnote of 2020 is not the 2019
+        text). When every rule cited for the entry has a known date, the text holds from the latest;
+        otherwise only from the date of the first file that printed it. Before that, answers say the
+        text of that date is not known."""
+        dates = [self.view.rule_dates.get(str(r)) for r in ([made_by] if made_by else []) + rules]
+        if dates and all(dates):
+            since = max(d for d in dates if d)
+            how = "the date of the latest rule cited for the entry"
+        else:
+            since = (known or {}).get("text_from") or self.as_of.isoformat()
+            how = "the date of the first CSL file that printed it (a rule cited for the entry has no known date)"
+        self.add(designation, TKG.licenseTextFrom, Literal(since, datatype=XSD.date))
+        self.add(designation, TKG.licenseTextBasis, Literal(how))
+
     def affiliation(self, party: URIRef, party_match: Match | None, list_iri: str, made_by: URIRef | None,
                     parent: PartyName | None, line: int) -> None:
         """Link a minted party to the firm the rule that made its entry names it an affiliate of."""
@@ -839,9 +878,14 @@ class _Mapper:
                         # later page of that same rule) stays with the CSL record, not as a change.
                         continue
                     add(target, TKG.designatedBy if i == 0 else TKG.modifiedBy, rule)
-        requirement = _clean(cells.get("license_requirement", ""))
+        printed = _clean(cells.get("license_requirement", ""))
+        requirement, footnotes = split_footnotes(printed)
         if requirement:
             add(designation, TKG.licenseRequirement, Literal(requirement))
+            for marker in footnotes:
+                add(designation, TKG.licenseFootnote, Literal(marker))
+            if target is None:
+                self.text_dates(designation, made_by, rules, known)
         policy = _clean(cells.get("license_policy", ""))
         if policy:
             add(designation, TKG.licenseReviewPolicy, URIRef(concept_iri("license-policy", license_policy(policy))))

@@ -560,3 +560,35 @@ def test_huawei_chile_is_linked_to_huawei_and_covered_by_the_tgl_in_june_2019(
         }""").rows
     assert unlinked == []
     assert plan.linked_to_curated["affiliates linked by the rule that listed them"] >= 50
+
+
+@pytest.mark.parametrize(("printed", "text", "markers"), [
+    ("For all items subject to the EAR, see §§ 734.9(e)1 and 744.11 of the EAR2",
+     "For all items subject to the EAR, see §§ 734.9(e) and 744.11 of the EAR", ["1", "2"]),
+    ("For all items subject to the EAR, see §§ 734.9(e)1, and 744.11 of the EAR2",
+     "For all items subject to the EAR, see §§ 734.9(e), and 744.11 of the EAR", ["1", "2"]),
+    ("For all items subject to the EAR. (See §§ 734.9(e) and 744.11 of the EAR)4",
+     "For all items subject to the EAR. (See §§ 734.9(e) and 744.11 of the EAR)", ["4"]),
+    ("For all items subject to the EAR. (See §§ 734.9(g),3 746.8(a)(3), and 744.21(b) of the EAR)",
+     "For all items subject to the EAR. (See §§ 734.9(g), 746.8(a)(3), and 744.21(b) of the EAR)", ["3"]),
+    ("For all items subject to the EAR, see §§ 736.2(b)(3)(vi), and 744.11 of the EAR, EXCEPT for technology",
+     "For all items subject to the EAR, see §§ 736.2(b)(3)(vi), and 744.11 of the EAR, EXCEPT for technology", []),
+])
+def test_footnote_markers_are_split_from_section_numbers(printed: str, text: str, markers: list[str]) -> None:
+    assert csl.split_footnotes(printed) == (text, markers)
+
+
+def test_a_past_date_does_not_read_todays_licence_text(imported: tuple[VersionedStore, csl.ImportPlan]) -> None:
+    """The CSL prints today's text (the 2020 FDP wording with footnote markers); in June 2019 it was not that."""
+    store = imported[0]
+    backend = EmbeddedBackend(store.open_read())
+    def chile(params: dict[str, str]) -> dict[str, str]:
+        rows = run_saved(find_query("designations"), {"list": "Entity List", **params}, backend).rows
+        return {k: str(v) for k, v in next(r for r in rows if str(r["name"]) == "Huawei Chile S.A.").items()}
+    now = chile({})
+    assert now["requirement"] == "For all items subject to the EAR, see §§ 734.9(e) and 744.11 of the EAR"
+    then = chile({"as_of": "2019-06-01"})
+    assert then["requirement"].startswith("not known on 2019-06-01 (the text printed from ")
+    assert "734.9(e)1" not in then["requirement"] and "EAR2" not in then["requirement"]
+    assert then["policy"].startswith("not known on 2019-06-01")
+    assert backend.ask(PREFIXES + 'ASK { ?d tkg:listedName "Huawei Chile S.A." ; tkg:licenseFootnote "1", "2" }')
