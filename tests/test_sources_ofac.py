@@ -333,3 +333,27 @@ def test_an_sdn_list_as_of_a_day_before_its_file_answers_not_known_not_nothing(
     assert len(rows) > 7000
     assert {str(r["status"]) for r in rows} == {
         "not known on 2020-01-01: listed on or before 2021-07-07; OFAC's file gives no listing date"}
+
+
+def test_an_identifier_both_lists_print_is_one_party(store: VersionedStore, runner: CliRunner, realdata: Path,
+                                                     tmp_path: Path) -> None:
+    """ROSNEFT TRADE LIMITED: the CSL prints "Registration ID, C122790", OFAC "Registration ID C122790". With
+    OFAC's entity number and name changed (so neither can match), the identifier still finds the party."""
+    assert run(runner, store, "csl", str(realdata / WATCHMAN))[0] == 0
+    target = tmp_path / "cons"
+    target.mkdir()
+    for path in (realdata / NON_SDN).iterdir():
+        raw = path.read_bytes().replace(b"\r\n18300,", b"\r\n99918300,").replace(
+            b'"ROSNEFT TRADE LIMITED"', b'"RTL RENAMED LIMITED"').replace(b'"TNK TRADE LIMITED"', b'"RTL OLD NAME"')
+        if raw.startswith(b"18300,"):
+            raw = b"99918300," + raw[len(b"18300,"):]
+        (target / path.name).write_bytes(raw)
+    code, out, err = run(runner, store, "ofac", str(target), "--as-of", "2025-12-19")
+    assert code == 0, err
+    assert "entries on a party with the same identifier" in out
+    backend = EmbeddedBackend(store.open_read())
+    rows = backend.select(
+        'SELECT ?party (COUNT(?d) AS ?n) WHERE { ?d <https://w3id.org/tradekg/ontology#designatedParty> ?party . '
+        '?party <http://www.w3.org/2000/01/rdf-schema#label> ?name FILTER(LCASE(STR(?name)) = "rosneft trade limited") '
+        '} GROUP BY ?party').rows
+    assert len(rows) == 1 and int(str(rows[0]["n"])) == 2

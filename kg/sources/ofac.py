@@ -529,6 +529,17 @@ class _Mapper:
             node = ox.NamedNode(found)
             self.by_name.setdefault(normalise(entry.name), node)
             return node
+        keys = [k for k in ([parties.identifier_key("uscc", v) for v in facts.uscc]
+                            + [parties.identifier_key("registration", v) for v in facts.registrations]) if k]
+        match = self.view.matcher.match_identifier(keys, self.plan.problems) if entry.kind == "company" else None
+        if match is not None and parties.kind_of(match.party) == "company":
+            self.plan.linked["entries on a party with the same identifier"] = \
+                self.plan.linked.get("entries on a party with the same identifier", 0) + 1
+            node = ox.NamedNode(match.party)
+            self.by_name.setdefault(normalise(entry.name), node)
+            for key in keys:
+                self.view.matcher.identifiers.setdefault(key, set()).add(match.party)
+            return node
         match = self.view.matcher.match(entry.name, entry.kind,
                                         list(dict.fromkeys([n for _, n in entry.aliases] + facts.aliases)),
                                         self.plan.problems)
@@ -540,6 +551,8 @@ class _Mapper:
             return node
         node = ox.NamedNode(entity_iri(entry.kind, f"{MINTED}{entry.number}"))
         self.by_name.setdefault(normalise(entry.name), node)
+        for key in keys:  # a later entry of these files printing the same identifier is this party
+            self.view.matcher.identifiers.setdefault(key, set()).add(node.value)
         emit = self.emit
         cls = {"company": TKG.Company, "person": TKG.Person, "vessel": TKG.Vessel, "aircraft": TKG.Aircraft}[entry.kind]
         emit.node(node, cls, entry.line)

@@ -44,10 +44,34 @@ class Match:
     whose: str = "curated"
 
 
+def identifier_key(kind: str, value: str) -> str | None:
+    """One key for an identifier however a list prints it: OFAC's remark "Unified Social Credit Code (USCC)
+    91120000783342508F", a CSL cell "Unified Social Credit Code (USCC), 91120000783342508F, CN", OFAC's
+    "Registration ID C122790" and the CSL's "Registration ID, C122790" meet on "uscc 9112..." and
+    "registration id c122790". Identifiers that name no party (websites, e-mail, gender, directives) give None."""
+    if kind == "uscc":
+        return f"uscc {value.strip().upper()}"
+    if kind == "csl":
+        parts = [p.strip() for p in value.split(",")]
+        if len(parts) < 2 or not parts[1]:
+            return None
+        label, number = parts[0], parts[1]
+        if "USCC" in label or "Unified Social Credit" in label:
+            return f"uscc {number.upper()}"
+        if not re.search(r"registration|registry|company number|tax id|inn\b|ogrn|vat", label, re.IGNORECASE):
+            return None
+        return f"{name_key(label)} {number.casefold()}"
+    if kind == "registration":
+        label, _, number = value.rpartition(" ")
+        return f"{name_key(label)} {number.casefold()}" if label and number else None
+    return None
+
+
 @dataclass
 class PartyMatcher:
     names: dict[str, set[str]] = field(default_factory=dict)  # name key -> curated party IRIs
     imported: dict[str, set[str]] = field(default_factory=dict)  # name key -> parties the CSL import made
+    identifiers: dict[str, set[str]] = field(default_factory=dict)  # identifier key -> parties that print it
 
     @classmethod
     def of(cls, store: ox.Store | None) -> PartyMatcher:
@@ -58,7 +82,22 @@ class PartyMatcher:
                 matcher.imported.setdefault(name_key(row["name"]), set()).add(iri)
             elif not any(is_minted(iri, p) for p in _MINTED_PREFIXES):
                 matcher.names.setdefault(name_key(row["name"]), set()).add(iri)
+        for row in select(store, lookup_query("party-identifiers")):
+            key = identifier_key(row["kind"], row["value"])
+            if key:
+                matcher.identifiers.setdefault(key, set()).add(row["party"])
         return matcher
+
+    def match_identifier(self, keys: list[str], report: list[str] | None = None) -> Match | None:
+        """The one party another entry printed one of ``keys`` for (USCC, registration numbers)."""
+        for key in keys:
+            hits = self.identifiers.get(key, set())
+            if len(hits) == 1:
+                return Match(next(iter(hits)), f"the same identifier ({key}) is printed for it", "identified")
+            if len(hits) > 1 and report is not None:
+                report.append(f"warning: identifier {key!r} is printed for {len(hits)} parties "
+                              f"({', '.join(sorted(hits))}); not merged: review")
+        return None
 
     def match(self, name: str, kind: str | None, aliases: list[str],
               report: list[str] | None = None) -> Match | None:
