@@ -357,3 +357,17 @@ def test_an_identifier_both_lists_print_is_one_party(store: VersionedStore, runn
         '?party <http://www.w3.org/2000/01/rdf-schema#label> ?name FILTER(LCASE(STR(?name)) = "rosneft trade limited") '
         '} GROUP BY ?party').rows
     assert len(rows) == 1 and int(str(rows[0]["n"])) == 2
+
+
+def test_a_truncated_file_is_still_refused_and_every_bad_file_is_named(store: VersionedStore, runner: CliRunner,
+                                                                        realdata: Path, tmp_path: Path) -> None:
+    target = tmp_path / "cons"
+    shutil.copytree(realdata / NON_SDN, target)
+    for name in ("cons_prim.csv", "cons_alt.csv"):
+        raw = (target / name).read_bytes()
+        cut = raw.index(b',"', len(raw) // 2) + 5  # a truncated download, cut inside a quoted name
+        (target / name).write_bytes(raw[:cut])
+    code, _, err = run(runner, store, "ofac", str(target), "--as-of", "2025-12-19")
+    assert code != 0
+    assert "cons_prim.csv" in err and "cons_alt.csv" in err
+    assert "nothing was loaded" in err

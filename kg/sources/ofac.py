@@ -219,6 +219,7 @@ def assemble_sets(files: Iterable[tuple[str, str, str, bytes]]) -> list[OfacSet]
     """``(file name, display, source name, bytes)`` of OFAC files -> one set per list (a replay reads these)."""
     named = known_files()
     sets: dict[str, OfacSet] = {}
+    broken: list[InputProblem] = []  # every bad file is named, not only the first
     for file_name, display, source_name, raw in files:
         if file_name.lower() not in named:
             raise refuse(display, None, f"not an OFAC file name: expected one of {', '.join(named)} (case ignored)")
@@ -227,7 +228,12 @@ def assemble_sets(files: Iterable[tuple[str, str, str, bytes]]) -> list[OfacSet]
         if part in entry_set.files:
             raise refuse(display, None, f"two {file_name.lower()} files given "
                          f"({entry_set.files[part].display} too); name one of each")
-        entry_set.files[part] = parse_file(raw, display, part, source_name)
+        try:
+            entry_set.files[part] = parse_file(raw, display, part, source_name)
+        except SourceFailed as exc:
+            broken += exc.problems
+    if broken:
+        raise SourceFailed(broken)
     for entry_set in sets.values():
         if "prim" not in entry_set.files:
             first = next(iter(entry_set.files.values()))
