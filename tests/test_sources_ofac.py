@@ -371,3 +371,12 @@ def test_a_truncated_file_is_still_refused_and_every_bad_file_is_named(store: Ve
     assert code != 0
     assert "cons_prim.csv" in err and "cons_alt.csv" in err
     assert "nothing was loaded" in err
+
+
+def test_two_ofac_entries_printing_one_registration_number_stay_two_parties(store: VersionedStore,
+                                                                           runner: CliRunner, realdata: Path) -> None:
+    """OFAC prints "NIT # 800160353-2" for both MANAURE S.A. (4579) and AGROPECUARIA LA ROBLEDA S.A. (4486):
+    its own entity numbers say they are two entries, so an identifier never merges them."""
+    assert run(runner, store, "ofac", str(realdata / "ofac/sdn-2021"), "--as-of", "2021-07-07")[0] == 0
+    assert values(store, entity_iri("designation", "ofac-sdn-4579"), str(TKG.designatedParty)) == [
+        entity_iri("company", "ofac-4579")]

@@ -543,8 +543,6 @@ class _Mapper:
                 self.plan.linked.get("entries on a party with the same identifier", 0) + 1
             node = ox.NamedNode(match.party)
             self.by_name.setdefault(normalise(entry.name), node)
-            for key in keys:
-                self.view.matcher.identifiers.setdefault(key, set()).add(match.party)
             return node
         match = self.view.matcher.match(entry.name, entry.kind,
                                         list(dict.fromkeys([n for _, n in entry.aliases] + facts.aliases)),
@@ -557,8 +555,6 @@ class _Mapper:
             return node
         node = ox.NamedNode(entity_iri(entry.kind, f"{MINTED}{entry.number}"))
         self.by_name.setdefault(normalise(entry.name), node)
-        for key in keys:  # a later entry of these files printing the same identifier is this party
-            self.view.matcher.identifiers.setdefault(key, set()).add(node.value)
         emit = self.emit
         cls = {"company": TKG.Company, "person": TKG.Person, "vessel": TKG.Vessel, "aircraft": TKG.Aircraft}[entry.kind]
         emit.node(node, cls, entry.line)

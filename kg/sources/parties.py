@@ -84,7 +84,10 @@ class PartyMatcher:
                 matcher.names.setdefault(name_key(row["name"]), set()).add(iri)
         for row in select(store, lookup_query("party-identifiers")):
             key = identifier_key(row["kind"], row["value"])
-            if key:
+            # OFAC's entity numbers are OFAC's own account of which entries are one entity (the same
+            # number on the SDN and Non-SDN lists): two OFAC entries printing one registration number
+            # (MANAURE S.A. and AGROPECUARIA LA ROBLEDA S.A., both "NIT # 800160353-2") stay two parties.
+            if key and not is_minted(row["party"], "ofac-"):
                 matcher.identifiers.setdefault(key, set()).add(row["party"])
         return matcher
 
