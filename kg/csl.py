@@ -48,7 +48,6 @@ from kg.loaders import cells
 from kg.loaders.csvfile import _line_at  # also raises csv.field_size_limit for long cells
 from kg.matching import (
     BY_INFERRED_PAGE,
-    BY_PAGE_RANGE,
     FR_CITATION,
     DesignationFacts,
     DesignationIndex,
@@ -551,7 +550,7 @@ class _Mapper:
         self.superseded: set[str] = set()  # CSL designations of earlier imports that are now records
         self.merges: list[tuple[int, str, Match]] = []  # (line, printed name, how it was matched)
         self.rule_matches: dict[str, str] = {}  # citation -> how it was resolved
-        self.resolutions: dict[str, str] = {}  # page citations matched to a rule by its (printed or inferred) range
+        self.resolutions: dict[str, str] = {}  # page citations matched to a rule by an inferred range
         self.source = URIRef(entity_iri("source", f"{MINTED}{csl.digest[:16]}"))
         self.confidence = URIRef(concept_iri("confidence", str(self.conf["confidence"])))
         # Provenance by content: the file is named as it was when this content
@@ -631,7 +630,7 @@ class _Mapper:
         if found:
             self.linked["rules"] = self.linked.get("rules", 0) + 1
             self.rule_matches.setdefault(citation, found.explanation)
-            if found.method in (BY_PAGE_RANGE, BY_INFERRED_PAGE):
+            if found.method == BY_INFERRED_PAGE:  # a printed range is a fact; an inferred one is said on the entry
                 self.resolutions[citation] = found.explanation
             return URIRef(found.iri)
         is_page = bool(_CITATION.fullmatch(citation))
