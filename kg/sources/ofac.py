@@ -18,7 +18,7 @@ and line, and nothing is imported.
 Each entry becomes a designation on its list (``data/ofac.yml`` maps
 programs to lists and legal authorities) of a party: the party the CSL
 already has with the same OFAC entity number, else a curated party with the
-same name (``kg.sources.parties``), else a new one. Remarks in OFAC's
+same name (``kg.sources.matching``), else a new one. Remarks in OFAC's
 regular forms become facts (``kg.sources.ofac_remarks``); the Remarks text is
 kept whole. A newer file end-dates the imported entries it no longer has.
 """
@@ -37,13 +37,12 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kg.build import _display
+from kg.answers.resolve import normalise
 from kg.errors import InputProblem
 from kg.loaders.csvfile import _line_at
 from kg.namespaces import SCHEMA, TKG, entity_iri
-from kg.resolve import normalise
+from kg.pipeline.build import _display
 from kg.resources import data_mapping, lookup_query
-from kg.sources import parties
 from kg.sources.base import (
     DEFAULT,
     Emitter,
@@ -59,6 +58,14 @@ from kg.sources.base import (
     url_lit,
 )
 from kg.sources.federal_register import RuleIndex
+from kg.sources.matching import (
+    BY_IDENTIFIER,
+    PRINTED_IDENTIFIER,
+    PartyIndex,
+    identifier_key,
+    name_key,
+    whose,
+)
 from kg.sources.ofac_remarks import RemarkFacts, parse_remarks
 
 DCT = "http://purl.org/dc/terms/"
@@ -99,7 +106,7 @@ class OfacFile:
     part: str  # prim, alt, add, comments
     rows: list[OfacRow]
     digest: str
-    source_name: str = ""  # how the graph names the file: never an absolute path (kg.build.provenance_name)
+    source_name: str = ""  # how the graph names the file: never an absolute path (kg.pipeline.build.provenance_name)
     data: bytes = field(default=b"", repr=False)  # the bytes read: what the ledger keeps
 
 
@@ -114,6 +121,7 @@ class Entry:
     extras: dict[str, str]
     aliases: list[tuple[str, str]] = field(default_factory=list)  # (type, name)
     addresses: list[str] = field(default_factory=list)
+    countries: list[str] = field(default_factory=list)  # each address's country, as OFAC names it
 
 
 @dataclass
@@ -123,6 +131,9 @@ class OfacSet:
     kind: str  # sdn or cons
     files: dict[str, OfacFile] = field(default_factory=dict)
     entries: list[Entry] = field(default_factory=list)
+    # Rows of alt/add/comments files for an entity number the main file lacks: OFAC's files are
+    # sometimes inconsistent that way; each is reported with its file and line and skipped.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def primary(self) -> OfacFile:
@@ -194,7 +205,7 @@ def known_files() -> dict[str, tuple[str, str]]:
 
 def read_paths(paths: Iterable[Path]) -> list[OfacSet]:
     """Files or folders -> one set per list, each file recognised by OFAC's own name."""
-    from kg.build import provenance_name
+    from kg.pipeline.build import provenance_name
 
     named = known_files()
     chosen: list[Path] = []
@@ -216,6 +227,7 @@ def assemble_sets(files: Iterable[tuple[str, str, str, bytes]]) -> list[OfacSet]
     """``(file name, display, source name, bytes)`` of OFAC files -> one set per list (a replay reads these)."""
     named = known_files()
     sets: dict[str, OfacSet] = {}
+    broken: list[InputProblem] = []  # every bad file is named, not only the first
     for file_name, display, source_name, raw in files:
         if file_name.lower() not in named:
             raise refuse(display, None, f"not an OFAC file name: expected one of {', '.join(named)} (case ignored)")
@@ -224,7 +236,12 @@ def assemble_sets(files: Iterable[tuple[str, str, str, bytes]]) -> list[OfacSet]
         if part in entry_set.files:
             raise refuse(display, None, f"two {file_name.lower()} files given "
                          f"({entry_set.files[part].display} too); name one of each")
-        entry_set.files[part] = parse_file(raw, display, part, source_name)
+        try:
+            entry_set.files[part] = parse_file(raw, display, part, source_name)
+        except SourceFailed as exc:
+            broken += exc.problems
+    if broken:
+        raise SourceFailed(broken)
     for entry_set in sets.values():
         if "prim" not in entry_set.files:
             first = next(iter(entry_set.files.values()))
@@ -264,9 +281,11 @@ def _assemble(entry_set: OfacSet) -> None:
             number = int(row.cells["ent_num"] or 0)
             entry = entries.get(number)
             if entry is None:
-                raise SourceFailed([InputProblem(file.display, row.line, "ent_num",  # type: ignore[union-attr]
-                                                 f"entity number {number} is not in "
-                                                 f"{Path(prim.display).name}")])
+                what = "alias" if part == "alt" else "address"
+                entry_set.warnings.append(
+                    f"{file.display}:{row.line}: entity number {number} is not in "  # type: ignore[union-attr]
+                    f"{Path(prim.display).name}; its {what} is skipped, the rest is imported")
+                continue
             if part == "alt" and row.cells["alt_name"]:
                 entry.aliases.append((row.cells["alt_type"] or "aka", " ".join(row.cells["alt_name"].split())))
             elif part == "add":
@@ -274,12 +293,15 @@ def _assemble(entry_set: OfacSet) -> None:
                 address = ", ".join(p for p in parts if p)
                 if address:
                     entry.addresses.append(address)
+                if row.cells["country"]:
+                    entry.countries.append(row.cells["country"])
     if comments:
-        number = next(iter(comments))
         file = entry_set.files["comments"]
-        line = next(r.line for r in file.rows if int(r.cells["ent_num"] or 0) == number)
-        raise SourceFailed([InputProblem(file.display, line, "ent_num",
-                                         f"entity number {number} is not in {Path(prim.display).name}")])
+        for row in file.rows:
+            number = int(row.cells["ent_num"] or 0)
+            if number in comments:
+                entry_set.warnings.append(f"{file.display}:{row.line}: entity number {number} is not in "
+                                          f"{Path(prim.display).name}; its remark is skipped, the rest is imported")
     entry_set.entries = list(entries.values())
 
 
@@ -305,10 +327,13 @@ def program_orders(entry: Entry, list_key: str) -> list[str]:
     return list(dict.fromkeys(orders))
 
 
+# The identifier scheme of OFAC's entity numbers, which the CSL copies (``entity_number: 18300``).
+ENTITY_NUMBER = "OFAC entity number"
+
+
 @dataclass
 class _View:
-    csl_by_number: dict[int, str]
-    matcher: parties.PartyMatcher
+    parties: PartyIndex
     lists: dict[str, str]
     rules: RuleIndex
     designations: dict[str, dict[str, Any]]
@@ -318,11 +343,23 @@ class _View:
 def _view(store: ox.Store | None) -> _View:
     agency = entity_iri("agency", str(mapping()["agency"]))
     has_agency = bool(store is not None and any(store.quads_for_pattern(ox.NamedNode(agency), None, None, DEFAULT)))
-    csl: dict[int, str] = {}
+    # A listed name lands on a curated party, else on a party a CSL import made (the CSL copies OFAC's and
+    # BIS's lists, so an entry on both is one party), else makes a new one. Names fold accents and punctuation.
+    found = PartyIndex(key=name_key)
+    for row in select(store, lookup_query("csl-parties")):
+        if whose(row["entity"]) in ("curated", "CSL-imported"):
+            found.add(row["entity"], [row["name"]], whose=whose(row["entity"]))
     for row in select(store, lookup_query("ofac-csl-entities")):
         value = row["attribute"].split(":", 1)[1].strip()
         if value.isdigit() and (row["agency"] is None or row["agency"] == agency):
-            csl.setdefault(int(value), row["party"])
+            found.add(row["party"], [], identifiers={ENTITY_NUMBER: str(int(value))}, whose="CSL-imported")
+    # Identifiers entries of other sources print for their parties (never OFAC's own parties: two OFAC
+    # entries printing one registration number, MANAURE S.A. and AGROPECUARIA LA ROBLEDA S.A. with
+    # "NIT # 800160353-2", are two entries by OFAC's own numbers).
+    for row in select(store, lookup_query("party-identifiers")):
+        key = identifier_key(row["kind"], row["value"])
+        if key and whose(row["party"]) != "OFAC-imported":
+            found.add(row["party"], [], identifiers={PRINTED_IDENTIFIER: key}, whose=whose(row["party"]))
     lists: dict[str, str] = {}
     for row in select(store, lookup_query("csl-lists")):
         if row["kind"] == "list":
@@ -331,7 +368,7 @@ def _view(store: ox.Store | None) -> _View:
     for row in select(store, lookup_query("ofac-designations")):
         if is_minted(row["designation"], MINTED):
             designations[row["designation"]] = row
-    return _View(csl, parties.PartyMatcher.of(store), lists, RuleIndex.of(store), designations,
+    return _View(found, lists, RuleIndex.of(store), designations,
                  agency if has_agency else None)
 
 
@@ -483,11 +520,17 @@ class _Mapper:
         for label, value in entry.extras.items():
             add(designation, TKG.cslAttribute, text(f"{label}: {value}"))
         if not is_minted(party.value, MINTED):
-            for _, alias in entry.aliases:
-                add(designation, SKOS + "altLabel", text(alias))
+            # Kept on the entry as the names it lists, never as names of the record itself: a designation
+            # never answers to a party's name (`show Hikvision` names the firm, not its OFAC entry).
+            for alias in dict.fromkeys([n for _, n in entry.aliases] + facts.aliases):
+                add(designation, TKG.listedAlias, text(alias))
         self.plan.count(f"entries on {self.conf['lists'][list_key]['code']}")
 
     def dates(self, designation: ox.NamedNode, facts: RemarkFacts) -> None:
+        """Dates OFAC prints (CMIC listing and effective dates in the remarks) start the entry; OFAC's
+        legacy files print none for most entries, and then the entry has no start date at all, only the
+        date of the first file that held it (tkg:knownSince: "listed on or before"), never the import
+        date dressed as a listing date."""
         add = self.emit.add
         if facts.listing_date:
             add(designation, TKG.listingDate, date_lit(facts.listing_date))
@@ -496,26 +539,45 @@ class _Mapper:
         start = facts.effective_date or facts.listing_date
         if start:
             add(designation, SCHEMA.startDate, date_lit(start))
+            add(designation, TKG.startDateBasis, text(
+                "the effective date OFAC prints in the entry's remarks" if facts.effective_date
+                else "the listing date OFAC prints in the entry's remarks"))
             return
         known = self.view.designations.get(designation.value)
-        first_seen = str(known["start"]) if known else self.as_of.isoformat()
-        add(designation, SCHEMA.startDate, date_lit(first_seen))
-        add(designation, SKOS + "note", text("OFAC's file gives no listing date for this entry; start_date is the "
-                                             "date tradekg first imported it."))
+        first_seen = min(str(known["start"]), self.as_of.isoformat()) if known else self.as_of.isoformat()
+        add(designation, TKG.knownSince, date_lit(first_seen))
+        add(designation, TKG.startDateBasis, text("OFAC's file gives no listing date"))
+        add(designation, SKOS + "note", text(
+            f"OFAC's file gives no listing date for this entry: it was listed on or before {first_seen}, the "
+            "date of the first OFAC file tradekg imported that holds it. Before that date whether it held is "
+            "not known."))
 
     def party(self, entry: Entry, facts: RemarkFacts) -> ox.NamedNode:
-        found = self.view.csl_by_number.get(entry.number)
-        if found:
-            self.plan.linked["entries on a CSL party (same entity number)"] = \
-                self.plan.linked.get("entries on a CSL party (same entity number)", 0) + 1
-            node = ox.NamedNode(found)
-            self.by_name.setdefault(normalise(entry.name), node)
-            return node
-        match = self.view.matcher.match(entry.name, entry.kind, [n for _, n in entry.aliases])
+        # An identifier both lists print (USCC, registration numbers) finds the party first; never another
+        # OFAC entry's (OFAC's entity numbers say which entries are one entity: see _view).
+        if entry.kind == "company":
+            for key in dict.fromkeys(k for k in ([identifier_key("uscc", v) for v in facts.uscc]
+                                                 + [identifier_key("registration", v) for v in facts.registrations])
+                                     if k):
+                found = self.view.parties.match([], identifiers={PRINTED_IDENTIFIER: key}, kind="company",
+                                                report=self.plan.problems)
+                if found is not None:
+                    self.plan.linked["entries on a party with the same identifier"] = \
+                        self.plan.linked.get("entries on a party with the same identifier", 0) + 1
+                    node = ox.NamedNode(found.iri)
+                    self.by_name.setdefault(normalise(entry.name), node)
+                    return node
+        # The a.k.a. names OFAC writes in the remarks count too: DAWNING ... a.k.a. 'SUGON' is the CSL's Sugon.
+        names = list(dict.fromkeys([entry.name, *(n for _, n in entry.aliases), *facts.aliases]))
+        match = self.view.parties.match(names, kind=entry.kind,
+                                        identifiers={ENTITY_NUMBER: str(entry.number)},
+                                        order=("curated", "CSL-imported"), stop_when_ambiguous=True,
+                                        report=self.plan.problems)
         if match is not None:
-            key = f"entries on a {match.whose} party (same name)"
+            key = ("entries on a CSL party (same entity number)" if match.method == BY_IDENTIFIER
+                   else f"entries on a {match.whose} party (same name)")
             self.plan.linked[key] = self.plan.linked.get(key, 0) + 1
-            node = ox.NamedNode(match.party)
+            node = ox.NamedNode(match.iri)
             self.by_name.setdefault(normalise(entry.name), node)
             return node
         node = ox.NamedNode(entity_iri(entry.kind, f"{MINTED}{entry.number}"))
@@ -544,8 +606,8 @@ class _Mapper:
         for designation, name in self.pending_links:
             target = self.by_name.get(normalise(name))
             if target is None:
-                match = self.view.matcher.match(name, None, [])
-                target = ox.NamedNode(match.party) if match else None
+                match = self.view.parties.match([name], order=("curated", "CSL-imported"), stop_when_ambiguous=True)
+                target = ox.NamedNode(match.iri) if match else None
             if target is not None:
                 self.emit.add(designation, TKG.linkedTo, target)
                 self.plan.count("Linked To resolved to a party")
@@ -559,6 +621,8 @@ def plan_import(sets: list[OfacSet], store: ox.Store | None, as_of: date | None 
     """Map every entry and compute the exact change to the store (nothing is written here)."""
     as_of = as_of or date.today()
     plan = SourcePlan("ofac", [f.source_name for s in sets for f in s.files.values()])
+    for entry_set in sets:
+        plan.problems += [f"warning: {w}" for w in entry_set.warnings]
     mapper = _Mapper(store, plan, as_of)
     mapper.pending_links = []  # type: ignore[attr-defined]
     emitters = []
