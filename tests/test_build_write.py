@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.build import _bulk_load_in_chunks
+from kg.pipeline.build import _bulk_load_in_chunks
 
 
 def test_chunked_write_keeps_every_triple_and_each_blank_node_whole(tmp_path: Path) -> None:
