@@ -104,7 +104,9 @@ def resolve_entity(backend: Backend, text: str, tables: tuple[str, ...], what: s
 
     by_name: dict[str, str] = {}
     for labels in names.values():
-        for label in labels:
+        # A name as printed ("Huawei") before an id that normalises the same ("huawei"),
+        # whatever order the store returns them in: the same data, the same suggestion.
+        for label in sorted(labels, key=lambda name: (name.islower(), name)):
             by_name.setdefault(normalise(label), label)
     close = difflib.get_close_matches(wanted, list(by_name), n=5, cutoff=0.6)
     contains = [n for n in by_name if wanted and wanted in n and n not in close]
