@@ -181,3 +181,16 @@ def test_estevez_shows_his_post_and_term(curated_store: VersionedStore) -> None:
     shown = _show(CliRunner(), curated_store, "Alan Estevez")
     assert ("    Under Secretary of Commerce for Industry and Security (Bureau of Industry and Security), "
             "2022-04-19 to 2025-01; nominated 2021-07-13, confirmed 2022-03-31") in shown
+
+
+def test_serve_rule_page_leads_with_its_status(curated_store: VersionedStore) -> None:
+    from tests.serving import serving
+
+    with serving(curated_store.path) as served:
+        status, _, body = served.get("/id/rule/ai-diffusion-2025")
+        assert status == 200
+        page = body.decode()
+        assert page.index('id="status"') < page.index('id="statements"')
+        assert "Status on 2026-12-04: not enforced since 2025-05-13 by BIS press release" in page
+        status, _, body = served.get("/id/list/dod-1260h-list")
+        assert "6 of 134 entries held" in body.decode()

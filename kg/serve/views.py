@@ -19,11 +19,12 @@ from rdflib.term import Node
 
 from kg.backend import EmbeddedBackend, ResultTable
 from kg.namespaces import SCHEMA, TKG
-from kg.queries import SavedQuery, find_query, run_saved
+from kg.queries import SavedQuery, find_query, run_saved, today
 from kg.render import cell_text, shorten
 from kg.resolve import normalise
 from kg.resources import lookup_query
 from kg.serve.snapshot import Snapshot
+from kg.show import list_held, rule_status
 from kg.tables import load_catalog
 
 BASE = "https://w3id.org/tradekg/"
@@ -225,6 +226,9 @@ class EntityPage:
     sections: list[Section] = field(default_factory=list)
     timeline: str | None = None
     graph: str | None = None
+    status: str | None = None  # a rule: its status today (kg.show.rule_status), shown first
+    history: list[str] = field(default_factory=list)  # a rule: its dated events
+    held: str | None = None  # a list: how many of its entries the graph holds
 
 
 def exists(snapshot: Snapshot, iri: str) -> bool:
@@ -284,6 +288,10 @@ def entity_page(snapshot: Snapshot, iri: str) -> EntityPage:
                                   str(row.get("subjectType", "")),
                                   str(row.get("propertyLabel", shorten(str(row["property"]))))))
     page.incoming_total = len(seen_in)
+    if page.table == "rules":
+        page.status, page.history = rule_status(backend, entity, str(today()))
+    elif page.table == "lists":
+        page.held = list_held(backend, entity, str(today()))
     for name, param in SECTIONS.get(page.table or "", []):
         saved = find_query(name)
         result = run_saved(saved, {param: iri}, backend)
