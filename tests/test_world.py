@@ -65,6 +65,11 @@ def test_zte_history_before_the_covered_list(curated_backend: EmbeddedBackend) -
     denial = rules["zte-denial-order-2018"][0]
     assert (denial["citation"], denial["from"], denial["until"]) == ("83 FR 17644", "2018-04-15", "2018-07-13")
     assert rules["zte-denial-termination-2018"][0]["status"] == "removed on 2018-07-13"
+    timeline = [(r["date"], r["event"], r.get("citation", ""))
+                for r in _rows(curated_backend, "firm-timeline", firm="ZTE")]
+    assert ("2017-03-29", "removed from the Entity List", "82 FR 15458") in timeline
+    assert ("2018-07-13", "removed from the Denied Persons List", "83 FR 34825") in timeline
+    assert sum(1 for d, e, _ in timeline if d == "2017-03-29" and e.startswith("removed")) == 1
     on_2018_05 = _by_rule(_rows(curated_backend, "rules-affecting-firm", firm="ZTE", as_of="2018-05-01"))
     assert "zte-denial-order-2018" in on_2018_05 and "el-zte-2016" not in on_2018_05
 
