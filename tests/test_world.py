@@ -199,3 +199,12 @@ def test_serve_rule_page_leads_with_its_status(curated_store: VersionedStore) ->
         assert "Status on 2026-12-04: not enforced since 2025-05-13 by BIS press release" in page
         status, _, body = served.get("/id/list/dod-1260h-list")
         assert "6 of 134 entries held" in body.decode()
+
+
+def test_screen_tells_the_listing_from_the_act_that_binds_it(curated_store: VersionedStore) -> None:
+    result = CliRunner().invoke(cli, ["screen", "Tencent Holdings", "--limit", "1", "--format", "text",
+                                      "--store", str(curated_store.path)])
+    assert result.exit_code == 0, result.output
+    assert ("rule: 90 FR 1105 Notice of Availability of Designation of Chinese Military Companies "
+            "(listed (the list prohibits nothing by itself), named; 2025-01-07–in force)") in result.output
+    assert "(restricts as a listed party, on a list; 2026-06-30–in force" in result.output
