@@ -7,6 +7,8 @@ pinned to 2026-12-04 (tests/conftest.py).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
@@ -46,13 +48,11 @@ def test_hikvision_and_dahua_on_the_entity_list_from_2019_10_09(curated_backend:
     assert "el-xinjiang-2019" not in before
 
 
-def test_smic_entity_list_1260h_and_ns_cmic(curated_backend: EmbeddedBackend) -> None:
+def test_smic_entity_list_and_1260h(curated_backend: EmbeddedBackend) -> None:
     rules = _by_rule(_rows(curated_backend, "rules-affecting-firm", firm="SMIC"))
     el = rules["el-smic-2020"][0]
     assert (el["citation"], el["document"], el["from"]) == ("85 FR 83416", "2020-28031", "2020-12-18")
     assert rules["1260h-notice-2021"][0]["effect"] == "listed (the list prohibits nothing by itself)"
-    assert rules["eo-14032"][0]["from"] == "2021-08-02" and rules["eo-14032"][0]["citation"] == "86 FR 30145"
-    assert rules["eo-13959"][0]["citation"] == "85 FR 73185"
     countries = {r["country"] for r in _rows(curated_backend, "firms-affected-by-rule", rule="85 FR 83416")}
     assert countries == {"CN"}
 
@@ -168,11 +168,23 @@ def test_nvidia_is_reached_as_the_exporter(curated_backend: EmbeddedBackend, cur
     assert "  legal reach:\n    none in the graph" in shown
 
 
-def test_ofac_acts_on_the_ns_cmic_firms(curated_backend: EmbeddedBackend) -> None:
+def test_ofac_acts_on_the_ns_cmic_firms(curated_store: VersionedStore, tmp_path: Path, realdata: Path) -> None:
+    """After `tradekg import ofac` of OFAC's Non-SDN files, OFAC counts for the firms on its NS-CMIC list."""
+    from tests.test_sources_ofac import NON_SDN, copy_store
+
+    store = copy_store(curated_store, tmp_path / "store")
+    result = CliRunner().invoke(cli, ["import", "ofac", str(realdata / NON_SDN), "--as-of", "2025-12-19",
+                                      "--store", str(store.path)])
+    assert result.exit_code == 0, result.output
+    backend = EmbeddedBackend(store.open_read())
     for firm in ("Huawei", "Hikvision", "SMIC"):
-        agencies = {r["name"]: r for r in _rows(curated_backend, "agencies-acting-on-firm", firm=firm)}
+        agencies = {r["name"]: r for r in _rows(backend, "agencies-acting-on-firm", firm=firm)}
         ofac = agencies["Office of Foreign Assets Control"]
-        assert int(ofac["rules"]) > 0 and "Non-SDN Chinese Military-Industrial Complex" in ofac["lists"]
+        assert int(ofac["rules"]) == 2 and "Non-SDN Chinese Military-Industrial Complex" in ofac["lists"]
+        rules = _by_rule(_rows(backend, "rules-affecting-firm", firm=firm))
+        assert rules["eo-14032"][0]["citation"] == "86 FR 30145" and rules["eo-14032"][0]["from"] == "2021-08-02"
+    held = _rows(backend, "designations", list="NS-CMIC")
+    assert held and held[0]["held"].endswith("of 59 entries held (companies in the Annex to EO 14032, 2021-06-03)")
 
 
 def test_titles_are_official_and_descriptions_apart(curated_backend: EmbeddedBackend) -> None:
