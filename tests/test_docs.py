@@ -33,8 +33,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from kg.answers.queries import saved_queries
 from kg.cli import cli
-from kg.queries import saved_queries
 from tests.conftest import REPO
 
 README = (REPO / "README.md").read_text(encoding="utf-8")

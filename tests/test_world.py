@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kg.backend import EmbeddedBackend
+from kg.answers.queries import find_query, run_saved
 from kg.cli import cli
-from kg.queries import find_query, run_saved
-from kg.store import VersionedStore
+from kg.graph.backend import EmbeddedBackend
+from kg.graph.store import VersionedStore
 
 pytestmark = pytest.mark.slow
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import click
 
-from kg.build import _display, provenance_name
-from kg.cli import handle_errors, open_store, store_option
+from kg.cli.common import handle_errors, open_store, store_option
 from kg.errors import TradekgError
-from kg.incremental import commit_delta
+from kg.pipeline.build import _display, provenance_name
+from kg.pipeline.incremental import commit_delta
 from kg.progress import progress
 
 
@@ -46,7 +46,8 @@ def csl(file: Path, as_of: object, strict: bool, partial: bool, end_missing: boo
       tradekg import csl consolidated.csv
       tradekg screen "Huawei Technologies (Bolivia)"
     """
-    from kg.pipeline import csl_import, ledger
+    from kg.pipeline import ledger
+    from kg.sources import csl_import
 
     store = open_store(store_path)
     store.current_version()  # no graph yet: say so before the lock creates the directory

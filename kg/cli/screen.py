@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from kg import screen as screening
-from kg.cli import fail, handle_errors, open_backend, store_option
-from kg.render import render
+from kg.answers import screen as screening
+from kg.answers.render import render, wrap_text
+from kg.cli.common import fail, handle_errors, open_backend, store_option
 
 
 @click.command()
@@ -78,14 +78,14 @@ def screen(name: str | None, country: str | None, limit: int, threshold: float, 
     matches = screening.screen(backend, name, country, limit, threshold, on=on, include_ended=include_ended)
     fmt = fmt or ("text" if sys.stdout.isatty() else "csv")
     if fmt == "text":
-        click.echo(screening.as_text(matches, name))
+        click.echo(wrap_text(screening.as_text(matches, name)))
     else:
         render(screening.as_table(matches), fmt, sys.stdout)
 
 
 def _screen_file(backend: screening.Backend, path: Path, name_column: str, country_column: str, id_column: str,
                  fmt: str | None, limit: int, threshold: float, on: str | None, include_ended: bool) -> None:
-    from kg.batch import screen_file
+    from kg.answers.batch import screen_file
 
     if fmt in ("text", "table"):
         raise click.UsageError("--file writes csv or json (--format csv|json)")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from kg.cli import handle_errors, open_store, query_timeout_option, store_option
+from kg.cli.common import handle_errors, open_store, query_timeout_option, store_option
 from kg.errors import TradekgError
 
 TOKEN_ENV = "TRADEKG_SERVE_TOKEN"
@@ -63,7 +63,7 @@ def serve(host: str, port: int, public: bool, store_path: Path | None, query_tim
       tradekg serve
       TRADEKG_SERVE_TOKEN=... tradekg serve --host 0.0.0.0 --port 8080
     """
-    from kg.backend import query_timeout_from
+    from kg.graph.backend import query_timeout_from
 
     token = serve_token(host, public)
     store = open_store(store_path)

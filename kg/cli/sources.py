@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING
 
 import click
 
-from kg.build import user_files
-from kg.cli import handle_errors, open_store, store_option
+from kg.cli.common import handle_errors, open_store, store_option
 from kg.cli.csl import import_group
+from kg.pipeline.build import user_files
 from kg.progress import progress
 
 if TYPE_CHECKING:

@@ -31,18 +31,21 @@ from starlette.routing import Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from kg.backend import QueryRejected, QueryTimeout, ResultTable
+from kg.answers.queries import BadParameter, find_query, run_saved, saved_queries
+from kg.answers.render import render_csv, render_json
+from kg.answers.resolve import Ambiguous
 from kg.errors import NotFound, TradekgError
-from kg.namespaces import bind_prefixes
-from kg.queries import BadParameter, find_query, run_saved, saved_queries
-from kg.render import render_csv, render_json
-from kg.resolve import Ambiguous
-from kg.serve import pictures, views
+from kg.graph.backend import QueryRejected, QueryTimeout, ResultTable
+from kg.graph.sparqltext import with_default_prefixes
+from kg.namespaces import PREFIXES, bind_prefixes
+from kg.serve import described, pictures, reconcile, views
 from kg.serve.snapshot import Current, Snapshot
 from kg.serve.sparql import REFUSED, ProtocolError, evaluate, refuse_updates
 
 HERE = Path(__file__).resolve().parent
 TOKEN_COOKIE = "tradekg_token"
+# Pages another page may frame: the graph picture (our own), the reconciliation preview (OpenRefine's).
+_FRAMED = ("/graph/", "/reconcile/preview")
 
 # Pages run no script of their own (the graph frame is the export's page with its own policy).
 PAGE_CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; frame-src 'self'; "
@@ -51,6 +54,8 @@ MAX_QUERY_CHARS = 1_000_000
 
 _templates = Environment(loader=FileSystemLoader(str(HERE / "templates")),
                          autoescape=select_autoescape(default=True, default_for_string=True))
+_templates.filters["dates"] = views.keep_dates
+_templates.filters["iri"] = views.breakable_iri
 
 
 class Server:
@@ -91,18 +96,20 @@ class Server:
         # The raw path: an IRI with %-escapes must reach the store exactly as minted.
         raw = request.scope.get("raw_path") or request.url.path.encode()
         iri = views.local_iri(raw.decode("latin-1").split("?", 1)[0])
-        return self._entity(snapshot, iri)
+        return self._entity(snapshot, iri, request.query_params.get("on"))
 
     def resource(self, request: Request) -> Response:
         snapshot = self.current.snapshot
-        return self._entity(snapshot, request.query_params.get("iri", ""))
+        return self._entity(snapshot, request.query_params.get("iri", ""), request.query_params.get("on"))
 
-    def _entity(self, snapshot: Snapshot, iri: str) -> Response:
+    def _entity(self, snapshot: Snapshot, iri: str, on: str | None = None) -> Response:
         if not views.exists(snapshot, iri):
             return self.error(snapshot, 404, "Not in the graph",
                               f"The graph says nothing about {iri}. Search for a name instead.")
+        if on and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", on.strip()):
+            return self.error(snapshot, 400, "Not a date", f"on={on!r}: give the date as YYYY-MM-DD.")
         try:
-            page = views.entity_page(snapshot, iri)
+            page = views.entity_page(snapshot, iri, on.strip() if on else None)
         except QueryTimeout as exc:
             return self.error(snapshot, 503, "Too slow", str(exc))
         return self.page(snapshot, "entity.html", page=page)
@@ -212,10 +219,18 @@ class Server:
         if text is None:
             if "text/html" in request.headers.get("accept", ""):
                 return self.page(snapshot, "sparql.html", text=_EXAMPLE, endpoint=str(request.url_for("sparql")),
+                             prefixes=_PREFIX_NAMES,
                                  result=None, boolean=None, graph_text=None, error=None, downloads=[])
-            return _cors(PlainTextResponse("pass the query as ?query=... (SPARQL 1.1 Protocol)", status_code=400))
+            if request.method == "POST":
+                return _cors(PlainTextResponse("pass the query as query=... (SPARQL 1.1 Protocol)", status_code=400))
+            # GET without a query: the endpoint describes itself (SPARQL 1.1 Service Description).
+            endpoint = str(request.url_for("sparql"))
+            return described.rdf_response(request, described.sd_graph(snapshot, request, endpoint))
         if len(text) > MAX_QUERY_CHARS:
             return _cors(PlainTextResponse("the query is too long", status_code=413))
+        if request.method == "GET" and not params.get("format") and _wants_html(request):
+            # A query address opened in a browser: the results page, not the engine's raw answer.
+            return RedirectResponse("/sparql/results?" + urlencode({"query": text}), status_code=303)
         accept = (params.get("format") or [request.headers.get("accept", "")])[0]
         try:
             answer = await _in_thread(lambda: evaluate(
@@ -232,12 +247,14 @@ class Server:
     def sparql_results(self, request: Request) -> Response:
         snapshot = self.current.snapshot
         text = request.query_params.get("query", "")[:MAX_QUERY_CHARS]
-        values: dict[str, Any] = {"text": text, "endpoint": str(request.url_for("sparql")), "result": None,
+        values: dict[str, Any] = {"text": text, "endpoint": str(request.url_for("sparql")), "prefixes": _PREFIX_NAMES,
+                                  "result": None,
                                   "boolean": None, "graph_text": None, "error": None, "downloads": []}
         status = 200
         try:
             refuse_updates(text)
-            answer = snapshot.backend.query_any(text)
+            # The prefixes `tradekg sparql` declares, declared here too; errors worded as it words them.
+            answer = snapshot.backend.query_any(with_default_prefixes(text))
         except ProtocolError as exc:
             values["error"], status = exc.message, exc.status
         except (QueryRejected, QueryTimeout) as exc:
@@ -258,13 +275,24 @@ class Server:
         return self.page(snapshot, "sparql.html", status=status, **values)
 
 
-_EXAMPLE = """PREFIX tkg: <https://w3id.org/tradekg/ontology#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-SELECT ?rule ?label WHERE {
+_PREFIX_NAMES = ", ".join(f"{p}:" for p in PREFIXES)
+_EXAMPLE = """SELECT ?rule ?label WHERE {
   ?rule a tkg:Rule ; rdfs:label ?label .
 }
 ORDER BY ?label
 LIMIT 50"""
+
+
+def _wants_html(request: Request) -> bool:
+    """A browser's Accept header: text/html before any SPARQL result or RDF type."""
+    from kg.serve.sparql import accepted
+
+    for media in accepted(request.headers.get("accept", "")):
+        if media in ("text/html", "application/xhtml+xml"):
+            return True
+        if media != "*/*" and not media.startswith("image/"):
+            return False
+    return False
 
 
 async def _in_thread(work: Callable[[], Any]) -> Any:
@@ -294,7 +322,8 @@ class Guard:
             return
         request = Request(scope)
         method = scope["method"]
-        allowed = ("GET", "HEAD", "POST", "OPTIONS") if scope["path"] == "/sparql" else ("GET", "HEAD")
+        allowed = ("GET", "HEAD", "POST", "OPTIONS") if scope["path"] == "/sparql" else \
+            ("GET", "HEAD", "POST") if scope["path"] == "/reconcile" else ("GET", "HEAD")
         if method not in allowed:
             response: Response = PlainTextResponse("this server only reads the graph", status_code=405,
                                                    headers={"Allow": ", ".join(allowed)})
@@ -324,7 +353,7 @@ class Guard:
                 if b"content-security-policy" not in names:
                     headers.append((b"content-security-policy", PAGE_CSP.encode()))
                 headers += [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
-                if b"x-frame-options" not in names and not scope["path"].startswith("/graph/"):
+                if b"x-frame-options" not in names and not scope["path"].startswith(_FRAMED):
                     headers.append((b"x-frame-options", b"DENY"))
                 message = {**message, "headers": headers}
             await send(message)
@@ -362,6 +391,8 @@ def create_app(current: Current, *, timeout: float | None, token: str | None = N
         Route("/graph/{path:path}", server.graph),
         Route("/id/{rest:path}", server.entity),
         Route("/concept/{rest:path}", server.entity),
+        *reconcile.routes(current),
+        *described.routes(current),
     ]
     app = Starlette(routes=routes)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

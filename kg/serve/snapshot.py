@@ -25,8 +25,8 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kg.backend import EmbeddedBackend
-from kg.store import VersionedStore
+from kg.graph.backend import EmbeddedBackend
+from kg.graph.store import VersionedStore
 
 log = logging.getLogger("tradekg.serve")
 

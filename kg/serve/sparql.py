@@ -24,7 +24,8 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from kg.backend import QueryRejected, QueryTimeout, is_update, run_with_deadline, update_keyword
+from kg.graph.backend import QueryRejected, QueryTimeout, is_update, run_with_deadline, update_keyword
+from kg.graph.sparqltext import plain_syntax_error, with_default_prefixes
 from kg.serve.snapshot import Snapshot
 
 REFUSED = ("this is a SPARQL update; this endpoint only reads the graph "
@@ -135,9 +136,12 @@ def evaluate(snapshot: Snapshot, text: str, accept: str, *, default_graphs: list
     if cached is not None:
         return cached  # type: ignore[no-any-return]
 
+    # The prefixes `tradekg sparql` declares (its parse errors say so), unless the query declares them.
+    full = with_default_prefixes(text)
+
     def work(cancelled: threading.Event) -> Answer:
         try:
-            result = snapshot.store.query(text, **options)  # type: ignore[arg-type]
+            result = snapshot.store.query(full, **options)  # type: ignore[arg-type]
             if isinstance(result, ox.QueryTriples):
                 media = choose(accept, _GRAPHS, "text/turtle")
                 return Answer(result.serialize(format=_GRAPHS[media]), media)
@@ -146,7 +150,7 @@ def evaluate(snapshot: Snapshot, text: str, accept: str, *, default_graphs: list
         except SyntaxError as exc:
             if is_update(text):
                 raise ProtocolError(403, REFUSED) from None
-            raise ProtocolError(400, f"not valid SPARQL: {exc}") from None
+            raise ProtocolError(400, plain_syntax_error(str(exc), full)) from None
         except OSError as exc:
             raise ProtocolError(400, f"the query failed: {exc}") from None
 

@@ -1,7 +1,7 @@
 """``tradekg validate`` of CSV tables: the checks a build runs, in memory, writing nothing.
 
 The tables are read, the rule effects derived and the graph validated in an
-in-memory Oxigraph store exactly as ``kg.build.build`` does before it writes,
+in-memory Oxigraph store exactly as ``kg.pipeline.build.build`` does before it writes,
 so a user sees the verdict the build would give, with the user's own shapes
 (``--shapes``) added to the project's if given.
 """
@@ -12,16 +12,16 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from kg.checks.rawterms import scan
-from kg.derive import rederive_in_store
+from kg.checks.validate import Report
+from kg.graph.ontology import ontology_graph
+from kg.graph.terms import graph_to_quads
 from kg.loaders import InputFile, load_files
-from kg.ontology import ontology_graph
-from kg.terms import graph_to_quads
-from kg.validate import Report
+from kg.pipeline.derive import rederive_in_store
 
 
 def check_tables(files: list[InputFile], shapes: Graph | None = None) -> Report:
     """The report a build of ``files`` would give (``shapes``: instead of the project's)."""
-    from kg.shaclsparql import validate_store
+    from kg.checks.sparql import validate_store
 
     loaded = load_files(files)
     raw = scan(loaded.triples)

@@ -2,7 +2,7 @@
 
 ``build`` and ``load`` are each one transaction from the store's point of view:
 each publishes a new store version only when nothing is wrong (see
-``kg.store``). ``build`` derives and checks the shapes in memory and writes a
+``kg.graph.store``). ``build`` derives and checks the shapes in memory and writes a
 fresh version in one bulk load; ``load`` starts from a checkpoint of the
 current version and derives and checks only what it touches there.
 ``prepare`` does the same work in memory with pySHACL and writes nothing;
@@ -30,21 +30,21 @@ import pyoxigraph as ox
 from rdflib import RDF, Graph
 
 from kg.checks.rawterms import scan
-from kg.derive import derive, rederive_in_store
+from kg.checks.sparql import validate_store
+from kg.checks.validate import Report, ValidationFailed, validate_graph
 from kg.errors import TradekgError
-from kg.incremental import commit_delta
+from kg.graph.ontology import ontology_graph
+from kg.graph.store import VersionedStore, project_root
+from kg.graph.terms import graph_to_quads, quads_to_graph
 from kg.loaders import ExistingLookup, InputFile, LoadResult, load_files
+from kg.loaders.tables import load_catalog
 from kg.namespaces import DERIVATION, TKG, bind_prefixes, entity_iri
-from kg.ontology import ontology_graph
 from kg.pipeline import ledger
+from kg.pipeline.derive import derive, rederive_in_store
+from kg.pipeline.incremental import commit_delta
 from kg.pipeline.loads import load_inputs, rows_summary
 from kg.progress import stage
 from kg.resources import data_dir
-from kg.shaclsparql import validate_store
-from kg.store import VersionedStore, project_root
-from kg.tables import load_catalog
-from kg.terms import graph_to_quads, quads_to_graph
-from kg.validate import Report, ValidationFailed, validate_graph
 
 
 @dataclass
@@ -73,7 +73,7 @@ def provenance_name(path: Path, store: Path | None = None) -> str:
 
     Never an absolute local path: a graph (and every export of it) is shared,
     and it must not carry the home folder of whoever built it. The project is
-    the folder holding ``.tradekg`` (``kg.store.project_root``).
+    the folder holding ``.tradekg`` (``kg.graph.store.project_root``).
     """
     path = Path(os.path.abspath(path))
     with contextlib.suppress(OSError):
@@ -194,7 +194,7 @@ def build(store: VersionedStore, files: list[InputFile], shapes: Graph | None = 
     entries with those ids; the outcome lists what was dropped.
 
     The graph is built, derived and checked in an in-memory Oxigraph store
-    (``kg.derive.rederive_in_store``; ``kg.shaclsparql``, which gives
+    (``kg.pipeline.derive.rederive_in_store``; ``kg.checks.sparql``, which gives
     SHACL's verdicts), then written to a new store version in one bulk load
     and published. Queries in memory are about three times faster than on
     RocksDB, so at a million triples this takes under half the time of doing
@@ -306,7 +306,7 @@ def load(store: VersionedStore, files: list[InputFile], dry_run: bool = False,
 
     A load only adds new nodes, so only they (and the types of what they
     reference) are validated, and the new version is a checkpoint of the
-    current one plus the new triples, re-derived in place (``kg.incremental``):
+    current one plus the new triples, re-derived in place (``kg.pipeline.incremental``):
     a 20-row load into a million-triple store takes about a second instead of
     a full rebuild and re-validation. The writer lock is held from the first
     read: a load that waits for another one checks against what it wrote.

@@ -1,6 +1,6 @@
 """Which party, designation or rule in the graph an imported record is about.
 
-Every importer (the CSL today; OFAC and Federal Register importers next) meets
+Every importer (CSL, OFAC, the Federal Register) meets
 parties, entries and rules the graph may already hold. Two sources that see
 the same listing must give one designation with two sources, and a rule cited
 by its first page, another page of it or its FR document number must be one
@@ -18,11 +18,14 @@ importer, or from anything else):
   equal to a rule's citation, then a document number equal to a rule's, then
   an FR page inside exactly one rule's page range (same volume,
   start <= page <= end) is that rule.
-* ``PartyIndex``: ``add(iri, names, country, identifiers)`` for every party an
-  import may land on, then ``match(names, countries, identifiers)`` ->
-  ``Match`` or None: first by an identifier of the same scheme (a list's own
-  entry number, an OFAC ``ent_num``), then by normalised name with no
-  conflicting country, and only when exactly one party fits.
+* ``PartyIndex``: ``add(iri, names, country, identifiers, whose)`` for every
+  party an import may land on (curated, or made by an importer: ``whose``),
+  then ``match(names, countries, identifiers, kind, order)`` -> ``Match`` or
+  None: first by an identifier of the same scheme (an OFAC entity number the
+  CSL copied, a Federal Register agency id or slug), then by folded name, of
+  the same kind, with no conflicting country, and only when exactly one party
+  fits. The CSL importer, the OFAC importer (its entries' parties and Linked
+  To names) and the Federal Register importer (agencies) all match here.
 * ``DesignationIndex``: ``add(DesignationFacts(...))`` for every designation,
   then ``match(party, list, identifiers)`` -> ``Match`` or None: by the list's
   own identifier for the entry where both sides have one, then by the same
@@ -36,10 +39,12 @@ A ``Match`` carries ``method`` (one of the ``BY_*`` constants below, stored as
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+import unicodedata
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from kg.resolve import normalise as normalise_name  # names are matched as users' parameters are
+from kg.answers.resolve import normalise as normalise_name  # names are matched as users' parameters are
+from kg.namespaces import DATA
 
 BY_IDENTIFIER = "identifier"
 BY_NAME_AND_COUNTRY = "name and country"
@@ -148,45 +153,106 @@ def _citation_key(text: str) -> str:
 # Parties
 # --------------------------------------------------------------------------
 
+def name_key(name: str) -> str:
+    """Case, accents, punctuation and spacing folded: "HUAWEI TECHNOLOGIES CO., LTD." = "Huawei Technologies Co Ltd".
+
+    The looser of the two foldings (``PartyIndex.key``): letters outside ASCII
+    are dropped unless nothing else is left.
+    """
+    folded = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii") or name
+    return re.sub(r"\s+", " ", re.sub(r"[^\w\s&]+", " ", folded.casefold())).strip()
+
+
+def kind_of(iri: str) -> str:
+    """The kind of party an entity IRI names (``company``, ``person``, ``agency``...), from its path."""
+    return iri[len(str(DATA)):].split("/", 1)[0] if iri.startswith(str(DATA)) else ""
+
+
+# Identifiers importers give the parties they make: "csl-" (kg.sources.csl), "ofac-", "frapi-".
+_MADE_BY = (("csl-", "CSL-imported"), ("ofac-", "OFAC-imported"), ("frapi-", "FR-imported"))
+
+
+def whose(iri: str) -> str:
+    """Who made the party: "curated" (the project's tables), or the importer whose identifier it bears."""
+    local = iri[len(str(DATA)):].split("/", 1)[-1] if iri.startswith(str(DATA)) else ""
+    return next((label for prefix, label in _MADE_BY if local.startswith(prefix)), "curated")
+
+
 @dataclass(frozen=True)
 class Match:
     iri: str
     method: str
     explanation: str
+    whose: str = "curated"  # whose party it is: "curated", or the importer's that made it ("CSL-imported")
+
+
+@dataclass(frozen=True)
+class _Candidate:
+    iri: str
+    country: str | None
+    whose: str
 
 
 @dataclass
 class PartyIndex:
-    names: dict[str, list[tuple[str, str | None]]] = field(default_factory=dict)  # normalised name -> [(iri, country)]
+    """Every party an import may land on, by identifier and by folded name; ``match`` picks one or none.
+
+    ``key`` folds names before they are compared: ``normalise_name`` (case and
+    spacing, what users' parameters get) or ``name_key`` (also accents and
+    punctuation). A party's kind is read from its IRI (``kind_of``).
+    """
+
+    key: Callable[[str], str] = normalise_name
+    names: dict[str, list[_Candidate]] = field(default_factory=dict)  # folded name -> candidates
     identifiers: dict[tuple[str, str], set[str]] = field(default_factory=dict)  # (scheme, value) -> iris
+    whose_of: dict[str, str] = field(default_factory=dict)  # iri -> whose party it is
 
     def add(self, iri: str, names: Iterable[str], country: str | None = None,
-            identifiers: Mapping[str, str] | None = None) -> None:
+            identifiers: Mapping[str, str] | None = None, whose: str = "curated") -> None:
+        self.whose_of.setdefault(iri, whose)
         for name in names:
-            entry = (iri, country)
-            bucket = self.names.setdefault(normalise_name(name), [])
+            entry = _Candidate(iri, country, whose)
+            bucket = self.names.setdefault(self.key(name), [])
             if entry not in bucket:
                 bucket.append(entry)
         for scheme, value in (identifiers or {}).items():
             self.identifiers.setdefault((scheme, value.strip()), set()).add(iri)
 
     def match(self, names: Sequence[str], countries: Sequence[str] = (),
-              identifiers: Mapping[str, str] | None = None) -> Match | None:
+              identifiers: Mapping[str, str] | None = None, kind: str | None = None,
+              order: Sequence[str] | None = None, stop_when_ambiguous: bool = False) -> Match | None:
+        """The one party these identifiers, else these names (in order), point to; None when none or several do.
+
+        First an identifier of the same scheme held by exactly one party. Then,
+        for each group of parties in ``order`` (whose they are; None: all
+        together), each name in turn: the parties of that folded name, of the
+        same ``kind`` when given, whose country (when both sides have one) is one
+        of ``countries``. Exactly one is the match; several are no match for that
+        name, and with ``stop_when_ambiguous`` no match at all: a wrong merge puts
+        one firm's restrictions on another, which is worse than two nodes.
+        """
         for scheme, value in (identifiers or {}).items():
             hits = self.identifiers.get((scheme, value.strip()), set())
             if len(hits) == 1:
-                return Match(next(iter(hits)), BY_IDENTIFIER, f"same {scheme} {value.strip()!r}")
-        for name in names:
-            hits = self.names.get(normalise_name(name), [])
-            fitting = {iri: c for iri, c in hits if c is None or not countries or c in countries}
-            if len(fitting) != 1:
-                continue
-            iri, country = next(iter(fitting.items()))
-            if country is not None and countries:
-                return Match(iri, BY_NAME_AND_COUNTRY,
-                             f"same normalised name {normalise_name(name)!r} and country {country}")
-            return Match(iri, BY_NAME, f"same normalised name {normalise_name(name)!r} "
-                                       "(no country on one side to compare)")
+                iri = next(iter(hits))
+                return Match(iri, BY_IDENTIFIER, f"same {scheme} {value.strip()!r}", self.whose_of.get(iri, "curated"))
+        for group in (order or [None]):
+            for name in names:
+                fitting: dict[str, _Candidate] = {}
+                for c in self.names.get(self.key(name), []):
+                    if (group is None or c.whose == group) and (kind is None or kind_of(c.iri) == kind) \
+                            and (c.country is None or not countries or c.country in countries):
+                        fitting.setdefault(c.iri, c)
+                if len(fitting) > 1 and stop_when_ambiguous:
+                    return None
+                if len(fitting) != 1:
+                    continue
+                found = next(iter(fitting.values()))
+                if found.country is not None and countries:
+                    return Match(found.iri, BY_NAME_AND_COUNTRY, f"same normalised name {self.key(name)!r} "
+                                 f"and country {found.country}", found.whose)
+                return Match(found.iri, BY_NAME, f"same normalised name {self.key(name)!r} "
+                                                 "(no country on one side to compare)", found.whose)
         return None
 
 

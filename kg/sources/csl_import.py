@@ -16,9 +16,9 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kg import csl as importer
 from kg.errors import TradekgError
 from kg.pipeline import ledger
+from kg.sources import csl as importer
 
 KIND = "import csl"
 

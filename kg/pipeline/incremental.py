@@ -5,7 +5,7 @@ at a million triples. A change here is a list of triples to remove and to add
 plus the nodes it touches. Only those nodes are validated, against a small
 data graph: their triples after the change and the types of every node they
 point at (what ``sh:class`` needs), checked with the shapes compiled to SPARQL
-(``kg.shaclsparql``) in a throw-away in-memory store. The new version starts as
+(``kg.checks.sparql``) in a throw-away in-memory store. The new version starts as
 a RocksDB checkpoint of the current one (hard links), gets the change and
 re-derives the rule effects inside the store: only for the parties a load
 names and those below them in the ownership chain when the change is local
@@ -31,14 +31,15 @@ from typing import Any
 import pyoxigraph as ox
 from rdflib import Graph
 
+from kg.answers.queries import derivation_rules
 from kg.checks.rawterms import scan_quads
-from kg.derive import derived_subjects, rederive_in_store, run_rule, with_rows
+from kg.checks.sparql import plan_for, validate_store
+from kg.checks.validate import Report, ValidationFailed
+from kg.graph.sparqltext import with_rows
+from kg.graph.store import VersionedStore
 from kg.namespaces import SCHEMA, TKG
-from kg.queries import derivation_rules
+from kg.pipeline.derive import derived_subjects, rederive_in_store, run_rule
 from kg.resources import lookup_query
-from kg.shaclsparql import plan_for, validate_store
-from kg.store import VersionedStore
-from kg.validate import Report, ValidationFailed
 
 _RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 _SUBCLASS_OF = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf")
@@ -81,7 +82,7 @@ def validate_delta(source: ox.Store, focus: Iterable[str], removals: Iterable[ox
     """Validate the focus nodes as they will be after the change.
 
     The neighbourhood goes into a small in-memory Oxigraph store and is checked
-    with the shapes compiled to SPARQL (``kg.shaclsparql``, tested to give
+    with the shapes compiled to SPARQL (``kg.checks.sparql``, tested to give
     pySHACL's verdicts); pySHACL's own focus-node mode spends ~15 ms per node
     matching targets, 2 s for a 20-row load.
     """

@@ -17,13 +17,13 @@ from rdflib import RDF, Literal, URIRef
 from rdflib.namespace import DCTERMS, XSD
 from rdflib.term import Node
 
-from kg.backend import Backend, ResultTable
+from kg.answers.queries import today
+from kg.answers.render import cell_text, shorten
+from kg.answers.resolve import resolve_entity
+from kg.graph.backend import Backend, ResultTable
+from kg.loaders.tables import load_catalog
 from kg.namespaces import CONCEPT, SCHEMA, TKG
-from kg.queries import today
-from kg.render import cell_text, shorten
-from kg.resolve import resolve_entity
 from kg.resources import lookup_query
-from kg.tables import load_catalog
 
 
 @dataclass
@@ -102,6 +102,7 @@ class Reach:
     rule: URIRef
     exposure: bool  # reach:exposure: a listed parent or affiliate, not legal reach
     line: str
+    status: str = ""  # "holds on ...", "ended ...", "not yet in force on ...", "suspended on ..."
     listing: bool = False  # effect "listed" / "listed again": a listing, not a prohibition
     exporter: bool = False  # reach "as the exporter": exporter-side
 
@@ -254,15 +255,16 @@ _EXPORTER = CONCEPT["reach/exporter"]
 _LISTING_KINDS = {CONCEPT["effect-kind/lists"], CONCEPT["effect-kind/relists"]}
 
 
-def firm_reach(backend: Backend, firm: URIRef) -> list[Reach]:
+def firm_reach(backend: Backend, firm: URIRef, on: Literal | None = None) -> list[Reach]:
     """The firm's derived rule effects as lines, one per distinct wording (queries/lookup/firm-reach.rq).
 
-    The status (holds, ended, not yet, suspended) is said for today, or the
-    date ``TRADEKG_TODAY`` pins.
+    The status (holds, ended, not yet, suspended) is said for ``on`` (an
+    xsd:date; the web page's as-of date), else today, or the date
+    ``TRADEKG_TODAY`` pins.
     """
     found: list[Reach] = []
     seen: set[tuple[bool, str]] = set()
-    for row in backend.select(lookup_query("firm-reach"), {"entity": firm, "today": today()}).rows:
+    for row in backend.select(lookup_query("firm-reach"), {"entity": firm, "today": on or today()}).rows:
         exposure = row["reachConcept"] == _EXPOSURE
         rule = _rule_name(row)
         period = _period(row)
@@ -280,7 +282,7 @@ def firm_reach(backend: Backend, firm: URIRef) -> list[Reach]:
         seen.add((exposure, line))
         effect, rule_iri = row["effectNode"], row["rule"]
         assert isinstance(effect, URIRef) and isinstance(rule_iri, URIRef)
-        found.append(Reach(effect, rule_iri, exposure, line, listing=row["kind"] in _LISTING_KINDS,
+        found.append(Reach(effect, rule_iri, exposure, line, status, listing=row["kind"] in _LISTING_KINDS,
                            exporter=row["reachConcept"] == _EXPORTER))
     return found
 

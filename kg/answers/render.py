@@ -13,14 +13,17 @@ import csv
 import io
 import json
 import math
+import os
+import re
 import shutil
+import sys
 import textwrap
 from typing import TextIO
 
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
-from kg.backend import ResultTable
+from kg.graph.backend import ResultTable
 from kg.namespaces import PREFIXES
 
 FORMATS = ("table", "csv", "json")
@@ -133,11 +136,13 @@ def render_table(table: ResultTable, out: TextIO, width: int | None = None, max_
     else:
         iris = {k for k, i in enumerate(columns)
                 if all(isinstance(r.get(table.variables[i]), URIRef | type(None)) for r in shown)}
-        widths = _share(natural, width - 3 * (len(headers) - 1), iris)
+        longest = [max([len(w) for w in h.split()] + [len(w) for r in rows for w in r[k].split()])
+                   for k, h in enumerate(headers)]
+        widths = _share(natural, width - 3 * (len(headers) - 1), iris, longest)
         if widths is None:
-            _records(headers, rows, width, out)
+            _records(headers, _refer_repeats(rows, numbered=True), width, out)
         else:
-            _grid(headers, rows, widths, out)
+            _grid(headers, _refer_repeats(rows, numbered=False), widths, out)
     if len(shown) < total:
         out.write(f"… {total - len(shown):,} more rows; use --format csv or --format json to get all "
                   f"{total:,}\n")
@@ -146,7 +151,7 @@ def render_table(table: ResultTable, out: TextIO, width: int | None = None, max_
     out.write(f"({len(rows)} row{'s' if len(rows) != 1 else ''})\n")
 
 
-# Set by the command line's --wide (kg.cli.format_option): one grid line per row, nothing wrapped.
+# Set by the command line's --wide (kg.cli.common.format_option): one grid line per row, nothing wrapped.
 WIDE = False
 MIN_COLUMN = 12
 
@@ -162,8 +167,38 @@ def _table_columns(table: ResultTable, rows: list[dict[str, Node]]) -> list[int]
     return [i for i in filled if i not in iris] + iris
 
 
-def _share(natural: list[int], budget: int, whole: set[int] | None = None) -> list[int] | None:
-    """Column widths within ``budget``: narrow columns and ``whole`` (IRIs) whole, the rest shared (None: no room)."""
+# A cell this long that repeats an earlier row's cell in its column is printed once and referred to.
+REPEAT_MIN = 40
+
+
+def _refer_repeats(rows: list[list[str]], numbered: bool) -> list[list[str]]:
+    """Long cells that repeat an earlier row's: "same as row 3" (numbered blocks) or "same as above" (a grid).
+
+    The headline query gave most of its rows the same paragraph of seven
+    sources; a reader needs it once.
+    """
+    first: dict[tuple[int, str], int] = {}
+    out = []
+    for n, row in enumerate(rows):
+        cells = []
+        for k, cell in enumerate(row):
+            seen = first.setdefault((k, cell), n)
+            if len(cell) >= REPEAT_MIN and seen != n and (numbered or seen == n - 1 or
+                                                          rows[n - 1][k] == cell):
+                cells.append(f"same as row {seen + 1}" if numbered else "same as above")
+            else:
+                cells.append(cell)
+        out.append(cells)
+    return out
+
+
+def _share(natural: list[int], budget: int, whole: set[int] | None = None,
+           longest: list[int] | None = None) -> list[int] | None:
+    """Column widths within ``budget``: narrow columns and ``whole`` (IRIs) whole, the rest shared (None: no room).
+
+    No column is narrower than its longest word (``longest``): a grid that
+    would have to cut a word in two gives way to one block per row.
+    """
     widths = list(natural)
     whole = {k for k in (whole or set()) if natural[k] <= budget // 3}
     open_ = set(range(len(natural))) - whole
@@ -186,6 +221,10 @@ def _share(natural: list[int], budget: int, whole: set[int] | None = None) -> li
             widths[k] = max(MIN_COLUMN, min(natural[k], int(left * math.sqrt(natural[k]) / want)))
             left -= widths[k]
             want -= math.sqrt(natural[k])
+    if longest:
+        widths = [max(w, min(longest[k], natural[k])) for k, w in enumerate(widths)]
+        if sum(widths) > budget:
+            return None
     return widths
 
 
@@ -221,9 +260,50 @@ def _records(headers: list[str], rows: list[list[str]], width: int, out: TextIO)
 
 
 def _wrap(text: str, width: int) -> list[str]:
+    """Lines of at most ``width``, broken between words only; a word longer than the line stands alone, whole."""
     if len(text) <= width:
         return [text]
-    return textwrap.wrap(text, width, break_long_words=True, break_on_hyphens=False) or [""]
+    return textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False) or [""]
+
+
+def terminal_width() -> int | None:
+    """The terminal's width when output goes to one, else ``COLUMNS`` when set, else None (a file or a pipe)."""
+    if _is_terminal(sys.stdout):
+        return shutil.get_terminal_size((100, 24)).columns
+    try:
+        return int(os.environ.get("COLUMNS", "")) or None
+    except ValueError:
+        return None
+
+
+_VALUE_COLUMN = re.compile(r"^( *\S(?:\S| (?! ))*  +)\S")
+
+
+def wrap_text(text: str, width: int | None = None, hang: int = 2, under: int | None = None) -> str:
+    """``text`` wrapped at ``width`` between words: each line keeps its indent, its continuations hang ``hang`` more.
+
+    For the prose the command line prints (``show``, ``screen``, ``query
+    --list``, ``history``): the terminal would otherwise cut a long line at
+    its edge, inside a word. Without a width (a file or a pipe) lines stay whole.
+    ``under`` puts continuations under that column (a table's last column).
+    """
+    width = width or terminal_width()
+    if not width:
+        return text
+    out = []
+    for line in text.split("\n"):
+        if len(line) <= width:
+            out.append(line)
+            continue
+        indent = len(line) - len(line.lstrip(" "))
+        # "  label         value": continuations line up under the value.
+        column = _VALUE_COLUMN.match(line)
+        hanging = under if under is not None else \
+            len(column.group(1)) if column and len(column.group(1)) <= width // 2 else indent + hang
+        out.extend(textwrap.wrap(line.strip(), width, initial_indent=" " * indent,
+                                 subsequent_indent=" " * min(hanging, width // 2),
+                                 break_long_words=False, break_on_hyphens=False) or [line])
+    return "\n".join(out)
 
 
 def _is_terminal(out: TextIO) -> bool:

@@ -9,15 +9,15 @@ the rules before it derived.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
 import pyoxigraph as ox
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
 
+from kg.answers.queries import derivation_rules
+from kg.graph.sparqltext import PARTIES_HERE, with_rows
+from kg.graph.terms import graph_to_quads, quads_to_graph
 from kg.namespaces import DERIVATION, TKG, bind_prefixes
-from kg.queries import derivation_rules
 from kg.resources import lookup_query, queries_dir
-from kg.terms import graph_to_quads, quads_to_graph
 
 
 def derive(facts: Graph) -> Graph:
@@ -72,30 +72,6 @@ def rederive_in_store(store: ox.Store) -> int:
     return count
 
 
-_PARTIES_HERE = re.compile(r"^[ \t]*# parties: \?(\w+)[ \t]*$", re.MULTILINE)
-
-
-def with_rows(query: str, variable: str, values: Iterable[str]) -> str:
-    """``query`` with a VALUES block binding ``variable`` to each IRI, opening its WHERE pattern.
-
-    The same block also goes after every comment line ``# parties: ?variable``:
-    a rule marks there the groups inside its sub-selects where binding the
-    variable gives the rows the outer binding would keep (the sub-select
-    projects and groups by it, the group binds it), so that they start from the
-    few parties instead of reading the whole store. Python cannot see inside a
-    sub-select whether that holds; the rule's author can, so the rule says it.
-    """
-    masked = "\n".join(" " * len(line) if line.lstrip().startswith("#") else line for line in query.split("\n"))
-    match = re.search(r"\bWHERE\s*\{", masked, re.IGNORECASE)
-    if match is None:
-        raise ValueError("a derivation rule without a WHERE pattern")
-    block = f" VALUES ?{variable} {{ {' '.join(str(ox.NamedNode(v)) for v in sorted(values))} }} "
-    marks = [m.end() for m in _PARTIES_HERE.finditer(query) if m.group(1) == variable and m.start() > match.end()]
-    for position in sorted([match.end(), *marks], reverse=True):
-        query = query[:position] + (block if position == match.end() else "\n" + block) + query[position:]
-    return query
-
-
 _REPEAT = re.compile(r"^# repeat: until-fixpoint\s*$", re.MULTILINE)
 MAX_ROUNDS = 50
 
@@ -129,7 +105,7 @@ def run_rule(store: ox.Store, text: str, bulk: bool = False) -> list[ox.Quad]:
     # earlier start in the next, once an owner's own ownership effect exists;
     # kept side by side, the two starts made one effect with two start dates
     # (a 20-row load into the 100k benchmark store failed validation on it).
-    marked = {m.group(1) for m in _PARTIES_HERE.finditer(text)}
+    marked = {m.group(1) for m in PARTIES_HERE.finditer(text)}
     writes = re.search(r"tkg:effectParty\s+\?(\w+)", text)
     variable = writes.group(1) if writes and marked == {writes.group(1)} else None
     effect_party = ox.NamedNode(str(TKG.effectParty))

@@ -37,7 +37,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 from rdflib import URIRef
 
-from kg.backend import Backend, ResultTable
+from kg.graph.backend import Backend, ResultTable
 from kg.resources import lookup_query
 
 LEGAL_FORMS = frozenset([
@@ -342,7 +342,7 @@ def screen(backend: Backend, name: str, country: str | None = None, limit: int =
     earlier names.
     """
     if on is None:
-        from kg.queries import today
+        from kg.answers.queries import today
 
         on = str(today())
     index = index or Index.from_backend(backend)
@@ -394,7 +394,7 @@ def describe_many(backend: Backend, parties: list[URIRef], on: str, include_ende
     One query per party cost a batch of 10,000 names more than matching them:
     here the parties travel as terms in one VALUES block per chunk.
     """
-    from kg.derive import with_rows
+    from kg.graph.sparqltext import with_rows
 
     found: dict[URIRef, Match] = {}
     text = lookup_query("screen-parties")

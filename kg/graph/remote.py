@@ -8,9 +8,9 @@ queries, ``show``, ``sparql`` and exports run unchanged:
 - Requests are built by SPARQLWrapper (POST, URL-encoded ``query=``, content
   negotiation only); the transport, retries and error messages are ours, so that
   every failure reaches the user as one plain line and credentials never do.
-- Parameters are bound with ``kg.backend.with_values``: a VALUES block of terms
+- Parameters are bound with ``kg.graph.backend.with_values``: a VALUES block of terms
   written by Oxigraph's N-Triples serialiser, never pasted text.
-- Results become rdflib terms exactly as ``kg.terms.to_rdflib`` makes them from
+- Results become rdflib terms exactly as ``kg.graph.terms.to_rdflib`` makes them from
   the embedded store (``"x"^^xsd:string`` becomes plain ``Literal("x")``), so a
   row from the server compares equal to the same row from the embedded store.
 
@@ -39,8 +39,8 @@ from rdflib.namespace import XSD
 from rdflib.term import Node
 from SPARQLWrapper import JSON, POST, TURTLE, URLENCODED, SPARQLWrapper
 
-from kg.backend import QueryForms, QueryRejected, ResultTable, is_update, run_with_deadline, with_values
 from kg.errors import TradekgError
+from kg.graph.backend import QueryForms, QueryRejected, ResultTable, is_update, run_with_deadline, with_values
 
 ENDPOINT_ENV = "TRADEKG_ENDPOINT"
 GRAPH_ENV = "TRADEKG_GRAPH"
@@ -272,7 +272,7 @@ def _term(value: Mapping[str, str]) -> Node:
 
 
 def plain_strings(graph: Graph) -> Graph:
-    """Drop the redundant ``xsd:string`` datatype, as ``kg.terms.to_rdflib`` does."""
+    """Drop the redundant ``xsd:string`` datatype, as ``kg.graph.terms.to_rdflib`` does."""
     typed = [(s, p, o) for s, p, o in graph
              if isinstance(o, Literal) and o.datatype is not None and str(o.datatype) == _XSD_STRING]
     for s, p, o in typed:

@@ -34,12 +34,12 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph
 from rdflib.term import Node
 
-from kg import build as builder
+from kg.graph.ontology import ontology_graph
+from kg.graph.remote import Endpoint, RemoteBackend, RemoteError, send
+from kg.graph.store import VersionedStore
+from kg.graph.terms import graph_to_quads, to_oxigraph
 from kg.loaders import InputFile
-from kg.ontology import ontology_graph
-from kg.remote import Endpoint, RemoteBackend, RemoteError, send
-from kg.store import VersionedStore
-from kg.terms import graph_to_quads, to_oxigraph
+from kg.pipeline import build as builder
 
 DEFAULT_CHUNK = 50_000
 MODES = ("replace", "add")

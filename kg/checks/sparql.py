@@ -62,12 +62,12 @@ from rdflib.term import Node
 from kg.checks.rawterms import RawTerms, canonical
 from kg.checks.read import raw_term
 from kg.checks.results import Result, Results
+from kg.checks.validate import Report, Violation
+from kg.graph.ontology import ontology_graph, shapes_graph
+from kg.graph.terms import graph_to_quads, to_oxigraph
+from kg.loaders.tables import Catalog, load_catalog
 from kg.namespaces import TKG
-from kg.ontology import ontology_graph, shapes_graph
 from kg.progress import progress
-from kg.tables import Catalog, load_catalog
-from kg.terms import graph_to_quads, to_oxigraph
-from kg.validate import Report, Violation
 
 _RDF_TYPE = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
 _SUBCLASSES = """SELECT ?sub ?super WHERE {
@@ -170,7 +170,7 @@ class Plan:
     # ... and the predicates whose literals' lexical forms a check compares (sh:pattern, sh:in...).
     lexical: dict[Node, set[str]] = field(default_factory=dict)
     # True when every check reads only a focus node's own triples and its objects' types
-    # (what a load's neighbourhood holds: kg.incremental).
+    # (what a load's neighbourhood holds: kg.pipeline.incremental).
     local: bool = True
 
     def without(self, roots: Iterable[Node], why: str) -> None:

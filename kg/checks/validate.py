@@ -16,9 +16,9 @@ from rdflib.namespace import SH
 from rdflib.term import Node
 
 from kg.errors import TradekgError
+from kg.graph.ontology import ontology_graph, shapes_graph
+from kg.loaders.tables import Catalog, load_catalog
 from kg.namespaces import TKG
-from kg.ontology import ontology_graph, shapes_graph
-from kg.tables import Catalog, load_catalog
 
 
 @dataclass(frozen=True)
@@ -101,7 +101,7 @@ class ValidationFailed(TradekgError):
 def validate_graph(data: Graph, catalog: Catalog | None = None) -> Report:
     """Validate ``data`` against our shapes with pySHACL, the reference engine.
 
-    Builds, loads and imports use ``kg.shaclsparql`` (the same verdicts on our
+    Builds, loads and imports use ``kg.checks.sparql`` (the same verdicts on our
     shapes, seconds instead of minutes at a million triples); this is what
     ``load --endpoint`` runs on the server's graph and what the benchmarks
     compare against.

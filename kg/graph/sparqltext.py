@@ -5,12 +5,17 @@ so a query typed from what a table shows should run without a PREFIX block:
 ``with_default_prefixes`` declares each project prefix the query does not
 declare itself, on one extra first line. ``plain_syntax_error`` turns
 Oxigraph's parse error (a list of expected character classes) into the
-position in the user's own text and the words there.
+position in the user's own text and the words there. ``with_rows`` binds
+a variable of a saved query to a few IRIs (a VALUES block), for the rules a
+load re-runs on the parties it touched and for screening's lookups.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
+
+import pyoxigraph as ox
 
 from kg.namespaces import PREFIXES
 
@@ -55,3 +60,27 @@ def plain_syntax_error(message: str, query: str) -> str:
         return f"not valid SPARQL at {where}, at the end of {after!r}" + hint if after else \
             f"not valid SPARQL at {where}" + hint
     return f"not valid SPARQL at {where}, near {near!r}" + hint
+
+
+PARTIES_HERE = re.compile(r"^[ \t]*# parties: \?(\w+)[ \t]*$", re.MULTILINE)
+
+
+def with_rows(query: str, variable: str, values: Iterable[str]) -> str:
+    """``query`` with a VALUES block binding ``variable`` to each IRI, opening its WHERE pattern.
+
+    The same block also goes after every comment line ``# parties: ?variable``:
+    a rule marks there the groups inside its sub-selects where binding the
+    variable gives the rows the outer binding would keep (the sub-select
+    projects and groups by it, the group binds it), so that they start from the
+    few parties instead of reading the whole store. Python cannot see inside a
+    sub-select whether that holds; the rule's author can, so the rule says it.
+    """
+    masked = "\n".join(" " * len(line) if line.lstrip().startswith("#") else line for line in query.split("\n"))
+    match = re.search(r"\bWHERE\s*\{", masked, re.IGNORECASE)
+    if match is None:
+        raise ValueError("a derivation rule without a WHERE pattern")
+    block = f" VALUES ?{variable} {{ {' '.join(str(ox.NamedNode(v)) for v in sorted(values))} }} "
+    marks = [m.end() for m in PARTIES_HERE.finditer(query) if m.group(1) == variable and m.start() > match.end()]
+    for position in sorted([match.end(), *marks], reverse=True):
+        query = query[:position] + (block if position == match.end() else "\n" + block) + query[position:]
+    return query

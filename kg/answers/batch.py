@@ -22,11 +22,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from kg import screen as screening
-from kg.backend import Backend
+from kg.answers import screen as screening
+from kg.answers.render import CsvWriter
 from kg.errors import InputProblem, LoadFailed
+from kg.graph.backend import Backend
 from kg.progress import progress
-from kg.render import CsvWriter
 
 COLUMNS = ["input_line", "input_id", "input_name", "input_country", "score", "matched_name", "party",
            "lists", "rules", "exposure", "explanation"]
@@ -120,14 +120,14 @@ def screen_rows(backend: Backend, rows: list[Counterparty], index: screening.Ind
                 include_ended: bool = False) -> Iterator[dict[str, str]]:
     """One output row per input row and candidate (one saying "no match" when there is none).
 
-    Each row goes through what ``kg.screen.screen`` does for one name
+    Each row goes through what ``kg.answers.screen.screen`` does for one name
     (``match``, then ``finish``), with one index for the file; the graph is
     asked about all matched parties in bulk first (``describe_many``), and
     ``finish`` reads them from that cache.
     """
     index = index or screening.Index.from_backend(backend)
     if on is None:
-        from kg.queries import today
+        from kg.answers.queries import today
 
         on = str(today())
     ranked = [screening.match(index, row.name, row.country, limit, threshold) for row in rows]

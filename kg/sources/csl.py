@@ -20,7 +20,7 @@ rules and the saved queries work on it unchanged:
 
 Nothing is dropped silently: a row that cannot be mapped is returned as a
 ``RowProblem`` with its line and reason. ``plan_import`` computes, against the
-store, exactly which triples change; ``kg.incremental.commit_delta`` validates
+store, exactly which triples change; ``kg.pipeline.incremental.commit_delta`` validates
 and writes them. Re-importing the same file therefore changes nothing, and a
 newer file end-dates the imported designations it no longer has.
 """
@@ -42,11 +42,15 @@ import pyoxigraph as ox
 from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, SKOS, XSD
 
-from kg.backend import EmbeddedBackend
+from kg.answers.resolve import normalise
 from kg.errors import InputProblem, LoadFailed
+from kg.graph.backend import EmbeddedBackend
+from kg.graph.terms import graph_to_quads, to_oxigraph
 from kg.loaders import cells
 from kg.loaders.csvfile import _line_at  # also raises csv.field_size_limit for long cells
-from kg.matching import (
+from kg.namespaces import DATA, ELI, SCHEMA, TKG, concept_iri, entity_iri
+from kg.resources import data_mapping, lookup_query
+from kg.sources.matching import (
     FR_CITATION,
     DesignationFacts,
     DesignationIndex,
@@ -55,11 +59,8 @@ from kg.matching import (
     RuleFacts,
     RuleIndex,
     fr_document_numbers,
+    whose,
 )
-from kg.namespaces import DATA, ELI, SCHEMA, TKG, concept_iri, entity_iri
-from kg.resolve import normalise
-from kg.resources import data_mapping, lookup_query
-from kg.terms import graph_to_quads, to_oxigraph
 
 CURRENT_HEADER = [
     "_id", "source", "entity_number", "type", "programs", "name", "title", "addresses",
@@ -382,10 +383,10 @@ class StoreView:
         backend = EmbeddedBackend(store)
         for row in backend.select(lookup_query("csl-parties")).rows:
             iri = str(row["entity"])
-            if _is_minted(iri):
+            if whose(iri) == "CSL-imported":
                 continue
             country = row.get("country")
-            view.parties.add(iri, [str(row["name"])], str(country) if country is not None else None)
+            view.parties.add(iri, [str(row["name"])], str(country) if country is not None else None, whose=whose(iri))
         for row in backend.select(lookup_query("rule-identities")).rows:
             view.rules.add(RuleFacts(
                 str(row["rule"]), _text(row.get("citation")), _text(row.get("documentNumber")),
@@ -540,7 +541,7 @@ class _Mapper:
         return iri
 
     def rule(self, citation: str, line: int) -> URIRef:
-        """The rule a citation or FR document number names (kg.matching), or a placeholder that says so."""
+        """The rule a citation or FR document number names (kg.sources.matching), or a placeholder that says so."""
         found = self.view.rules.match(citation)
         if found:
             self.linked["rules"] = self.linked.get("rules", 0) + 1
@@ -648,7 +649,7 @@ class _Mapper:
         entry_number = _clean(cells.get("entity_number", ""))
         entry_ids = {ENTRY_ID: entry_number} if entry_number else {}
         # The same listing the graph already holds (a curated entry for this party on this list) is not
-        # a second designation: the row becomes a source record of that designation (kg.matching).
+        # a second designation: the row becomes a source record of that designation (kg.sources.matching).
         merged = self.view.entries.match(str(party), str(list_iri), entry_ids, party_match)
         add = self.add
         target: URIRef | None = None

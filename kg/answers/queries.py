@@ -12,7 +12,7 @@ Header lines (before the first non-comment line)::
 
 A parameter is bound to the query variable of the same name as an RDF term,
 never pasted into the text. ``entity(tables)`` parameters are resolved to an
-IRI through ``kg.resolve``; ``date`` to an xsd:date; ``string`` to a literal.
+IRI through ``kg.answers.resolve``; ``date`` to an xsd:date; ``string`` to a literal.
 """
 
 from __future__ import annotations
@@ -28,12 +28,12 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import XSD
 from rdflib.term import Node
 
-from kg.backend import Backend, ResultTable
+from kg.answers.resolve import resolve_entity
 from kg.errors import NotFound, TradekgError
+from kg.graph.backend import Backend, ResultTable
 from kg.loaders import cells
-from kg.resolve import resolve_entity
+from kg.loaders.tables import load_catalog
 from kg.resources import queries_dir
-from kg.tables import load_catalog
 
 _PARAM_TYPE = re.compile(r"^(entity)\(([\w, ]+)\)$|^(date|string|iri|integer)$")
 

@@ -26,8 +26,8 @@ from rdflib.plugins.sparql.parser import parseUpdate
 from rdflib.term import Node
 
 from kg.errors import TradekgError
-from kg.sparqltext import plain_syntax_error
-from kg.terms import quads_to_graph, to_oxigraph, to_rdflib
+from kg.graph.sparqltext import plain_syntax_error
+from kg.graph.terms import quads_to_graph, to_oxigraph, to_rdflib
 
 
 class QueryRejected(TradekgError):

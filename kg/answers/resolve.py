@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING
 from rdflib import URIRef
 
 from kg.errors import NotFound, TradekgError
+from kg.loaders.tables import load_catalog
 from kg.namespaces import DATA, PREFIXES
 from kg.resources import lookup_query
-from kg.tables import load_catalog
 
 if TYPE_CHECKING:
-    from kg.backend import Backend
+    from kg.graph.backend import Backend
 
 
 class Ambiguous(TradekgError):
@@ -103,10 +103,10 @@ def resolve_entity(backend: Backend, text: str, tables: tuple[str, ...], what: s
         return entity
 
     by_name: dict[str, str] = {}
-    for labels in names.values():
-        # A name as printed ("Huawei") before an id that normalises the same ("huawei"),
-        # whatever order the store returns them in: the same data, the same suggestion.
-        for label in sorted(labels, key=lambda name: (name.islower(), name)):
+    # Sorted, so the same typo gets the same hint in every process (sets iterate in hash order),
+    # and a written name ("Huawei") comes before its id ("huawei") when both fold to one key.
+    for entity in sorted(names):
+        for label in sorted(names[entity]):
             by_name.setdefault(normalise(label), label)
     close = difflib.get_close_matches(wanted, list(by_name), n=5, cutoff=0.6)
     contains = [n for n in by_name if wanted and wanted in n and n not in close]
