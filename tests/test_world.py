@@ -220,3 +220,16 @@ def test_screen_tells_the_listing_from_the_act_that_binds_it(curated_store: Vers
     assert ("rule: 90 FR 1105 Notice of Availability of Designation of Chinese Military Companies "
             "(listed (the list prohibits nothing by itself), named; 2025-01-07–in force)") in result.output
     assert "(restricts as a listed party, on a list; 2026-06-30–in force" in result.output
+
+
+def test_serve_firm_page_tells_listing_and_exporter_side_apart(curated_store: VersionedStore) -> None:
+    from tests.serving import serving
+
+    with serving(curated_store.path) as served:
+        page = served.get("/id/company/tencent")[2].decode()
+        legal = page[page.index("<h3>Legal reach</h3>"):page.index("<h3>Listed</h3>")]
+        listed = page[page.index("<h3>Listed</h3>"):page.index("<h3>Exposure")]
+        assert "Pub. L. 118-31, sec. 805" in legal and "90 FR 1105" not in legal
+        assert "90 FR 1105" in listed
+        nvidia = served.get("/id/company/nvidia")[2].decode()
+        assert "<h3>Exporter-side</h3>" in nvidia and "88 FR 73458" in nvidia[nvidia.index("<h3>Exporter-side</h3>"):]
