@@ -233,3 +233,15 @@ def test_serve_firm_page_tells_listing_and_exporter_side_apart(curated_store: Ve
         assert "90 FR 1105" in listed
         nvidia = served.get("/id/company/nvidia")[2].decode()
         assert "<h3>Exporter-side</h3>" in nvidia and "88 FR 73458" in nvidia[nvidia.index("<h3>Exporter-side</h3>"):]
+
+
+def test_saved_queries_read_as_queries_to_sparqlwrapper() -> None:
+    """SPARQLWrapper takes the first update word it finds outside some comments ("reMOVEd",
+    "ADDed") for the query's form and sends it as an update, which a server refuses (403)."""
+    from SPARQLWrapper import SPARQLWrapper
+
+    from kg.resources import queries_dir
+
+    wrapper = SPARQLWrapper("http://127.0.0.1/sparql")
+    for path in sorted(queries_dir().glob("*.rq")):
+        assert wrapper._parseQueryType(path.read_text(encoding="utf-8")) == "SELECT", path.name
