@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from kg.cli import handle_errors, open_store, query_timeout_option, store_option
+from kg.cli import handle_errors, open_store, query_timeout_option, service_option, store_option
 from kg.errors import TradekgError
 
 TOKEN_ENV = "TRADEKG_SERVE_TOKEN"
@@ -48,8 +48,10 @@ def serve_token(host: str, public: bool) -> str | None:
 @click.option("--public", is_flag=True, help="Serve without a token on a non-loopback address.")
 @store_option
 @query_timeout_option
+@service_option
 @handle_errors
-def serve(host: str, port: int, public: bool, store_path: Path | None, query_timeout: float | None) -> None:
+def serve(host: str, port: int, public: bool, store_path: Path | None, query_timeout: float | None,
+          allow_service: tuple[str, ...]) -> None:
     """Serve the current store version in a browser and on the SPARQL 1.1 Protocol, until stopped.
 
     \b
@@ -63,12 +65,13 @@ def serve(host: str, port: int, public: bool, store_path: Path | None, query_tim
       tradekg serve
       TRADEKG_SERVE_TOKEN=... tradekg serve --host 0.0.0.0 --port 8080
     """
-    from kg.backend import query_timeout_from
+    from kg.backend import allowed_services, query_timeout_from
 
     token = serve_token(host, public)
     store = open_store(store_path)
     store.current_version()  # a missing store is a plain error, not a traceback in the server
     deadline = query_timeout_from(query_timeout)
+    services = allowed_services(allow_service or None)
 
     import uvicorn
 
@@ -77,7 +80,7 @@ def serve(host: str, port: int, public: bool, store_path: Path | None, query_tim
     from kg.serve.views import search_index
 
     click.echo(f"loading {store.current_version().name} into memory...", err=True)
-    current = Current(store, deadline, prepare=search_index)
+    current = Current(store, deadline, prepare=search_index, allow_service=services)
     current.start()
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"tradekg serves {current.snapshot.triples:,} triples at http://{shown}:{port}/ "

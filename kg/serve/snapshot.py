@@ -92,7 +92,8 @@ class LRUCache:
                 self.size -= dropped
 
 
-def load_snapshot(store: VersionedStore, timeout: float | None) -> Snapshot:
+def load_snapshot(store: VersionedStore, timeout: float | None,
+                  allow_service: frozenset[str] = frozenset()) -> Snapshot:
     """Copy the current version into memory (its default graph and any named graphs)."""
     path = store.current_version()
     started = time.perf_counter()
@@ -109,7 +110,8 @@ def load_snapshot(store: VersionedStore, timeout: float | None) -> Snapshot:
     memory.bulk_extend(quads)
     del quads
     log.info("loaded version %s (%d triples) in %.1f s", path.name, len(memory), time.perf_counter() - started)
-    return Snapshot(path.name, memory, EmbeddedBackend(memory, timeout=timeout), len(memory), time.time(),
+    backend = EmbeddedBackend(memory, timeout=timeout, allow_service=allow_service)
+    return Snapshot(path.name, memory, backend, len(memory), time.time(),
                     source=str(path.resolve()))
 
 
@@ -117,9 +119,11 @@ class Current:
     """The snapshot every new request uses, kept current by a watcher thread."""
 
     def __init__(self, store: VersionedStore, timeout: float | None, poll_seconds: float = 0.5,
-                 prepare: Callable[[Snapshot], object] | None = None):
+                 prepare: Callable[[Snapshot], object] | None = None,
+                 allow_service: frozenset[str] = frozenset()):
         self.store = store
         self.timeout = timeout
+        self.allow_service = allow_service  # endpoints a query's SERVICE may call
         self.poll_seconds = poll_seconds
         self.prepare = prepare  # run on each new snapshot before it is served (builds the search index)
         self._snapshot = self._load()
@@ -149,7 +153,7 @@ class Current:
         return True
 
     def _load(self) -> Snapshot:
-        snapshot = load_snapshot(self.store, self.timeout)
+        snapshot = load_snapshot(self.store, self.timeout, self.allow_service)
         if self.prepare:
             self.prepare(snapshot)
         return snapshot
