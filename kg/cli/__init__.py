@@ -205,7 +205,7 @@ def _register() -> None:
                     query_commands.query, query_commands.sparql, query_commands.show,
                     export_commands.export, push_commands.push, csl_commands.import_group,
                     screen_commands.screen, serve_commands.serve, history_commands.history,
-                    history_commands.rollback):
+                    history_commands.rollback, history_commands.check):
         cli.add_command(command)
 
 

@@ -26,7 +26,7 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg.backend import EmbeddedBackend
-from kg.store import VersionedStore
+from kg.store import VersionedStore, open_version
 
 log = logging.getLogger("tradekg.serve")
 
@@ -97,7 +97,7 @@ def load_snapshot(store: VersionedStore, timeout: float | None,
     """Copy the current version into memory (its default graph and any named graphs)."""
     path = store.current_version()
     started = time.perf_counter()
-    disk = ox.Store.read_only(str(path))
+    disk = open_version(path)
     memory = ox.Store()
     # In reverse: the in-memory store lists a pattern's matches newest first, so
     # this gives the on-disk store's order. Aggregates that join values
