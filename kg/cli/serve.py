@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from pathlib import Path
 
 import click
@@ -41,17 +42,28 @@ def serve_token(host: str, public: bool) -> str | None:
     return token
 
 
+def _origin(value: str) -> str:
+    """A web origin as browsers send it (scheme://host[:port]), or '*'."""
+    value = value.strip().rstrip("/").lower()
+    if value == "*" or re.fullmatch(r"https?://[^/\s?#]+", value):
+        return value
+    raise TradekgError(f"--cors {value!r}: name an origin as scheme://host[:port] (https://yasgui.example), or '*'")
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on; anything but loopback needs TRADEKG_SERVE_TOKEN or --public.")
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--public", is_flag=True, help="Serve without a token on a non-loopback address.")
+@click.option("--cors", "cors", multiple=True, metavar="ORIGIN",
+              help="Let pages of this web origin (https://yasgui.example) read /sparql from a browser; "
+                   "repeat for several, '*' for any. Default: no other origin.")
 @store_option
 @query_timeout_option
 @service_option
 @handle_errors
-def serve(host: str, port: int, public: bool, store_path: Path | None, query_timeout: float | None,
-          allow_service: tuple[str, ...]) -> None:
+def serve(host: str, port: int, public: bool, cors: tuple[str, ...], store_path: Path | None,
+          query_timeout: float | None, allow_service: tuple[str, ...]) -> None:
     """Serve the current store version in a browser and on the SPARQL 1.1 Protocol, until stopped.
 
     \b
@@ -68,6 +80,10 @@ def serve(host: str, port: int, public: bool, store_path: Path | None, query_tim
     from kg.backend import allowed_services, query_timeout_from
 
     token = serve_token(host, public)
+    origins = frozenset(_origin(o) for o in cors)
+    # On loopback without a token a browser is the only way in from outside: answer only our own names.
+    hosts = frozenset({"localhost", "127.0.0.1", "::1", host.strip("[]").lower()}) \
+        if is_loopback(host) and not token else None
     store = open_store(store_path)
     store.current_version()  # a missing store is a plain error, not a traceback in the server
     deadline = query_timeout_from(query_timeout)
@@ -86,7 +102,8 @@ def serve(host: str, port: int, public: bool, store_path: Path | None, query_tim
     click.echo(f"tradekg serves {current.snapshot.triples:,} triples at http://{shown}:{port}/ "
                f"(SPARQL: http://{shown}:{port}/sparql); Ctrl-C stops it", err=True)
     try:
-        uvicorn.run(create_app(current, timeout=deadline, token=token), host=host, port=port,
+        uvicorn.run(create_app(current, timeout=deadline, token=token, hosts=hosts, cors=origins),
+                    host=host, port=port,
                     log_level="warning", access_log=False)
     finally:
         current.stop()

@@ -64,11 +64,23 @@ class Server:
 
     def page(self, snapshot: Snapshot, template: str, status: int = 200, **values: Any) -> HTMLResponse:
         html = _templates.get_template(template).render(version=snapshot.version, triples=snapshot.triples,
-                                                        **values)
+                                                        status=status, **values)
         return HTMLResponse(html, status_code=status)
 
-    def error(self, snapshot: Snapshot, status: int, heading: str, message: str) -> HTMLResponse:
-        return self.page(snapshot, "error.html", status, status=status, heading=heading, message=message)
+    def error(self, snapshot: Snapshot, status: int, heading: str, message: str,
+              headers: dict[str, str] | None = None) -> HTMLResponse:
+        response = self.page(snapshot, "error.html", status, heading=heading, message=message)
+        response.headers.update(headers or {})
+        return response
+
+    async def not_found(self, request: Request, exc: Exception) -> Response:
+        """Starlette's 404 and 405 (no such route, or a method a route does not take) as pages."""
+        status = getattr(exc, "status_code", 404)
+        if status == 405:
+            return PlainTextResponse("this server only reads the graph", status_code=405,
+                                     headers=getattr(exc, "headers", None))
+        return self.error(self.current.snapshot, 404, "No such page",
+                          "There is nothing at this address. Search for a name, or start from the home page.")
 
     # -- pages ---------------------------------------------------------------
 
@@ -274,19 +286,64 @@ async def _in_thread(work: Callable[[], Any]) -> Any:
 
 
 def _cors(response: Response) -> Response:
-    """The protocol endpoint answers any origin (YASGUI in a browser); it only ever reads."""
-    response.headers["Access-Control-Allow-Origin"] = "*"
+    """What a browser may send to the protocol endpoint; whether another origin may read the answer
+    is the Guard's decision (``--cors``)."""
     response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
     response.headers["Access-Control-Allow-Headers"] = "Accept, Content-Type, Authorization"
     return response
 
 
-class Guard:
-    """ASGI middleware: read-only methods, the token (when one is set), and security headers."""
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "ip6-localhost"})
 
-    def __init__(self, app: ASGIApp, token: str | None):
+
+def _host_name(value: str) -> str:
+    """The name in a Host header or an origin's authority, without its port, lower case."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        return value[1:].split("]", 1)[0]
+    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+
+
+class Guard:
+    """ASGI middleware: read-only methods, the token (when one is set), Host and Origin, security headers.
+
+    On loopback without a token, anything that can reach 127.0.0.1 can read
+    the server, and a web page in the user's browser can too: through
+    DNS rebinding (its own name pointed at 127.0.0.1, so the browser calls it
+    same-origin) or by asking cross-origin. So there only the server's own
+    names are answered (``hosts``), and a request from another origin (its
+    ``Origin`` header) is refused unless that origin was named with
+    ``--cors``; only those get ``Access-Control-Allow-Origin``.
+    """
+
+    def __init__(self, app: ASGIApp, token: str | None, hosts: frozenset[str] | None = None,
+                 cors: frozenset[str] = frozenset()):
         self.app = app
         self.token = token
+        self.hosts = hosts  # None: any Host (a token guards the server, or --public)
+        self.cors = cors
+
+    def _foreign(self, scope: Scope, request: Request) -> Response | None:
+        """A refusal for a Host this server is not, or an Origin it was not told to answer."""
+        host = request.headers.get("host", "")
+        if self.hosts is not None and host and _host_name(host) not in self.hosts:
+            return PlainTextResponse(
+                f"this server answers only to its own address ({', '.join(sorted(self.hosts))}), "
+                "not to the name this request was sent to", status_code=403)
+        origin = request.headers.get("origin")
+        if origin is None or self._allowed_origin(origin, host):
+            return None
+        return PlainTextResponse(
+            "this server does not answer requests from other web sites; to let one read it, start it "
+            f"with --cors {origin if origin.startswith('http') else 'ORIGIN'}", status_code=403)
+
+    def _allowed_origin(self, origin: str, host: str) -> bool:
+        return self._same_origin(origin, host) or "*" in self.cors or origin.strip().lower() in self.cors
+
+    @staticmethod
+    def _same_origin(origin: str, host: str) -> bool:
+        origin, host = origin.strip().lower(), host.strip().lower()
+        return bool(host) and origin in (f"http://{host}", f"https://{host}")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -294,6 +351,12 @@ class Guard:
             return
         request = Request(scope)
         method = scope["method"]
+        refusal = self._foreign(scope, request)
+        if refusal is not None:
+            await self._send(refusal, scope, receive, send)
+            return
+        origin = request.headers.get("origin")
+        cross = origin is not None and not self._same_origin(origin, request.headers.get("host", ""))
         allowed = ("GET", "HEAD", "POST", "OPTIONS") if scope["path"] == "/sparql" else ("GET", "HEAD")
         if method not in allowed:
             response: Response = PlainTextResponse("this server only reads the graph", status_code=405,
@@ -324,6 +387,9 @@ class Guard:
                 if b"content-security-policy" not in names:
                     headers.append((b"content-security-policy", PAGE_CSP.encode()))
                 headers += [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
+                if cross and scope["path"] == "/sparql" and origin is not None:
+                    allowed = b"*" if "*" in self.cors else origin.encode("latin-1")
+                    headers += [(b"access-control-allow-origin", allowed), (b"vary", b"Origin")]
                 if b"x-frame-options" not in names and not scope["path"].startswith("/graph/"):
                     headers.append((b"x-frame-options", b"DENY"))
                 message = {**message, "headers": headers}
@@ -346,8 +412,13 @@ class Guard:
         await response(scope, receive, send)
 
 
-def create_app(current: Current, *, timeout: float | None, token: str | None = None) -> ASGIApp:
-    """The whole application over ``current`` (which the caller starts watching)."""
+def create_app(current: Current, *, timeout: float | None, token: str | None = None,
+               hosts: frozenset[str] | None = None, cors: frozenset[str] = frozenset()) -> ASGIApp:
+    """The whole application over ``current`` (which the caller starts watching).
+
+    ``hosts``: the Host names answered (None: any); ``cors``: the origins
+    that may read it from a browser ("*" for any).
+    """
     server = Server(current, timeout)
     routes = [
         Route("/", server.home),
@@ -363,6 +434,6 @@ def create_app(current: Current, *, timeout: float | None, token: str | None = N
         Route("/id/{rest:path}", server.entity),
         Route("/concept/{rest:path}", server.entity),
     ]
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, exception_handlers={404: server.not_found, 405: server.not_found})
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    return Guard(app, token)
+    return Guard(app, token, hosts, frozenset(o.lower().rstrip("/") for o in cors))
