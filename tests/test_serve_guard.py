@@ -79,3 +79,107 @@ def test_with_a_token_any_host_name_is_answered(mini_store: VersionedStore) -> N
     with serving(mini_store.path, env={"TRADEKG_SERVE_TOKEN": token}) as served:
         status, _, _ = served.get("/", headers={"Host": "tradekg.internal", "Authorization": f"Bearer {token}"})
         assert status == 200
+
+
+# ---------------------------------------------------------------------------
+# Deadlines that stop the work, memory given back, bounded concurrency
+# ---------------------------------------------------------------------------
+
+CARTESIAN = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f }"
+CARTESIAN_COUNT = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+
+
+def _family_mb(pid: int) -> float:
+    """Resident memory of the server and every process it started, in MB."""
+    from pathlib import Path
+
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            total += int(Path(f"/proc/{current}/statm").read_text().split()[1]) * 4096 / 2**20
+            for task in Path(f"/proc/{current}/task").iterdir():
+                pending += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return total
+
+
+def _children(pid: int) -> list[int]:
+    from pathlib import Path
+
+    found = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            found += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            continue
+    return found
+
+
+def _sparql(served: Served, query: str) -> tuple[int, dict[str, str], bytes]:
+    return request(served.sparql + "?" + urllib.parse.urlencode({"query": query}),
+                   headers={"Accept": "application/sparql-results+json"})
+
+
+def test_a_query_past_its_deadline_is_stopped_and_its_memory_given_back(mini_store: VersionedStore) -> None:
+    import threading
+    import time
+
+    with serving(mini_store.path, "--query-timeout", "3") as served:
+        assert served.get("/id/company/parentco")[0] == 200
+        baseline = _family_mb(served.process.pid)
+        quick = []
+        answers: list[tuple[int, bytes]] = []
+
+        def heavy(text: str) -> None:
+            status, _, body = _sparql(served, text)
+            answers.append((status, body))
+
+        # Two cartesian COUNTs that never finish, and a SELECT * that grows as fast as it can.
+        heavies = [threading.Thread(target=heavy, args=(q,)) for q in (CARTESIAN_COUNT, CARTESIAN_COUNT, CARTESIAN)]
+        for thread in heavies:
+            thread.start()
+        time.sleep(0.5)
+        for _ in range(5):  # the server stays responsive meanwhile
+            started = time.perf_counter()
+            status, _, _ = served.get("/id/company/parentco")
+            quick.append(time.perf_counter() - started)
+            assert status == 200
+        for thread in heavies:
+            thread.join(60)
+        assert [s for s, _ in answers] == [400, 400, 400], answers
+        assert all(b"did not finish within 3 s" in body for _, body in answers)
+        assert max(quick) < 2.5, quick  # pages of the 1,904-triple graph take tens of milliseconds
+        time.sleep(0.5)
+        assert _children(served.process.pid) == []  # the work is stopped, not abandoned
+        after = _family_mb(served.process.pid)
+        assert after < baseline + 60, (baseline, after)
+
+
+def test_a_request_over_its_memory_is_stopped(mini_store: VersionedStore) -> None:
+    ordered = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?c ?f"
+    with serving(mini_store.path, "--query-timeout", "60", "--request-memory", "64") as served:
+        status, _, body = _sparql(served, ordered)
+        assert status == 400 and b"more than the 64 MB of memory" in body, body[:300]
+        status, _, body = served.get("/sparql/results?" + urllib.parse.urlencode({"query": ordered}))
+        assert status == 503 and b"64 MB" in body
+        assert _sparql(served, "ASK {}")[0] == 200
+
+
+def test_excess_requests_get_503_with_retry_after(mini_store: VersionedStore) -> None:
+    import threading
+
+    with serving(mini_store.path, "--workers", "1", "--query-timeout", "4",
+                 env={"TRADEKG_SERVE_QUEUE_WAIT": "0.5"}) as served:
+        blocker = threading.Thread(target=_sparql, args=(served, CARTESIAN_COUNT))
+        blocker.start()
+        import time
+
+        time.sleep(0.5)
+        status, headers, body = served.get("/id/company/parentco")
+        assert status == 503 and headers.get("retry-after", "").isdigit(), (status, body[:200])
+        status, headers, _ = _sparql(served, "ASK { ?s ?p ?o }")
+        assert status == 503 and headers.get("retry-after", "").isdigit()
+        blocker.join(30)
+        assert served.get("/id/company/parentco")[0] == 200  # and it answers again once the worker is free

@@ -58,12 +58,19 @@ def _origin(value: str) -> str:
 @click.option("--cors", "cors", multiple=True, metavar="ORIGIN",
               help="Let pages of this web origin (https://yasgui.example) read /sparql from a browser; "
                    "repeat for several, '*' for any. Default: no other origin.")
+@click.option("--workers", type=click.IntRange(0, 256), envvar="TRADEKG_SERVE_WORKERS", show_envvar=True,
+              default=None, metavar="N",
+              help="Pages and queries run at once, each in a process the deadline can stop (default: twice "
+                   "the CPUs, at least 4; further requests wait up to 10 s, then get 503). 0: in threads.")
+@click.option("--request-memory", "request_memory", type=click.IntRange(16), envvar="TRADEKG_REQUEST_MEMORY",
+              show_envvar=True, default=1024, show_default=True, metavar="MB",
+              help="Memory one page or query may add before it is stopped.")
 @store_option
 @query_timeout_option
 @service_option
 @handle_errors
-def serve(host: str, port: int, public: bool, cors: tuple[str, ...], store_path: Path | None,
-          query_timeout: float | None, allow_service: tuple[str, ...]) -> None:
+def serve(host: str, port: int, public: bool, cors: tuple[str, ...], workers: int | None, request_memory: int,
+          store_path: Path | None, query_timeout: float | None, allow_service: tuple[str, ...]) -> None:
     """Serve the current store version in a browser and on the SPARQL 1.1 Protocol, until stopped.
 
     \b
@@ -94,6 +101,7 @@ def serve(host: str, port: int, public: bool, cors: tuple[str, ...], store_path:
     from kg.serve.app import create_app
     from kg.serve.snapshot import Current
     from kg.serve.views import search_index
+    from kg.serve.workers import Pool
 
     click.echo(f"loading {store.current_version().name} into memory...", err=True)
     current = Current(store, deadline, prepare=search_index, allow_service=services)
@@ -102,7 +110,10 @@ def serve(host: str, port: int, public: bool, cors: tuple[str, ...], store_path:
     click.echo(f"tradekg serves {current.snapshot.triples:,} triples at http://{shown}:{port}/ "
                f"(SPARQL: http://{shown}:{port}/sparql); Ctrl-C stops it", err=True)
     try:
-        uvicorn.run(create_app(current, timeout=deadline, token=token, hosts=hosts, cors=origins),
+        size = max(4, 2 * (os.cpu_count() or 2)) if workers is None else workers
+        wait = float(os.environ.get("TRADEKG_SERVE_QUEUE_WAIT") or 10)  # how long a request waits for a worker
+        pool = Pool(size, request_memory, queue_wait=wait) if size and hasattr(os, "fork") else None
+        uvicorn.run(create_app(current, timeout=deadline, token=token, hosts=hosts, cors=origins, pool=pool),
                     host=host, port=port,
                     log_level="warning", access_log=False)
     finally:

@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import hmac
 import io
+import logging
 import re
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -38,10 +40,20 @@ from kg.queries import BadParameter, find_query, run_saved, saved_queries
 from kg.render import render_csv, render_json
 from kg.resolve import Ambiguous
 from kg.serve import pictures, views
-from kg.serve.snapshot import Current, Snapshot
-from kg.serve.sparql import REFUSED, ProtocolError, evaluate, refuse_updates
+from kg.serve.snapshot import Current, LRUCache, Snapshot
+from kg.serve.sparql import (
+    REFUSED,
+    Answer,
+    ProtocolError,
+    cached_answer,
+    evaluate,
+    keep_answer,
+    refuse_updates,
+)
+from kg.serve.workers import Busy, ChildError, Pool, Stopped
 
 HERE = Path(__file__).resolve().parent
+log = logging.getLogger("tradekg.serve")
 TOKEN_COOKIE = "tradekg_token"
 
 # Pages run no script of their own (the graph frame is the export's page with its own policy).
@@ -54,11 +66,63 @@ _templates = Environment(loader=FileSystemLoader(str(HERE / "templates")),
 
 
 class Server:
-    """State shared by the handlers: the current snapshot and the query deadline."""
+    """State shared by the handlers: the current snapshot, the query deadline and the worker pool."""
 
-    def __init__(self, current: Current, timeout: float | None):
+    def __init__(self, current: Current, timeout: float | None, pool: Pool | None = None):
         self.current = current
         self.timeout = timeout
+        self.pool = pool  # None: the work runs in the server's threads (no deadline stops it)
+
+    # -- work a deadline can stop ------------------------------------------------
+
+    def offloaded(self, handler: Callable[[Request], Response]) -> Callable[[Request], Response]:
+        """``handler`` run in a worker process (kg.serve.workers): stopped at the deadline, memory bounded."""
+        def run(request: Request) -> Response:
+            if self.pool is None:
+                return handler(request)
+            snapshot = self.current.snapshot
+            try:
+                status, headers, body = self.pool.run(lambda: _frozen(_in_child(snapshot) or handler(request)),
+                                                      self.timeout, "the page")
+            except Busy as exc:
+                return self.error(snapshot, 503, "Busy", "The server is answering as many requests as it may at "
+                                  f"once. Try again in {exc.retry_after} s.",
+                                  headers={"Retry-After": str(exc.retry_after)})
+            except Stopped as exc:
+                return self.error(snapshot, 503, "Too slow" if exc.reason == "deadline" else "Too big",
+                                  exc.message)
+            except ChildError as exc:
+                log.error("%s failed: %s: %s", request.url.path, exc.kind, exc.message)
+                return self.error(snapshot, 500, "Something went wrong", "This page could not be made.")
+            response = Response(body, status_code=status)
+            response.raw_headers = headers
+            return response
+
+        return run
+
+    def _evaluate(self, snapshot: Snapshot, text: str, accept: str, default_graphs: list[str] | None,
+                  named_graphs: list[str] | None) -> Answer:
+        """A protocol answer, from the answer cache or a worker (``ProtocolError`` for every refusal)."""
+        if self.pool is None:
+            return evaluate(snapshot, text, accept, default_graphs=default_graphs, named_graphs=named_graphs,
+                            timeout=self.timeout)
+        refuse_updates(text)
+        known = cached_answer(snapshot, text, accept, default_graphs, named_graphs)
+        if known is not None:
+            return known
+        try:
+            answer = self.pool.run(lambda: _in_child(snapshot) or evaluate(
+                snapshot, text, accept, default_graphs=default_graphs, named_graphs=named_graphs, timeout=None),
+                self.timeout, "the query")
+        except Busy as exc:
+            raise ProtocolError(503, "the server is answering as many queries as it may at once; try again",
+                                retry_after=exc.retry_after) from None
+        except Stopped as exc:
+            raise ProtocolError(400, exc.message) from None
+        except ChildError as exc:
+            raise ProtocolError(exc.detail or 500, exc.message) from None
+        keep_answer(snapshot, text, accept, default_graphs, named_graphs, answer)
+        return answer  # type: ignore[no-any-return]
 
     # -- helpers -------------------------------------------------------------
 
@@ -230,11 +294,11 @@ class Server:
             return _cors(PlainTextResponse("the query is too long", status_code=413))
         accept = (params.get("format") or [request.headers.get("accept", "")])[0]
         try:
-            answer = await _in_thread(lambda: evaluate(
-                snapshot, text, accept, default_graphs=params.get("default-graph-uri"),
-                named_graphs=params.get("named-graph-uri"), timeout=self.timeout))
+            answer = await _in_thread(lambda: self._evaluate(
+                snapshot, text, accept, params.get("default-graph-uri"), params.get("named-graph-uri")))
         except ProtocolError as exc:
-            return _cors(PlainTextResponse(exc.message, status_code=exc.status))
+            busy = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+            return _cors(PlainTextResponse(exc.message, status_code=exc.status, headers=busy))
         media = answer.media_type + ("; charset=utf-8" if answer.media_type.startswith("text/") else "")
         return _cors(Response(answer.body, media_type=media, headers={"Vary": "Accept"}))
 
@@ -277,6 +341,24 @@ SELECT ?rule ?label WHERE {
 }
 ORDER BY ?label
 LIMIT 50"""
+
+
+def _frozen(response: Response) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """A response as plain values, to cross from a worker process."""
+    return response.status_code, list(response.raw_headers), bytes(response.body)
+
+
+def _in_child(snapshot: Snapshot) -> None:
+    """In a worker process, before the work: new locks for what other threads may have held at the fork,
+    and no deadline thread per query (the parent's deadline kills the whole process)."""
+    snapshot.lock = threading.Lock()
+    for value in list(snapshot.cache.values()):
+        if isinstance(value, LRUCache):
+            value._lock = threading.Lock()
+    snapshot.backend.timeout = None
+    cache = getattr(_templates, "cache", None)
+    if cache is not None and hasattr(cache, "_wlock"):
+        cache._wlock = threading.Lock()
 
 
 async def _in_thread(work: Callable[[], Any]) -> Any:
@@ -413,26 +495,30 @@ class Guard:
 
 
 def create_app(current: Current, *, timeout: float | None, token: str | None = None,
-               hosts: frozenset[str] | None = None, cors: frozenset[str] = frozenset()) -> ASGIApp:
+               hosts: frozenset[str] | None = None, cors: frozenset[str] = frozenset(),
+               pool: Pool | None = None) -> ASGIApp:
     """The whole application over ``current`` (which the caller starts watching).
 
     ``hosts``: the Host names answered (None: any); ``cors``: the origins
-    that may read it from a browser ("*" for any).
+    that may read it from a browser ("*" for any); ``pool``: the worker
+    processes that run every page and query that reads the graph (None: the
+    server's own threads, where a deadline stops the answer but not the work).
     """
-    server = Server(current, timeout)
+    server = Server(current, timeout, pool)
+    work = server.offloaded  # a handler that reads the graph runs in a worker process
     routes = [
         Route("/", server.home),
         Route("/queries", server.queries),
-        Route("/search", server.search),
+        Route("/search", work(server.search)),
         Route("/sparql", server.sparql, methods=["GET", "POST"], name="sparql"),
         Route("/sparql", server.sparql_options, methods=["OPTIONS"]),
-        Route("/sparql/results", server.sparql_results),
-        Route("/query/{name}", server.query_page),
-        Route("/resource", server.resource),
-        Route("/timeline/{path:path}", server.timeline),
-        Route("/graph/{path:path}", server.graph),
-        Route("/id/{rest:path}", server.entity),
-        Route("/concept/{rest:path}", server.entity),
+        Route("/sparql/results", work(server.sparql_results)),
+        Route("/query/{name}", work(server.query_page)),
+        Route("/resource", work(server.resource)),
+        Route("/timeline/{path:path}", work(server.timeline)),
+        Route("/graph/{path:path}", work(server.graph)),
+        Route("/id/{rest:path}", work(server.entity)),
+        Route("/concept/{rest:path}", work(server.entity)),
     ]
     app = Starlette(routes=routes, exception_handlers={404: server.not_found, 405: server.not_found})
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

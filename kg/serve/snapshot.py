@@ -21,6 +21,7 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
@@ -29,6 +30,7 @@ from kg.backend import EmbeddedBackend
 from kg.store import VersionedStore, open_version
 
 log = logging.getLogger("tradekg.serve")
+RETRY_SECONDS = 30.0  # a version that failed to load is tried again this often, not at every poll
 
 
 @dataclass
@@ -168,8 +170,19 @@ class Current:
             self._thread.join(5)
 
     def _watch(self) -> None:
+        failed: str | None = None  # the version that could not be loaded: said once, tried again quietly
+        failed_at = 0.0
         while not self._stop.wait(self.poll_seconds):
+            target = self._pointer_target()
+            if target is not None and target == failed and time.monotonic() - failed_at < RETRY_SECONDS:
+                continue
             try:
                 self.check()
-            except Exception:  # a version pruned under us, a half-written store: keep serving the old one
-                log.exception("could not load the new store version; still serving %s", self._snapshot.version)
+            except Exception as exc:  # a version pruned under us, a damaged store: keep serving the old one
+                if target != failed:
+                    log.error("could not load the new store version %s (%s); still serving %s",
+                              Path(target).name if target else "?", str(exc).splitlines()[0][:300] if str(exc)
+                              else type(exc).__name__, self._snapshot.version)
+                failed, failed_at = target, time.monotonic()
+            else:
+                failed = None

@@ -67,10 +67,11 @@ ANSWER_CACHE_BYTES = 128 * 1024 * 1024
 class ProtocolError(Exception):
     """A request the protocol answers with an error status and a plain-text message."""
 
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, retry_after: int | None = None):
         super().__init__(message)
         self.status = status
         self.message = message
+        self.retry_after = retry_after  # seconds, for a 503
 
 
 @dataclass
@@ -141,11 +142,9 @@ def evaluate(snapshot: Snapshot, text: str, accept: str, *, default_graphs: list
     except ValueError as exc:
         raise ProtocolError(400, f"not an IRI in default-graph-uri or named-graph-uri: {exc}") from None
 
-    cache = snapshot.lru("answers", ANSWER_CACHE_BYTES)
-    key = (text, accept, tuple(default_graphs or ()), tuple(named_graphs or ()))
-    cached = cache.get(key)
+    cached = cached_answer(snapshot, text, accept, default_graphs, named_graphs)
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached
 
     def work(cancelled: threading.Event) -> Answer:
         # Errors become plain values before anything is raised: a pyoxigraph result reachable from a
@@ -175,5 +174,24 @@ def evaluate(snapshot: Snapshot, text: str, accept: str, *, default_graphs: list
         raise ProtocolError(400, str(exc)) from None
     except QueryRejected as exc:
         raise ProtocolError(400, str(exc)) from None
-    cache.put(key, answer, len(answer.body))
+    keep_answer(snapshot, text, accept, default_graphs, named_graphs, answer)
     return answer
+
+
+def _answer_key(text: str, accept: str, default_graphs: list[str] | None,
+                named_graphs: list[str] | None) -> tuple[object, ...]:
+    accept = _SHORT.get(accept.strip().lower(), accept)
+    return (text, accept, tuple(default_graphs or ()), tuple(named_graphs or ()))
+
+
+def cached_answer(snapshot: Snapshot, text: str, accept: str, default_graphs: list[str] | None,
+                  named_graphs: list[str] | None) -> Answer | None:
+    """The answer this snapshot already gave to the same question, if it is still kept."""
+    found = snapshot.lru("answers", ANSWER_CACHE_BYTES).get(_answer_key(text, accept, default_graphs, named_graphs))
+    return found  # type: ignore[no-any-return]
+
+
+def keep_answer(snapshot: Snapshot, text: str, accept: str, default_graphs: list[str] | None,
+                named_graphs: list[str] | None, answer: Answer) -> None:
+    snapshot.lru("answers", ANSWER_CACHE_BYTES).put(_answer_key(text, accept, default_graphs, named_graphs),
+                                                    answer, len(answer.body))
