@@ -41,6 +41,7 @@ from kg.pipeline.loads import load_inputs, rows_summary
 from kg.progress import stage
 from kg.resources import data_dir
 from kg.shaclsparql import validate_store
+from kg.sources.limits import read_input
 from kg.store import VersionedStore, project_root
 from kg.tables import load_catalog
 from kg.terms import graph_to_quads, quads_to_graph
@@ -316,7 +317,7 @@ def load(store: VersionedStore, files: list[InputFile], dry_run: bool = False,
     """
     store.current_version()  # no graph yet: say so before the lock creates the directory
     with store.locked():
-        items = [(f.display, f.source_name or f.display, f.path.read_bytes(), f.table) for f in files]
+        items = [(f.display, f.source_name or f.display, read_input(f.path, f.display), f.table) for f in files]
         loaded = load_inputs(store.open_read(), items, stored_ids=_stored_ids(store))
         previous = store.manifest()
         manifest: dict = {

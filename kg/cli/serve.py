@@ -109,12 +109,14 @@ def serve(host: str, port: int, public: bool, cors: tuple[str, ...], workers: in
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"tradekg serves {current.snapshot.triples:,} triples at http://{shown}:{port}/ "
                f"(SPARQL: http://{shown}:{port}/sparql); Ctrl-C stops it", err=True)
+    size = max(4, 2 * (os.cpu_count() or 2)) if workers is None else workers
+    wait = float(os.environ.get("TRADEKG_SERVE_QUEUE_WAIT") or 10)  # how long a request waits for a worker
+    pool = Pool(size, request_memory, queue_wait=wait) if size and hasattr(os, "fork") else None
     try:
-        size = max(4, 2 * (os.cpu_count() or 2)) if workers is None else workers
-        wait = float(os.environ.get("TRADEKG_SERVE_QUEUE_WAIT") or 10)  # how long a request waits for a worker
-        pool = Pool(size, request_memory, queue_wait=wait) if size and hasattr(os, "fork") else None
         uvicorn.run(create_app(current, timeout=deadline, token=token, hosts=hosts, cors=origins, pool=pool),
                     host=host, port=port,
                     log_level="warning", access_log=False)
     finally:
         current.stop()
+        if pool is not None:
+            pool.close()

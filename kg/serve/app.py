@@ -72,18 +72,45 @@ class Server:
         self.current = current
         self.timeout = timeout
         self.pool = pool  # None: the work runs in the server's threads (no deadline stops it)
+        self.handlers: dict[str, Callable[[Request], Response]] = {}  # what a worker may be asked to run
+        self.router: Any = None  # the application's router, for url_for in a worker
 
     # -- work a deadline can stop ------------------------------------------------
 
+    def warm_up(self) -> None:
+        """Make, once in the server, what every page would otherwise make again in its worker process:
+        the compiled templates (470 ms on this machine), the modules a page imports on first use
+        (result writers, rdflib's Turtle serialiser) and the caches a first page fills."""
+        for name in _templates.list_templates():
+            if name.endswith(".html"):
+                _templates.get_template(name)
+        snapshot = self.current.snapshot
+        try:
+            found = list(snapshot.store.query(
+                "SELECT ?s WHERE { ?s a <https://w3id.org/tradekg/ontology#Company> } LIMIT 1"))
+            if found:
+                iri = found[0]["s"].value
+                self._entity(snapshot, iri)
+                run_saved(find_query("firm-timeline"), {"firm": iri}, snapshot.backend)
+            views.search_index(snapshot).search("a")
+            render_csv(ResultTable(["a"]), io.StringIO())
+            render_json(ResultTable(["a"]), io.StringIO())
+            bind_prefixes(Graph()).serialize(format="turtle")
+        except Exception as exc:  # a graph without companies or queries: nothing to warm
+            log.debug("warm-up: %s", exc)
+
     def offloaded(self, handler: Callable[[Request], Response]) -> Callable[[Request], Response]:
         """``handler`` run in a worker process (kg.serve.workers): stopped at the deadline, memory bounded."""
+        name = handler.__name__
+        self.handlers[name] = handler
+
         def run(request: Request) -> Response:
             if self.pool is None:
                 return handler(request)
             snapshot = self.current.snapshot
+            scope = {key: request.scope[key] for key in _SCOPE_KEYS if key in request.scope}
             try:
-                status, headers, body = self.pool.run(lambda: _frozen(_in_child(snapshot) or handler(request)),
-                                                      self.timeout, "the page")
+                status, headers, body = self._in_worker(snapshot, ("page", name, scope), "the page")
             except Busy as exc:
                 return self.error(snapshot, 503, "Busy", "The server is answering as many requests as it may at "
                                   f"once. Try again in {exc.retry_after} s.",
@@ -100,6 +127,21 @@ class Server:
 
         return run
 
+    def _in_worker(self, snapshot: Snapshot, message: tuple[Any, ...], label: str) -> Any:
+        assert self.pool is not None
+        return self.pool.run((snapshot.version, snapshot.loaded_at), lambda: _worker_ready(self, snapshot),
+                             self._serve, message, self.timeout, label)
+
+    def _serve(self, message: tuple[Any, ...]) -> Any:
+        """In a worker: one page or one protocol query, as plain values."""
+        if message[0] == "page":
+            _, name, scope = message
+            request = Request({**scope, "router": self.router})
+            return _frozen(self.handlers[name](request))
+        _, text, accept, default_graphs, named_graphs = message
+        return evaluate(self.current.snapshot, text, accept, default_graphs=default_graphs,
+                        named_graphs=named_graphs, timeout=None)
+
     def _evaluate(self, snapshot: Snapshot, text: str, accept: str, default_graphs: list[str] | None,
                   named_graphs: list[str] | None) -> Answer:
         """A protocol answer, from the answer cache or a worker (``ProtocolError`` for every refusal)."""
@@ -111,9 +153,7 @@ class Server:
         if known is not None:
             return known
         try:
-            answer = self.pool.run(lambda: _in_child(snapshot) or evaluate(
-                snapshot, text, accept, default_graphs=default_graphs, named_graphs=named_graphs, timeout=None),
-                self.timeout, "the query")
+            answer = self._in_worker(snapshot, ("sparql", text, accept, default_graphs, named_graphs), "the query")
         except Busy as exc:
             raise ProtocolError(503, "the server is answering as many queries as it may at once; try again",
                                 retry_after=exc.retry_after) from None
@@ -264,9 +304,10 @@ class Server:
         text: str | None = None
         if request.method == "POST":
             media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-            body = await request.body()
-            if len(body) > MAX_QUERY_CHARS * 4:
-                return PlainTextResponse("the request is too large", status_code=413)
+            body = await _bounded_body(request, MAX_QUERY_CHARS * 4)
+            if body is None:
+                return PlainTextResponse(f"the request is too large (at most {MAX_QUERY_CHARS * 4:,} bytes)",
+                                         status_code=413)
             if media == "application/sparql-update":
                 return _cors(PlainTextResponse(REFUSED, status_code=403))
             if media == "application/sparql-query":
@@ -343,14 +384,36 @@ ORDER BY ?label
 LIMIT 50"""
 
 
+async def _bounded_body(request: Request, limit: int) -> bytes | None:
+    """The request body, or None as soon as it is over ``limit`` bytes: by its Content-Length before
+    anything is read, else while it streams (a 400 MB POST took the server to 890 MB before its 413)."""
+    declared = request.headers.get("content-length", "")
+    if declared.strip().isdigit() and int(declared) > limit:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def _frozen(response: Response) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     """A response as plain values, to cross from a worker process."""
     return response.status_code, list(response.raw_headers), bytes(response.body)
 
 
-def _in_child(snapshot: Snapshot) -> None:
-    """In a worker process, before the work: new locks for what other threads may have held at the fork,
-    and no deadline thread per query (the parent's deadline kills the whole process)."""
+# What a page handler reads of its request's scope (the rest is the server's: router, app, state).
+_SCOPE_KEYS = ("type", "http_version", "method", "scheme", "path", "raw_path", "root_path", "query_string",
+               "headers", "server", "client", "path_params")
+
+
+def _worker_ready(server: Server, snapshot: Snapshot) -> None:
+    """In a new worker, before its first request: it serves ``snapshot`` only, with new locks for what
+    other threads may have held at the fork, and no deadline thread per query (the server's deadline
+    kills the whole worker)."""
+    server.current._snapshot = snapshot
     snapshot.lock = threading.Lock()
     for value in list(snapshot.cache.values()):
         if isinstance(value, LRUCache):
@@ -505,6 +568,8 @@ def create_app(current: Current, *, timeout: float | None, token: str | None = N
     server's own threads, where a deadline stops the answer but not the work).
     """
     server = Server(current, timeout, pool)
+    if pool is not None:
+        server.warm_up()
     work = server.offloaded  # a handler that reads the graph runs in a worker process
     routes = [
         Route("/", server.home),
@@ -521,5 +586,6 @@ def create_app(current: Current, *, timeout: float | None, token: str | None = N
         Route("/concept/{rest:path}", work(server.entity)),
     ]
     app = Starlette(routes=routes, exception_handlers={404: server.not_found, 405: server.not_found})
+    server.router = app.router
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     return Guard(app, token, hosts, frozenset(o.lower().rstrip("/") for o in cors))

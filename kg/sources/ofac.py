@@ -59,6 +59,7 @@ from kg.sources.base import (
     url_lit,
 )
 from kg.sources.federal_register import RuleIndex
+from kg.sources.limits import nul_problem, read_input
 from kg.sources.ofac_remarks import RemarkFacts, parse_remarks
 
 DCT = "http://purl.org/dc/terms/"
@@ -147,12 +148,15 @@ def _cell(value: str) -> str | None:
 
 def read_file(path: Path, display: str, part: str, source_name: str | None = None) -> OfacFile:
     """One OFAC file: CSV with no header, ``-0-`` for empty, CRLF, a trailing 0x1A."""
-    return parse_file(path.read_bytes(), display, part, source_name)
+    return parse_file(read_input(path, display), display, part, source_name)
 
 
 def parse_file(raw: bytes, display: str, part: str, source_name: str | None = None) -> OfacFile:
     """One OFAC file's bytes (``display`` names it in messages, ``source_name`` in the graph)."""
     body = raw.rstrip(b"\x1a\r\n") if raw.endswith(b"\x1a") else raw
+    nul = nul_problem(body, display)
+    if nul is not None:
+        raise refuse(display, nul.line, nul.message)
     try:
         text_ = body.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -209,7 +213,8 @@ def read_paths(paths: Iterable[Path]) -> list[OfacSet]:
                 raise refuse(_display(path), None, f"not an OFAC file name: expected one of {', '.join(named)} "
                              "(case ignored)")
             chosen.append(path)
-    return assemble_sets((path.name, _display(path), provenance_name(path), path.read_bytes()) for path in chosen)
+    return assemble_sets((path.name, _display(path), provenance_name(path), read_input(path, _display(path)))
+                         for path in chosen)
 
 
 def assemble_sets(files: Iterable[tuple[str, str, str, bytes]]) -> list[OfacSet]:
