@@ -24,12 +24,12 @@ import pyoxigraph as ox
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kg.backend import EmbeddedBackend
-from kg.build import build, data_files
-from kg.push import push
-from kg.queries import find_query, run_saved
-from kg.remote import Auth, Endpoint, RemoteBackend
-from kg.store import VersionedStore
+from kg.answers.queries import find_query, run_saved
+from kg.graph.backend import EmbeddedBackend
+from kg.graph.remote import Auth, Endpoint, RemoteBackend
+from kg.graph.store import VersionedStore
+from kg.pipeline.build import build, data_files
+from kg.pipeline.push import push
 from tests.servers import OxigraphServer, oxigraph_version
 from tests.test_remote import CURATED_CASES
 

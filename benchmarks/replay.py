@@ -5,7 +5,7 @@ For each base graph (the curated ``data/``, and the synthetic graph of
 1,000 new company rows (``tradekg load``) and imports a 10,000-row
 Consolidated Screening List file (``tradekg import csl``; synthetic Entity
 List rows, each citing a Federal Register page), then times, with the code
-the commands run (``kg.build.build``):
+the commands run (``kg.pipeline.build.build``):
 
 * the baseline: a build of the same base data into a store with no ledger;
 * the rebuild that replays both ledger entries (the store's ledger is left as
@@ -35,12 +35,13 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from kg import csl as importer  # noqa: E402
-from kg.build import build, data_files, load, user_files  # noqa: E402
-from kg.incremental import commit_delta  # noqa: E402
-from kg.pipeline import csl_import, ledger  # noqa: E402
+from kg.graph.store import VersionedStore  # noqa: E402
+from kg.pipeline import ledger  # noqa: E402
+from kg.pipeline.build import build, data_files, load, user_files  # noqa: E402
+from kg.pipeline.incremental import commit_delta  # noqa: E402
 from kg.resources import data_dir  # noqa: E402
-from kg.store import VersionedStore  # noqa: E402
+from kg.sources import csl as importer  # noqa: E402
+from kg.sources import csl_import  # noqa: E402
 
 LOADED_ROWS = 1_000
 CSL_ROWS = 10_000

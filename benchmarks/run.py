@@ -5,14 +5,14 @@ format (companies with aliases and parents, agencies, officials, rules that
 amend each other, lists, designations, list-wide and named authorizations),
 then measures, with tradekg's own code paths:
 
-* ``tradekg build`` (kg.build.build), step by step: CSV rows -> RDF
+* ``tradekg build`` (kg.pipeline.build.build), step by step: CSV rows -> RDF
   (kg.loaders) -> an in-memory Oxigraph store -> derived rule effects
-  (kg.derive) -> full validation, the shapes run as SPARQL on Oxigraph
-  (kg.shaclsparql) -> one bulk load into a new on-disk version (kg.store);
+  (kg.pipeline.derive) -> full validation, the shapes run as SPARQL on Oxigraph
+  (kg.checks.sparql) -> one bulk load into a new on-disk version (kg.graph.store);
   "load" is every step but validation;
-* full validation by pySHACL (kg.validate), up to --pyshacl-max, for
+* full validation by pySHACL (kg.checks.validate), up to --pyshacl-max, for
   comparison (same verdict asserted);
-* a 20-row load into the large store (``kg.build.load``: validation of what
+* a 20-row load into the large store (``kg.pipeline.build.load``: validation of what
   changed and what it touches, re-derivation in the store, new version);
 * the median time of every saved query (queries/*.rq) with bound parameters;
 * peak memory (max RSS of the process that did all of the above);
@@ -21,7 +21,7 @@ then measures, with tradekg's own code paths:
 
 and, in a separate process so the memory figures stay apart, the baseline:
 the same triples parsed into a plain rdflib Graph and the same saved queries
-(same VALUES-bound parameters, ``kg.backend.with_values``) on rdflib's engine.
+(same VALUES-bound parameters, ``kg.graph.backend.with_values``) on rdflib's engine.
 
 Usage::
 
@@ -187,8 +187,8 @@ def _bindings(params: dict[str, str]) -> dict[str, dict[str, Any]]:
     from rdflib import Literal, URIRef
     from rdflib.namespace import XSD
 
+    from kg.answers.queries import saved_queries, with_today
     from kg.namespaces import entity_iri
-    from kg.queries import saved_queries, with_today
 
     kinds = {"firm": "company", "rule": "rule", "list": "list", "person": "person"}
     out: dict[str, dict[str, Any]] = {}
@@ -199,7 +199,7 @@ def _bindings(params: dict[str, str]) -> dict[str, dict[str, Any]]:
                 bound[p.name] = URIRef(entity_iri(kinds[p.name], params[p.name]))
             elif p.kind == "date" and p.required:
                 bound[p.name] = Literal(params["as_of"], datatype=XSD.date)
-        # Today, as every saved query that reads ?today gets it from the CLI (kg.queries.run_saved).
+        # Today, as every saved query that reads ?today gets it from the CLI (kg.answers.queries.run_saved).
         out[name] = with_today(query, bound)
     return out
 
@@ -207,12 +207,12 @@ def _bindings(params: dict[str, str]) -> dict[str, dict[str, Any]]:
 def measure_ours(size: int, workdir: Path, repeat: int, pyshacl_max: int) -> dict[str, Any]:
     import pyoxigraph as ox
 
-    from kg.backend import EmbeddedBackend
-    from kg.build import build, data_files, load, user_files
-    from kg.ontology import ontology_graph
-    from kg.queries import saved_queries
-    from kg.store import VersionedStore
-    from kg.validate import validate_graph
+    from kg.answers.queries import saved_queries
+    from kg.checks.validate import validate_graph
+    from kg.graph.backend import EmbeddedBackend
+    from kg.graph.ontology import ontology_graph
+    from kg.graph.store import VersionedStore
+    from kg.pipeline.build import build, data_files, load, user_files
 
     companies = max(40, int((size - FIXED_TRIPLES) / TRIPLES_PER_COMPANY))
     params = generate(workdir / "data", companies)
@@ -256,14 +256,14 @@ def measure_ours(size: int, workdir: Path, repeat: int, pyshacl_max: int) -> dic
 
 
 def _median_validation(reader: Any, repeat: int) -> float:
-    """Median of full validations of the built graph, in memory as in a build (kg.shaclsparql.check_store).
+    """Median of full validations of the built graph, in memory as in a build (kg.checks.sparql.check_store).
 
     Each run plans the shapes for the store's class hierarchy and checks
     every one of them (none goes to pySHACL on our shapes: asserted).
     """
     import pyoxigraph as ox
 
-    from kg.shaclsparql import check_store
+    from kg.checks.sparql import check_store
 
     memory = ox.Store()
     memory.bulk_extend(reader.quads_for_pattern(None, None, None, ox.DefaultGraph()))
@@ -275,8 +275,8 @@ def _median_validation(reader: Any, repeat: int) -> float:
 def measure_rdflib(nt: Path, params: dict[str, str], repeat: int) -> dict[str, Any]:
     from rdflib import Graph
 
-    from kg.backend import with_values
-    from kg.queries import saved_queries
+    from kg.answers.queries import saved_queries
+    from kg.graph.backend import with_values
 
     graph = Graph()
     t_parse, _ = _timed(lambda: graph.parse(nt, format="nt"))
@@ -305,8 +305,8 @@ def measure_server(store_dir: Path, params: dict[str, str], repeat: int) -> dict
     import urllib.parse
     import urllib.request
 
-    from kg.backend import with_values
-    from kg.queries import saved_queries
+    from kg.answers.queries import saved_queries
+    from kg.graph.backend import with_values
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -1,10 +1,8 @@
 """Screening quality and speed on the real OFAC SDN list (mid-2021), with plain rapidfuzz beside it.
 
-The OFAC importer (kg/sources/ofac.py) is being written in parallel, so this
-script reads OFAC's legacy CSV files itself with the small reader below
-(``read_sdn``: no header rows, ``-0- `` for an empty field, a trailing DOS
-end-of-file byte) and indexes the names through the same ``kg.screen.Index``
-and ``kg.screen.match`` that ``tradekg screen`` uses. Only the graph look-ups
+It reads OFAC's CSV files with the importer's own reader (``kg.sources.ofac``,
+the one ``tradekg import ofac`` uses) and indexes the names through the same ``kg.answers.screen.Index``
+and ``kg.answers.screen.match`` that ``tradekg screen`` uses. Only the graph look-ups
 that describe a match (lists, rules) are left out: they do not change which
 entity is found.
 
@@ -24,7 +22,7 @@ by default):
   false match (a real sanctioned name that is not in the index). A held-out
   name spelt exactly like an indexed name (a different entity of the same
   name: about 0.6% of them) is in the index as a name and is left out.
-* **batch**: ``kg.batch`` screening ``--batch-rows`` names (default 10,000:
+* **batch**: ``kg.answers.batch`` screening ``--batch-rows`` names (default 10,000:
   SDN aliases with typos, and names of the held-out half) against the curated
   graph plus every SDN name, writing CSV, wall clock.
 
@@ -41,13 +39,12 @@ from __future__ import annotations
 
 import argparse
 import csv
-import io
 import random
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -57,7 +54,7 @@ from rdflib import URIRef
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from kg.screen import DEFAULT_THRESHOLD, Index, match, normalise_name  # noqa: E402
+from kg.answers.screen import DEFAULT_THRESHOLD, Index, match, normalise_name  # noqa: E402
 
 OFAC = REPO.parent / "shared" / "realdata" / "ofac" / "sdn-2021"
 SEED = 20210707
@@ -78,29 +75,19 @@ class Entry:
         return URIRef(f"urn:ofac:sdn:{self.number}")
 
 
-def _rows(path: Path) -> Iterator[list[str]]:
-    text = path.read_text(encoding="latin-1").rstrip("\x1a")
-    for row in csv.reader(io.StringIO(text)):
-        if row and row != ["\x1a"]:
-            yield [None if cell.strip() == "-0-" else cell.strip() for cell in row]  # type: ignore[misc]
-
-
 def read_sdn(folder: Path) -> list[Entry]:
-    """The SDN entities of OFAC's legacy CSV files ``sdn.csv``, ``alt.csv`` and ``add.csv`` in ``folder``."""
+    """The SDN entities of OFAC's CSV files in ``folder``, read by the importer's reader (``kg.sources.ofac``)."""
     import pycountry
 
-    entries: dict[str, Entry] = {}
-    for row in _rows(folder / "sdn.csv"):
-        entries[row[0]] = Entry(row[0], row[1] or "", row[2] or "entity")
-    for row in _rows(folder / "alt.csv"):
-        if row[0] in entries and row[3]:
-            entries[row[0]].aliases.append(row[3])
-    for row in _rows(folder / "add.csv"):
-        if row[0] in entries and len(row) > 4 and row[4]:
-            country = pycountry.countries.get(name=row[4])
-            if country is not None:
-                entries[row[0]].countries.add(country.alpha_2)
-    return [e for e in entries.values() if e.name]
+    from kg.sources.ofac import read_paths
+
+    entries: list[Entry] = []
+    for entry_set in read_paths([folder]):
+        for e in entry_set.entries:
+            found = (pycountry.countries.get(name=name) for name in e.countries)
+            entries.append(Entry(str(e.number), e.name, e.kind, [name for _, name in e.aliases],
+                                 {country.alpha_2 for country in found if country is not None}))
+    return entries
 
 
 def index_entries(entries: list[Entry]) -> list[tuple[URIRef, str, set[str]]]:
@@ -235,10 +222,10 @@ def measure(entries: list[Entry], out: list[str]) -> None:
 
 def measure_batch(entries: list[Entry], rows: int, out: list[str]) -> None:
     """Batch screening of ``rows`` names against the curated graph plus the SDN names, CSV out."""
-    from kg.backend import EmbeddedBackend
-    from kg.batch import screen_file
-    from kg.build import build, data_files
-    from kg.store import VersionedStore
+    from kg.answers.batch import screen_file
+    from kg.graph.backend import EmbeddedBackend
+    from kg.graph.store import VersionedStore
+    from kg.pipeline.build import build, data_files
 
     rng = random.Random(SEED)
     pool = [(e.number, typo(a, rng), "") for e in entries for a in e.aliases] + \

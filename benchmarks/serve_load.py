@@ -106,7 +106,7 @@ class Driver:
             return "query page", "GET", f"/query/firm-timeline?firm={firm}", None, {}
         from rdflib import URIRef
 
-        from kg.backend import with_values
+        from kg.graph.backend import with_values
         from kg.namespaces import entity_iri
 
         text = with_values(self.timeline, {"firm": URIRef(entity_iri("company", firm))})
@@ -187,15 +187,15 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(tmp)
         if args.store:
             store_dir = args.store.resolve()
-            from kg.store import VersionedStore
+            from kg.graph.store import VersionedStore
 
             # The generator's firms are c0..c(N-1): count them.
             counted = VersionedStore(store_dir).open_read().query(
                 "SELECT (COUNT(*) AS ?n) WHERE { ?c a <https://w3id.org/tradekg/ontology#Company> }")
             companies = int(next(iter(counted))["n"].value)
         else:
-            from kg.build import build, data_files
-            from kg.store import VersionedStore
+            from kg.graph.store import VersionedStore
+            from kg.pipeline.build import build, data_files
 
             size = parse_size(args.size)
             companies = max(40, int((size - FIXED_TRIPLES) / TRIPLES_PER_COMPANY))

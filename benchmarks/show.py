@@ -32,14 +32,14 @@ def measure(size: int, workdir: Path, repeat: int) -> dict[str, float | int | st
     from rdflib import URIRef
     from run import _median, generate  # the same generator and median as run.py
 
-    import kg.show as show
-    from kg.backend import EmbeddedBackend
-    from kg.build import build
+    import kg.answers.show as show
+    from kg.answers.queries import find_query, today, with_today
+    from kg.graph.backend import EmbeddedBackend
+    from kg.graph.store import VersionedStore
     from kg.loaders import InputFile
     from kg.namespaces import entity_iri
-    from kg.queries import find_query, today, with_today
+    from kg.pipeline.build import build
     from kg.resources import lookup_query
-    from kg.store import VersionedStore
 
     companies = max(50, int((size - FIXED_TRIPLES) / TRIPLES_PER_COMPANY))
     data = workdir / "data"

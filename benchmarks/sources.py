@@ -50,8 +50,8 @@ def import_child(sdn: str, store_path: str) -> dict[str, Any]:
     """One import, timed step by step, in this (child) process."""
     from datetime import date
 
+    from kg.graph.store import VersionedStore
     from kg.sources import base, ofac
-    from kg.store import VersionedStore
 
     store = VersionedStore(Path(store_path))
     started = time.perf_counter()
@@ -86,10 +86,10 @@ def _child(args: list[str]) -> dict[str, Any]:
 def query_medians(store_path: Path, repeat: int) -> dict[str, tuple[float, int]]:
     from rdflib import URIRef
 
-    from kg.backend import EmbeddedBackend
+    from kg.answers.queries import saved_queries
+    from kg.graph.backend import EmbeddedBackend
+    from kg.graph.store import VersionedStore
     from kg.namespaces import entity_iri
-    from kg.queries import saved_queries
-    from kg.store import VersionedStore
 
     reader = EmbeddedBackend(VersionedStore(store_path).open_read())
     out = {}
@@ -118,8 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.sdn.is_dir():
         raise SystemExit(f"no SDN files at {args.sdn}; pass --sdn FOLDER")
 
-    from kg.build import build, data_files
-    from kg.store import VersionedStore
+    from kg.graph.store import VersionedStore
+    from kg.pipeline.build import build, data_files
 
     with tempfile.TemporaryDirectory(prefix="tradekg-bench-sources-") as tmp:
         curated = Path(tmp) / "curated"

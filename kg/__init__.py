@@ -5,6 +5,14 @@ embedded Oxigraph store and answers saved SPARQL questions about it.
 
 For notebooks and scripts: ``g = kg.open()`` (see ``kg.api``). ``import kg``
 stays light: the API and its dependencies load on first use of ``kg.open``.
+
+The package has one room per job, each importing only the rooms below it
+(``tests/test_layers.py`` enforces it, with no import circle anywhere):
+the shared basics here (``errors``, ``namespaces``, ``resources``,
+``progress``), then ``graph``, ``loaders``, ``checks`` and ``answers``,
+``pipeline``, ``sources``, ``export``, ``serve``, the Python API (``api``)
+and the command line (``cli``). Each folder's ``__init__`` says what lives
+there and what it may import.
 """
 
 from __future__ import annotations

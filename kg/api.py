@@ -27,7 +27,8 @@ from typing import TYPE_CHECKING, Any
 from rdflib import BNode, Literal
 from rdflib.term import Node
 
-from kg.backend import (
+from kg.errors import LoadFailed, NotFound, TradekgError
+from kg.graph.backend import (
     Backend,
     EmbeddedBackend,
     QueryRejected,
@@ -36,16 +37,15 @@ from kg.backend import (
     allowed_services,
     query_timeout_from,
 )
-from kg.errors import LoadFailed, NotFound, TradekgError
-from kg.sparqltext import with_default_prefixes
-from kg.store import VersionedStore, default_store_path
+from kg.graph.sparqltext import with_default_prefixes
+from kg.graph.store import VersionedStore, default_store_path
 
 if TYPE_CHECKING:
     import pandas
     from rdflib import Graph as RDFGraph
 
-    from kg.screen import Index, Match
-    from kg.show import Description
+    from kg.answers.screen import Index, Match
+    from kg.answers.show import Description
 
 __all__ = ["Graph", "LoadFailed", "NotFound", "QueryRejected", "QueryTimeout", "Result", "TradekgError",
            "open", "open_backend"]
@@ -96,7 +96,7 @@ class Result:
 
     def to_csv(self, path: str | Path | None = None) -> str:
         """The CSV the command line writes (whole IRIs, formula cells quoted); also saved to ``path``."""
-        from kg.render import render_csv
+        from kg.answers.render import render_csv
 
         buffer = io.StringIO()
         render_csv(self.table, buffer)
@@ -138,7 +138,7 @@ def open_backend(store: str | Path | None = None, endpoint: str | None = None, g
             raise TradekgError("--graph names a graph on a SPARQL server; pass --endpoint URL too")
         return EmbeddedBackend(VersionedStore(Path(store) if store else default_store_path()).open_read(),
                                timeout=deadline, allow_service=allowed_services(allow_service))
-    from kg.remote import DEFAULT_TIMEOUT, Endpoint, RemoteBackend
+    from kg.graph.remote import DEFAULT_TIMEOUT, Endpoint, RemoteBackend
 
     return RemoteBackend(Endpoint(endpoint, graph=graph or None, timeout=timeout or DEFAULT_TIMEOUT),
                          query_timeout=deadline)
@@ -158,7 +158,7 @@ class Graph:
         as ``huawei`` or ``id:company/huawei``, a name or an alias); dates take
         ``datetime.date`` or ``YYYY-MM-DD``. A parameter given as None is left out.
         """
-        from kg.queries import find_query, run_saved
+        from kg.answers.queries import find_query, run_saved
 
         values = {k: v.isoformat() if isinstance(v, dt.date) else str(v) for k, v in params.items()
                   if v is not None}
@@ -167,7 +167,7 @@ class Graph:
     @staticmethod
     def queries() -> dict[str, str]:
         """The saved queries: name -> the question it answers."""
-        from kg.queries import saved_queries
+        from kg.answers.queries import saved_queries
 
         return {q.name: f"{q.title}: {q.description}" for q in saved_queries().values()}
 
@@ -180,18 +180,18 @@ class Graph:
         return Result(result) if isinstance(result, ResultTable) else result
 
     def show(self, entity: str, types: tuple[str, ...] | None = None) -> Description:
-        """Every statement about one entity, what points at it, and its sources (``kg.show.Description``).
+        """Every statement about one entity, what points at it, and its sources (``kg.answers.show.Description``).
 
         For a company, ``.legal_reach()`` and ``.exposure()`` give what the derived rule effects say reaches it.
         """
-        from kg.show import describe
+        from kg.answers.show import describe
 
         return describe(self.backend, entity, types)
 
     def resolve(self, name: str, types: tuple[str, ...] | None = None) -> str:
         """The IRI of the entity ``name`` stands for (IRI, id, short id, name or alias, any case)."""
-        from kg.resolve import resolve_entity
-        from kg.tables import load_catalog
+        from kg.answers.resolve import resolve_entity
+        from kg.loaders.tables import load_catalog
 
         return str(resolve_entity(self.backend, name, types or tuple(load_catalog().tables)))
 
@@ -201,7 +201,7 @@ class Graph:
 
         The index of names is built on the first call and kept for the next ones.
         """
-        from kg import screen as screening
+        from kg.answers import screen as screening
 
         if self._index is None:
             self._index = screening.Index.from_backend(self.backend)

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kg.backend import EmbeddedBackend
-from kg.build import build, data_files
+from kg.graph.backend import EmbeddedBackend
+from kg.graph.store import VersionedStore
 from kg.loaders import InputFile
-from kg.store import VersionedStore
+from kg.pipeline.build import build, data_files
 
 TESTS = Path(__file__).parent
 FIXTURES = TESTS / "fixtures"

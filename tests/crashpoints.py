@@ -58,13 +58,13 @@ def _die() -> None:
 
 def arm(point: str) -> None:
     """Patch the store code so this process kills itself at ``point``."""
-    import kg.build
-    import kg.incremental
-    import kg.store
+    import kg.graph.store
+    import kg.pipeline.build
+    import kg.pipeline.incremental
 
     if point == "derived":
-        for module, name in ((kg.build, "rederive_in_store"), (kg.incremental, "rederive_in_store"),
-                             (kg.incremental, "rederive_parties")):
+        for module, name in ((kg.pipeline.build, "rederive_in_store"), (kg.pipeline.incremental, "rederive_in_store"),
+                             (kg.pipeline.incremental, "rederive_parties")):
             original = getattr(module, name)
 
             def derived_then_die(*args: object, _original: Callable[..., object] = original, **kwargs: object) -> None:
@@ -73,7 +73,7 @@ def arm(point: str) -> None:
 
             setattr(module, name, derived_then_die)
     elif point == "before-publish":
-        kg.store.VersionedStore._publish = lambda self, target: _die()  # type: ignore[method-assign]
+        kg.graph.store.VersionedStore._publish = lambda self, target: _die()  # type: ignore[method-assign]
     elif point in ("mid-swap", "after-swap"):
         original_replace = os.replace
 
@@ -85,7 +85,7 @@ def arm(point: str) -> None:
             original_replace(src, dst, *args, **kwargs)
             _die()
 
-        kg.store.os.replace = replace  # type: ignore[assignment]  # this process only
+        kg.graph.store.os.replace = replace  # type: ignore[assignment]  # this process only
     elif point == "in-prune":
         original_rmtree = shutil.rmtree
 
@@ -97,23 +97,23 @@ def arm(point: str) -> None:
                 _die()
             original_rmtree(path, *args, **kwargs)
 
-        kg.store.shutil.rmtree = rmtree  # type: ignore[assignment]
+        kg.graph.store.shutil.rmtree = rmtree  # type: ignore[assignment]
     elif point == "pause-before-publish":
-        original_publish = kg.store.VersionedStore._publish
+        original_publish = kg.graph.store.VersionedStore._publish
         go = Path(os.environ["TRADEKG_TEST_GO"])
 
-        def paused(self: kg.store.VersionedStore, target: Path) -> None:
+        def paused(self: kg.graph.store.VersionedStore, target: Path) -> None:
             Path(f"{go}.ready").touch()
             deadline = time.monotonic() + 120
             while not go.exists() and time.monotonic() < deadline:
                 time.sleep(0.01)
             original_publish(self, target)
 
-        kg.store.VersionedStore._publish = paused  # type: ignore[method-assign]
+        kg.graph.store.VersionedStore._publish = paused  # type: ignore[method-assign]
     elif point == "pause-before-remote-update":
-        import kg.push
+        import kg.pipeline.push
 
-        original_commit = kg.push.commit_update
+        original_commit = kg.pipeline.push.commit_update
         go = Path(os.environ["TRADEKG_TEST_GO"])
         calls = []
 
@@ -126,7 +126,7 @@ def arm(point: str) -> None:
             calls.append(1)
             return original_commit(*args, **kwargs)  # type: ignore[arg-type]
 
-        kg.push.commit_update = paused_commit  # type: ignore[assignment]
+        kg.pipeline.push.commit_update = paused_commit  # type: ignore[assignment]
     else:
         raise SystemExit(f"unknown crash point {point!r}; one of {', '.join(POINTS)}")
 
@@ -168,8 +168,8 @@ def fingerprint(graph) -> Fingerprint:  # type: ignore[no-untyped-def]
 
 
 def store_fingerprint(path: Path) -> Fingerprint:
-    from kg.backend import EmbeddedBackend
-    from kg.store import VersionedStore
+    from kg.graph.backend import EmbeddedBackend
+    from kg.graph.store import VersionedStore
 
     return fingerprint(EmbeddedBackend(VersionedStore(path).open_read()).all_triples())
 
@@ -302,7 +302,7 @@ def leftovers(store: Path) -> set[str]:
     Published versions before the current one are kept on purpose (for
     ``tradekg rollback``; ``TRADEKG_KEEP_VERSIONS``), so they are not leftovers.
     """
-    from kg.store import read_manifest
+    from kg.graph.store import read_manifest
 
     current = Path(current_target(store) or "").name
     found = set()

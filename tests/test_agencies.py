@@ -8,8 +8,8 @@ named), never in ``rules``.
 
 from __future__ import annotations
 
-from kg.backend import EmbeddedBackend
-from kg.queries import find_query, run_saved
+from kg.answers.queries import find_query, run_saved
+from kg.graph.backend import EmbeddedBackend
 
 
 def _rows(backend: EmbeddedBackend, firm: str) -> list[tuple[str, str, str, str, str]]:

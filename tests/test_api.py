@@ -13,7 +13,7 @@ from click.testing import CliRunner
 import kg
 from kg.cli import cli
 from kg.errors import NotFound
-from kg.store import VersionedStore
+from kg.graph.store import VersionedStore
 from tests.conftest import REPO
 
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kg.backend import EmbeddedBackend
-from kg.batch import read_counterparties, screen_file
+from kg.answers.batch import read_counterparties, screen_file
 from kg.cli import cli
 from kg.errors import LoadFailed
-from kg.store import VersionedStore
+from kg.graph.backend import EmbeddedBackend
+from kg.graph.store import VersionedStore
 
 
 @pytest.fixture
@@ -83,8 +83,8 @@ def test_ended_entries_are_left_out_unless_asked_for(curated_backend: EmbeddedBa
 
 
 def test_the_bulk_lookup_is_the_single_party_one_for_many(curated_backend: EmbeddedBackend) -> None:
+    from kg.answers.screen import Index, describe_many, match, screen
     from kg.resources import lookup_query
-    from kg.screen import Index, describe_many, match, screen
 
     one, many = lookup_query("screen-party"), lookup_query("screen-parties")
     body = lambda text: text[text.index("PREFIX"):].replace("SELECT ?party ", "SELECT ")  # noqa: E731

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from kg.cli import cli
-from kg.store import VersionedStore
+from kg.graph.store import VersionedStore
 from tests.conftest import MINI
 
 

@@ -22,10 +22,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kg.backend import EmbeddedBackend
-from kg.build import build, load, user_files
 from kg.cli import cli
-from kg.store import VersionedStore
+from kg.graph.backend import EmbeddedBackend
+from kg.graph.store import VersionedStore
+from kg.pipeline.build import build, load, user_files
 from tests.conftest import REPO, mini_files
 from tests.crashpoints import (
     Fingerprint,

@@ -30,10 +30,10 @@ from pathlib import Path
 
 import pytest
 
-from kg.build import build, data_files, load, user_files
-from kg.push import STAGING_PREFIX, push
-from kg.remote import Auth, Endpoint, RemoteBackend
-from kg.store import VersionedStore
+from kg.graph.remote import Auth, Endpoint, RemoteBackend
+from kg.graph.store import VersionedStore
+from kg.pipeline.build import build, data_files, load, user_files
+from kg.pipeline.push import STAGING_PREFIX, push
 from tests.conftest import MINI, REPO, mini_files
 from tests.crashpoints import (
     OUTCOME,

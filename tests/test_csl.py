@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kg import csl
-from kg.backend import EmbeddedBackend
-from kg.incremental import commit_delta
+from kg.answers.queries import find_query, run_saved
+from kg.graph.backend import EmbeddedBackend
+from kg.graph.store import VersionedStore
 from kg.namespaces import TKG
-from kg.queries import find_query, run_saved
-from kg.store import VersionedStore
+from kg.pipeline.incremental import commit_delta
+from kg.sources import csl
 from tests.conftest import REALDATA
 
 HUAWEI_BLOCK = "csl/csl_consolidated_2025_entity_list_huawei_block.csv"

@@ -14,11 +14,11 @@ import pytest
 from rdflib import RDF, URIRef
 from rdflib.namespace import DCTERMS
 
-from kg.backend import EmbeddedBackend
+from kg.answers.queries import find_query, run_saved
+from kg.graph.backend import EmbeddedBackend
+from kg.loaders.tables import load_catalog
 from kg.namespaces import ELI, TKG, entity_iri
-from kg.queries import find_query, run_saved
 from kg.resources import data_dir
-from kg.tables import load_catalog
 
 pytestmark = pytest.mark.slow
 

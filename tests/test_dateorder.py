@@ -11,11 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from kg.build import build, data_files
 from kg.errors import LoadFailed
+from kg.graph.store import VersionedStore
 from kg.loaders import InputFile, load_files
 from kg.loaders.dateorder import out_of_order
-from kg.store import VersionedStore
+from kg.pipeline.build import build, data_files
 
 ROW = "alice-head,alice,head-of-bureau,2020-01-01,2021-12-31,fixture,confirmed,"
 

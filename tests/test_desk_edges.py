@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kg.backend import EmbeddedBackend
+from kg.answers.queries import find_query, run_saved
+from kg.answers.render import render_table
 from kg.cli import cli
 from kg.export import layout
-from kg.queries import find_query, run_saved
-from kg.render import render_table
-from kg.store import VersionedStore
+from kg.graph.backend import EmbeddedBackend
+from kg.graph.store import VersionedStore
 from tests.conftest import MINI
 
 

@@ -11,12 +11,12 @@ import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 
-from kg.build import build
 from kg.cli import cli
+from kg.graph.ontology import ontology_graph
+from kg.graph.store import VersionedStore
+from kg.graph.terms import graph_to_quads
 from kg.namespaces import DATA, SCHEMA, TKG
-from kg.ontology import ontology_graph
-from kg.store import VersionedStore
-from kg.terms import graph_to_quads
+from kg.pipeline.build import build
 from tests.conftest import MINI, mini_files
 
 TEXT_FORMATS = ("turtle", "ntriples", "nquads", "jsonld", "graphml", "gexf", "dot", "html")

@@ -12,11 +12,12 @@ import networkx as nx
 import pytest
 from click.testing import CliRunner
 
-from kg.backend import EmbeddedBackend
 from kg.cli import cli
 from kg.export import graphtools, render
+from kg.export.dot import dot_string, to_dot
 from kg.export.network import NetworkView, network_view
-from kg.store import VersionedStore
+from kg.graph.backend import EmbeddedBackend
+from kg.graph.store import VersionedStore
 from tests.conftest import ARTIFACTS
 from tests.test_export_network import HOSTILE, hostile_store  # noqa: F401 (a fixture)
 
@@ -103,11 +104,11 @@ def test_control_characters_xml_cannot_hold_are_dropped_from_graphml_and_gexf(mi
 
 
 def test_dot_strings_escape_quotes_backslashes_and_newlines() -> None:
-    assert graphtools.dot_string('a "b"\\N\nc') == '"a \\"b\\"\\\\N\\nc"'
+    assert dot_string('a "b"\\N\nc') == '"a \\"b\\"\\\\N\\nc"'
 
 
 def test_dot_names_types_shapes_and_a_legend(view: NetworkView) -> None:
-    dot = graphtools.to_dot(view)
+    dot = to_dot(view)
     assert dot.startswith("digraph tradekg {")
     assert '"https://w3id.org/tradekg/id/company/parentco" [label="ParentCo"' in dot
     assert 'class="kind-companies"' in dot and 'shape="note"' in dot

@@ -24,11 +24,11 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from kg.backend import EmbeddedBackend
 from kg.cli import cli
 from kg.export.html import json_for_script, to_html
 from kg.export.network import network_view
-from kg.store import VersionedStore
+from kg.graph.backend import EmbeddedBackend
+from kg.graph.store import VersionedStore
 from tests.conftest import ARTIFACTS, REPO
 from tests.test_export_network import HOSTILE, hostile_store  # noqa: F401 (a fixture)
 

@@ -11,8 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from kg.backend import EmbeddedBackend
-from kg.build import build
 from kg.errors import NotFound, TradekgError
 from kg.export.network import (
     GROUP_PREFIX,
@@ -22,8 +20,10 @@ from kg.export.network import (
     network_view,
     read_statements,
 )
+from kg.graph.backend import EmbeddedBackend
+from kg.graph.store import VersionedStore
 from kg.namespaces import DATA, TKG
-from kg.store import VersionedStore
+from kg.pipeline.build import build
 from tests.conftest import MINI, mini_files
 
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -216,7 +216,7 @@ def test_build_view_reads_statements_once_for_many_views(mini_backend: EmbeddedB
 
 @pytest.mark.parametrize("name", ["export-rules-in-office", "export-count-default", "entity-label"])
 def test_lookup_queries_of_the_exports_have_headers(name: str) -> None:
-    from kg.queries import read_query
+    from kg.answers.queries import read_query
     from kg.resources import queries_dir
 
     query = read_query(queries_dir() / "lookup" / f"{name}.rq")

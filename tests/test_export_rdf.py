@@ -12,13 +12,13 @@ from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic, to_isomorphic
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 
-from kg.backend import EmbeddedBackend
 from kg.cli import cli
 from kg.export.network import network_view
 from kg.export.rdf import FORMATS, export_rdf, subset
+from kg.graph.backend import EmbeddedBackend
+from kg.graph.store import VersionedStore
+from kg.graph.terms import quads_to_graph
 from kg.namespaces import DATA
-from kg.store import VersionedStore
-from kg.terms import quads_to_graph
 from tests.test_export_network import HOSTILE, hostile_store  # noqa: F401 (a fixture)
 
 # rdflib's own parsers warn about their deprecated internals; not ours to fix.

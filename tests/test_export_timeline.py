@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from kg.backend import EmbeddedBackend
+from kg.answers.queries import find_query, run_saved
 from kg.cli import cli
 from kg.errors import TradekgError
 from kg.export.timeline import Event, Timeline, draw_timeline, firm_timeline
-from kg.queries import find_query, run_saved
-from kg.store import VersionedStore
+from kg.graph.backend import EmbeddedBackend
+from kg.graph.store import VersionedStore
 from tests.conftest import ARTIFACTS
 
 

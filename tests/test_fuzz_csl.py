@@ -24,13 +24,13 @@ import pytest
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from kg import csl
-from kg.backend import EmbeddedBackend
-from kg.build import build
-from kg.incremental import commit_delta
-from kg.resolve import normalise
-from kg.store import VersionedStore
-from kg.validate import ValidationFailed
+from kg.answers.resolve import normalise
+from kg.checks.validate import ValidationFailed
+from kg.graph.backend import EmbeddedBackend
+from kg.graph.store import VersionedStore
+from kg.pipeline.build import build
+from kg.pipeline.incremental import commit_delta
+from kg.sources import csl
 from tests.conftest import mini_files
 
 FUZZ = settings(deadline=None, derandomize=True, database=None, print_blob=True,
@@ -83,7 +83,7 @@ citation_junk = st.lists(st.one_of(
 
 @fuzz(1000)
 @given(text=st.one_of(citation_junk, text))
-# Bugs this property found (fixed in kg/csl.py): citations cut out of longer numbers, other scripts' digits.
+# Bugs this property found (fixed in kg/sources/csl.py): citations cut out of longer numbers, other scripts' digits.
 @example(text="2184 FR 5")
 @example(text="84 FR 1234567")
 @example(text="٨٤ FR ٢٢٩٦١")
@@ -216,7 +216,7 @@ def _row(**cells: str) -> dict[str, str]:
 @fuzz(40)
 @given(batch=st.lists(rows, min_size=0, max_size=4), legacy=st.booleans(),
        endings=st.lists(ENDINGS, min_size=1, max_size=3))
-# Bugs this property found (fixed in kg/csl.py), kept as explicit examples:
+# Bugs this property found (fixed in kg/sources/csl.py), kept as explicit examples:
 # record ids that are all non-ASCII all had the designation slug of "" and merged into one designation...
 @example(batch=[_row(_id="中文", name="甲"), _row(_id="日本", name="乙")], legacy=False, endings=["\n"])
 # ...as did ids differing only in case or punctuation (now refused with the line of the second)

@@ -4,7 +4,7 @@ Every input either loads exactly (what was in the cell is what the graph, and a
 SPARQL query on the store, gives back: surrounding whitespace stripped, multi-valued
 columns split on ';') or is refused with a ``LoadFailed`` whose every problem names
 the file and the line (and the column, when a cell is at fault). No input raises
-anything else, and a refused ``kg.build.load`` leaves the store exactly as it was.
+anything else, and a refused ``kg.pipeline.build.load`` leaves the store exactly as it was.
 
 Hypothesis runs derandomized (the same examples on every run, no example database)
 so CI sees a deterministic suite; ``--hypothesis-show-statistics`` gives the counts.
@@ -26,12 +26,12 @@ from hypothesis import strategies as st
 from rdflib import RDFS, Literal, URIRef
 from rdflib.namespace import SKOS
 
-from kg.backend import EmbeddedBackend
-from kg.build import ValidationFailed, build, load
 from kg.errors import LoadFailed
+from kg.graph.backend import EmbeddedBackend
+from kg.graph.store import VersionedStore
 from kg.loaders import InputFile, cells, load_files
 from kg.namespaces import SCHEMA, TKG, entity_iri
-from kg.store import VersionedStore
+from kg.pipeline.build import ValidationFailed, build, load
 from tests.conftest import MINI, mini_files
 
 FUZZ = settings(deadline=None, derandomize=True, database=None, print_blob=True,

@@ -27,17 +27,17 @@ import pytest
 from click.testing import CliRunner
 from rdflib import Literal, URIRef
 
-from kg.backend import EmbeddedBackend, QueryRejected, ResultTable, is_update, update_keyword
-from kg.build import build
+from kg.answers.queries import BadParameter, find_query, run_saved, saved_queries
+from kg.answers.render import csv_safe, render_to_string
+from kg.answers.resolve import Ambiguous, entity_names, normalise
 from kg.cli import cli
 from kg.errors import NotFound
-from kg.push import push
-from kg.queries import BadParameter, find_query, run_saved, saved_queries
-from kg.remote import Auth, Endpoint, RemoteBackend
-from kg.render import csv_safe, render_to_string
-from kg.resolve import Ambiguous, entity_names, normalise
+from kg.graph.backend import EmbeddedBackend, QueryRejected, ResultTable, is_update, update_keyword
+from kg.graph.remote import Auth, Endpoint, RemoteBackend
+from kg.graph.store import VersionedStore
+from kg.pipeline.build import build
+from kg.pipeline.push import push
 from kg.resources import queries_dir
-from kg.store import VersionedStore
 from tests.conftest import MINI, mini_files
 from tests.servers import OxigraphServer, oxigraph_server, scripted_server
 
@@ -73,7 +73,7 @@ PAYLOADS = (
 )
 
 # SPARQL updates in every form and disguise. The forms marked "slipped" were not
-# recognised by kg.backend.is_update before issue 6 (it asked rdflib whether the
+# recognised by kg.graph.backend.is_update before issue 6 (it asked rdflib whether the
 # text parses as an update): the server would have received them.
 UPDATES = {
     "insert-data": "INSERT DATA { <http://a> <http://b> <http://c> }",
@@ -441,11 +441,11 @@ def test_every_csv_output_neutralises_formulas(backend: EmbeddedBackend | Remote
 
 
 def test_render_csv_is_the_only_csv_writer() -> None:
-    """Every CSV tradekg prints goes through kg.render.render_csv (which applies csv_safe)."""
+    """Every CSV tradekg prints goes through kg.answers.render.render_csv (which applies csv_safe)."""
     package = Path(__file__).parent.parent / "kg"
     writers = [p.relative_to(package).as_posix() for p in package.rglob("*.py")
                if "csv.writer(" in p.read_text(encoding="utf-8") or "DictWriter(" in p.read_text(encoding="utf-8")]
-    assert writers == ["render.py"]
+    assert writers == ["answers/render.py"]
     table = ResultTable(["a"], [{"a": Literal(FORMULAS[0])}])
     assert render_to_string(table, "csv") == 'a\n"\'=HYPERLINK(""http://evil.example/"",""x"")"\n'
 
@@ -489,8 +489,8 @@ def test_csv_output_round_trips_carriage_returns() -> None:
 
     from rdflib import Literal
 
-    from kg.backend import ResultTable
-    from kg.render import render_to_string
+    from kg.answers.render import render_to_string
+    from kg.graph.backend import ResultTable
 
     table = ResultTable(["a", "b"], [{"a": Literal("x\ry"), "b": Literal("plain")}, {"a": Literal("z")}])
     rows = list(csv.reader(io.StringIO(render_to_string(table, "csv"), newline="")))
@@ -498,7 +498,7 @@ def test_csv_output_round_trips_carriage_returns() -> None:
 
 
 def test_a_symlink_is_named_with_its_target(tmp_path: Path) -> None:
-    from kg.build import user_files
+    from kg.pipeline.build import user_files
 
     target = tmp_path / "real.csv"
     target.write_text("id,name\n")

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from kg.store import VersionedStore
+from kg.graph.store import VersionedStore
 from tests.conftest import ARTIFACTS
 from tests.test_export_html import browser, open_page  # noqa: F401 (browser is a fixture)
 

@@ -8,10 +8,10 @@ import pytest
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
-from kg.backend import EmbeddedBackend
-from kg.build import ValidationFailed, build, load, prepare
+from kg.graph.backend import EmbeddedBackend
+from kg.graph.store import VersionedStore
 from kg.loaders import InputFile
-from kg.store import VersionedStore
+from kg.pipeline.build import ValidationFailed, build, load, prepare
 from tests.conftest import mini_files
 
 NEW_ROWS = (
@@ -59,7 +59,7 @@ def test_incremental_load_gives_the_graph_a_full_build_gives(tmp_path: Path, cas
 
 
 def test_building_in_the_store_gives_what_prepare_derives_in_memory(tmp_path: Path) -> None:
-    from kg.ontology import ontology_graph
+    from kg.graph.ontology import ontology_graph
 
     store = VersionedStore(tmp_path / "store")
     build(store, mini_files())

@@ -3,8 +3,8 @@
 A designation of a firm that owns others, or a new ownership record, goes
 down the local path: only the firms it touches and those below them are
 re-derived, with rule 70 bound to them inside its sub-selects
-(kg.incremental). Suspensions go down the slow path (everything re-derived). Either way the triples must be the ones a
-full build of the same files derives.
+(kg.pipeline.incremental). Suspensions go down the slow path (everything re-derived).
+Either way the triples must be the ones a full build of the same files derives.
 """
 
 from __future__ import annotations
@@ -15,12 +15,12 @@ import pytest
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
-from kg.backend import EmbeddedBackend
-from kg.build import build, load
-from kg.incremental import affected_parties
+from kg.graph.backend import EmbeddedBackend
+from kg.graph.store import VersionedStore
 from kg.loaders import InputFile
 from kg.namespaces import entity_iri
-from kg.store import VersionedStore
+from kg.pipeline.build import build, load
+from kg.pipeline.incremental import affected_parties
 from tests.conftest import MINI
 from tests.test_reach import EXTRA, NEW
 
@@ -96,7 +96,7 @@ def test_ownership_load_gives_the_graph_a_full_build_gives(tmp_path: Path, case:
 
 
 def test_the_local_path_covers_the_firms_below_an_owner(tmp_path: Path) -> None:
-    from kg.terms import graph_to_quads
+    from kg.graph.terms import graph_to_quads
 
     store = VersionedStore(tmp_path / "store")
     build(store, _reach_files(tmp_path / "data"))
@@ -113,7 +113,7 @@ def test_the_local_path_covers_the_firms_below_an_owner(tmp_path: Path) -> None:
 
 
 def test_a_new_ownership_record_re_derives_the_owned_firm_not_everything(tmp_path: Path) -> None:
-    from kg.terms import graph_to_quads
+    from kg.graph.terms import graph_to_quads
 
     store = VersionedStore(tmp_path / "store")
     build(store, _reach_files(tmp_path / "data"))
@@ -130,14 +130,14 @@ def test_a_new_ownership_record_re_derives_the_owned_firm_not_everything(tmp_pat
 
 
 def test_fixpoint_rounds_for_the_firms_below_give_what_whole_graph_rounds_give(tmp_path: Path) -> None:
-    """Rule 70's later rounds run only below the firms the last round changed (kg.derive.run_rule);
+    """Rule 70's later rounds run only below the firms the last round changed (kg.pipeline.derive.run_rule);
     with its '# parties:' marks removed every round runs on the whole graph. Same triples either way."""
     import re
 
     import pyoxigraph as ox
 
-    from kg.derive import derived_subjects, rederive_in_store, run_rule
-    from kg.queries import derivation_rules
+    from kg.answers.queries import derivation_rules
+    from kg.pipeline.derive import derived_subjects, rederive_in_store, run_rule
 
     store = VersionedStore(tmp_path / "store")
     build(store, _reach_files(tmp_path / "data"))

@@ -19,11 +19,11 @@ import pytest
 from click.testing import CliRunner
 
 from kg.cli import cli
-from kg.csl import NotACslFile, read_csl
+from kg.graph.store import VersionedStore
+from kg.loaders.limits import NUL_MESSAGE
+from kg.sources.csl import NotACslFile, read_csl
 from kg.sources.federal_register import parse_json
-from kg.sources.limits import NUL_MESSAGE
 from kg.sources.ofac import parse_file
-from kg.store import VersionedStore
 from tests.serving import serving
 
 HUAWEI_BLOCK = "csl/csl_consolidated_2025_entity_list_huawei_block.csv"

@@ -18,11 +18,11 @@ import pytest
 from click.testing import CliRunner, Result
 from rdflib import Literal, URIRef
 
-from kg.backend import EmbeddedBackend
 from kg.cli import cli
+from kg.graph.backend import EmbeddedBackend
+from kg.graph.store import VersionedStore
 from kg.namespaces import TKG, entity_iri
 from kg.resources import data_dir
-from kg.store import VersionedStore
 from tests.crashpoints import Fingerprint, fingerprint
 
 BLOCK = "csl/csl_consolidated_2025_entity_list_huawei_block.csv"
@@ -249,7 +249,7 @@ def test_a_change_the_ledger_cannot_replay_is_never_dropped_silently(project: Pr
     """An importer not registered with the ledger: the ledger before it is kept, and build refuses to drop it."""
     import pyoxigraph as ox
 
-    from kg.incremental import commit_delta
+    from kg.pipeline.incremental import commit_delta
 
     project.build()
     project.run("load", str(project.new_company))

@@ -23,7 +23,11 @@ import pytest
 from click.testing import CliRunner
 from rdflib import Literal
 
-from kg.backend import (
+from kg.answers.queries import find_query, run_saved
+from kg.answers.render import TABLE_MAX_ROWS, render, render_table, render_to_string
+from kg.cli import cli
+from kg.errors import TradekgError
+from kg.graph.backend import (
     DEFAULT_QUERY_TIMEOUT,
     QUERY_TIMEOUT_ENV,
     EmbeddedBackend,
@@ -33,12 +37,8 @@ from kg.backend import (
     query_timeout_from,
     run_with_deadline,
 )
-from kg.cli import cli
-from kg.errors import TradekgError
-from kg.queries import find_query, run_saved
-from kg.remote import Auth, Endpoint, RemoteBackend
-from kg.render import TABLE_MAX_ROWS, render, render_table, render_to_string
-from kg.store import VersionedStore
+from kg.graph.remote import Auth, Endpoint, RemoteBackend
+from kg.graph.store import VersionedStore
 from tests.servers import OxigraphServer, oxigraph_server
 from tests.test_queries import CASES
 

@@ -1,8 +1,8 @@
-"""kg.matching: which rule a citation names, which party and entry an imported record is about."""
+"""kg.sources.matching: which rule a citation names, which party and entry an imported record is about."""
 
 from __future__ import annotations
 
-from kg.matching import (
+from kg.sources.matching import (
     BY_CITATION,
     BY_DOCUMENT_NUMBER,
     BY_IDENTIFIER,
@@ -91,3 +91,28 @@ def test_entries_match_by_the_lists_own_id_then_by_party_and_list_preferring_the
     assert entries.match("p:x", "l:sdn") is None  # the party is not on that list
     found = entries.match("p:z", "l:sdn", {"list entry id": "36"})
     assert (found.iri, found.method) == ("d:sdn", BY_IDENTIFIER)
+
+
+def test_one_party_index_serves_the_ofac_importer_curated_first_then_csl_made_of_the_same_kind() -> None:
+    """OFAC's use: names folded with accents and punctuation, curated parties before CSL-made ones, kind kept."""
+    from kg.namespaces import DATA
+    from kg.sources.matching import name_key, whose
+
+    curated, csl_made = f"{DATA}company/zte", f"{DATA}company/csl-abc"
+    person = f"{DATA}person/li-wei"
+    parties = PartyIndex(key=name_key)
+    parties.add(curated, ["ZTE Corporation"], whose=whose(curated))
+    parties.add(csl_made, ["Rosneft Trade Limited"], whose=whose(csl_made))
+    parties.add(person, ["Li Wei"], whose=whose(person))
+    parties.add(f"{DATA}company/twin-a", ["Twin Ltd"])
+    parties.add(f"{DATA}company/twin-b", ["Twin Ltd"])
+    assert (whose(curated), whose(csl_made)) == ("curated", "CSL-imported")
+    ofac = {"order": ("curated", "CSL-imported"), "stop_when_ambiguous": True}
+    found = parties.match(["ZTE CORPORATION."], kind="company", **ofac)
+    assert (found.iri, found.whose) == (curated, "curated")
+    assert parties.match(["ROSNEFT TRADE LIMITED"], kind="company", **ofac).whose == "CSL-imported"
+    assert parties.match(["LI WEI"], kind="company", **ofac) is None  # a person is not a company
+    # Two parties share the first name: no match at all, even when an alias would fit one.
+    assert parties.match(["Twin Ltd", "ZTE Corporation"], kind="company", **ofac) is None
+    # The CSL importer's use goes on to the next name instead.
+    assert parties.match(["Twin Ltd", "ZTE Corporation"]).iri == curated

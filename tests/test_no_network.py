@@ -17,10 +17,10 @@ from collections.abc import Iterator
 import pytest
 
 import kg
-from kg.backend import EmbeddedBackend, ServiceRefused, allowed_services, refuse_service
 from kg.cli import cli
 from kg.errors import TradekgError
-from kg.store import VersionedStore
+from kg.graph.backend import EmbeddedBackend, ServiceRefused, allowed_services, refuse_service
+from kg.graph.store import VersionedStore
 from tests.serving import request, serving
 
 
@@ -137,7 +137,7 @@ def test_serve_refuses_on_the_endpoint_and_the_page(mini_store: VersionedStore) 
 
 _LEAK_SCRIPT = r"""
 import gc, sys, pyoxigraph as ox
-from kg.backend import EmbeddedBackend, QueryRejected
+from kg.graph.backend import EmbeddedBackend, QueryRejected
 
 def rss_mb():
     with open("/proc/self/statm") as f:

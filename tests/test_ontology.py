@@ -8,10 +8,10 @@ from pathlib import Path
 from rdflib import RDF, RDFS, Graph, URIRef
 from rdflib.namespace import OWL, SKOS
 
+from kg.graph.ontology import concept_notations, ontology_graph, shapes_graph
+from kg.loaders.tables import load_catalog
 from kg.namespaces import TKG
-from kg.ontology import concept_notations, ontology_graph, shapes_graph
 from kg.resources import queries_dir
-from kg.tables import load_catalog
 
 REPO = Path(__file__).parent.parent
 

@@ -33,8 +33,8 @@ def test_no_bar_in_ci_even_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> Non
 
 
 def test_build_names_its_steps_on_a_terminal_only(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    from kg.build import build
-    from kg.store import VersionedStore
+    from kg.graph.store import VersionedStore
+    from kg.pipeline.build import build
     from tests.conftest import mini_files
 
     class Tty(io.StringIO):

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from kg.backend import EmbeddedBackend, QueryRejected, with_values
+from kg.answers.queries import BadParameter, find_query, run_saved, saved_queries
+from kg.answers.render import render_to_string
+from kg.answers.resolve import Ambiguous
 from kg.errors import NotFound
-from kg.queries import BadParameter, find_query, run_saved, saved_queries
-from kg.render import render_to_string
-from kg.resolve import Ambiguous
+from kg.graph.backend import EmbeddedBackend, QueryRejected, with_values
 
 EXPECTED = Path(__file__).parent / "expected"
 
@@ -111,8 +111,8 @@ def test_unknown_query_and_parameter(mini_backend: EmbeddedBackend) -> None:
 
 
 def test_ambiguous_name_asks_for_one(mini_dir: Path, tmp_path: Path) -> None:
-    from kg.build import build
-    from kg.store import VersionedStore
+    from kg.graph.store import VersionedStore
+    from kg.pipeline.build import build
     from tests.conftest import mini_files
 
     companies = mini_dir / "companies.csv"

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import pytest
 
-from kg import screen as screening
-from kg.backend import EmbeddedBackend
-from kg.build import build
+from kg.answers import screen as screening
+from kg.answers.queries import find_query, run_saved
 from kg.cli import cli as main
+from kg.graph.backend import EmbeddedBackend
+from kg.graph.store import VersionedStore
 from kg.loaders import InputFile, cells
-from kg.queries import find_query, run_saved
-from kg.store import VersionedStore
+from kg.pipeline.build import build
 
 EXTRA = {
     "companies.csv": [

@@ -16,16 +16,16 @@ from click.testing import CliRunner
 from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
-from kg.backend import EmbeddedBackend, QueryRejected, with_values
-from kg.build import ValidationFailed, load
+from kg.answers.queries import find_query, run_saved, saved_queries
+from kg.answers.render import render_to_string
 from kg.cli import cli
 from kg.errors import NotFound
+from kg.graph.backend import EmbeddedBackend, QueryRejected, with_values
+from kg.graph.remote import Auth, Endpoint, RemoteBackend, RemoteError
+from kg.graph.store import VersionedStore
 from kg.loaders import InputFile
-from kg.push import STAGING_PREFIX, load_remote, push
-from kg.queries import find_query, run_saved, saved_queries
-from kg.remote import Auth, Endpoint, RemoteBackend, RemoteError
-from kg.render import render_to_string
-from kg.store import VersionedStore
+from kg.pipeline.build import ValidationFailed, load
+from kg.pipeline.push import STAGING_PREFIX, load_remote, push
 from tests.conftest import MINI
 from tests.servers import OxigraphServer, oxigraph_server, scripted_server, silent_server
 from tests.test_queries import CASES, EXPECTED

@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from kg.build import build, load, user_files
-from kg.push import push
-from kg.remote import Endpoint, RemoteBackend
-from kg.store import VersionedStore
+from kg.graph.remote import Endpoint, RemoteBackend
+from kg.graph.store import VersionedStore
+from kg.pipeline.build import build, load, user_files
+from kg.pipeline.push import push
 from tests.conftest import REPO, mini_files
 from tests.crashpoints import child_env, crash_command, fingerprint, store_fingerprint
 from tests.servers import oxigraph_server

@@ -20,12 +20,12 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
-from kg.backend import EmbeddedBackend, with_values
+from kg.answers.queries import find_query, run_saved
 from kg.errors import NotFound
-from kg.push import push
-from kg.queries import find_query, run_saved
-from kg.remote import Auth, Endpoint, RemoteBackend, RemoteError
-from kg.store import VersionedStore
+from kg.graph.backend import EmbeddedBackend, with_values
+from kg.graph.remote import Auth, Endpoint, RemoteBackend, RemoteError
+from kg.graph.store import VersionedStore
+from kg.pipeline.push import push
 from tests.servers import VirtuosoServer, virtuoso_executable
 from tests.test_queries import CASES
 from tests.test_remote import CURATED_CASES

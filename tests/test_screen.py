@@ -7,10 +7,10 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from kg.backend import EmbeddedBackend
+from kg.answers.screen import Index, normalise_name, screen
 from kg.cli import cli
-from kg.screen import Index, normalise_name, screen
-from kg.store import VersionedStore
+from kg.graph.backend import EmbeddedBackend
+from kg.graph.store import VersionedStore
 
 
 @pytest.fixture(scope="module")

@@ -25,12 +25,12 @@ import pytest
 from rdflib import Graph
 from SPARQLWrapper import JSON, SPARQLWrapper
 
-from kg.backend import EmbeddedBackend
-from kg.build import build, load, user_files
-from kg.queries import find_query, run_saved, saved_queries
-from kg.remote import _term
-from kg.render import render_to_string
-from kg.store import VersionedStore
+from kg.answers.queries import find_query, run_saved, saved_queries
+from kg.answers.render import render_to_string
+from kg.graph.backend import EmbeddedBackend
+from kg.graph.remote import _term
+from kg.graph.store import VersionedStore
+from kg.pipeline.build import build, load, user_files
 from tests.conftest import REPO, mini_files
 from tests.serving import Served, request, serving
 from tests.test_hostile import SCRIPT, SVG_ONLOAD, UPDATES
@@ -73,8 +73,8 @@ def test_every_saved_query_same_rows_through_sparqlwrapper_and_endpoint(
     embedded = run_saved(saved, params, curated_backend)
     assert embedded.rows, "a case that returns nothing proves little"
 
-    from kg.backend import with_values
-    from kg.queries import bind_parameters, today
+    from kg.answers.queries import bind_parameters, today
+    from kg.graph.backend import with_values
 
     bindings = bind_parameters(saved, params, curated_backend)
     if "?today" in saved.text:
@@ -367,7 +367,7 @@ def test_search_finds_names_aliases_citations_and_document_numbers(curated_serve
 
 
 def test_every_kind_of_entity_has_a_page_at_its_iri(curated_server: Served) -> None:
-    from kg.tables import load_catalog
+    from kg.loaders.tables import load_catalog
 
     for spec in load_catalog().tables.values():
         query = f"SELECT ?e ?label WHERE {{ ?e a <{spec.class_iri}> ; <http://www.w3.org/2000/01/rdf-schema#label> " \

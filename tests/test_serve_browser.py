@@ -20,8 +20,8 @@ from typing import Any
 
 import pytest
 
-from kg.build import build
-from kg.store import VersionedStore
+from kg.graph.store import VersionedStore
+from kg.pipeline.build import build
 from tests.conftest import ARTIFACTS, REPO, mini_files
 from tests.serving import Served, serving
 from tests.test_export_html import CHROMEDRIVER, CHROMIUM, TRAP_DIALOGS, canvas_ink

@@ -9,7 +9,7 @@ import urllib.parse
 
 import pytest
 
-from kg.store import VersionedStore
+from kg.graph.store import VersionedStore
 from tests.serving import Served, request, serving
 
 pytestmark = pytest.mark.slow

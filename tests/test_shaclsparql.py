@@ -9,13 +9,13 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
-from kg.backend import EmbeddedBackend
+from kg.checks.sparql import compiled_checks, validate_store
+from kg.checks.validate import Report, validate_graph
+from kg.graph.backend import EmbeddedBackend
+from kg.graph.ontology import ontology_graph
+from kg.graph.store import VersionedStore
+from kg.graph.terms import graph_to_quads
 from kg.namespaces import SCHEMA, TKG
-from kg.ontology import ontology_graph
-from kg.shaclsparql import compiled_checks, validate_store
-from kg.store import VersionedStore
-from kg.terms import graph_to_quads
-from kg.validate import Report, validate_graph
 from tests.conftest import FIXTURES
 
 ID = "https://w3id.org/tradekg/id/"
@@ -82,8 +82,8 @@ def test_imported_csl_rows_get_the_same_verdict(realdata: Path, curated_store: V
     import shutil
     from datetime import date
 
-    from kg import csl
-    from kg.incremental import commit_delta
+    from kg.pipeline.incremental import commit_delta
+    from kg.sources import csl
 
     target = tmp_path / "store"
     shutil.copytree(curated_store.path, target, symlinks=True)

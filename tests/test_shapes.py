@@ -9,7 +9,7 @@ from pyshacl import validate
 from rdflib import Graph
 from rdflib.namespace import SH
 
-from kg.ontology import ontology_graph, shapes_graph
+from kg.graph.ontology import ontology_graph, shapes_graph
 
 SHAPES = Path(__file__).parent / "fixtures" / "shapes"
 SHAPE_NS = "https://w3id.org/tradekg/shapes#"

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from rdflib import URIRef
 
 from kg.cli import cli
-from kg.store import VersionedStore
+from kg.graph.store import VersionedStore
 
 LEGAL = "  legal reach:\n"
 EXPOSURE = "  exposure (not a designation of this firm):\n"

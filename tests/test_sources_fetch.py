@@ -15,9 +15,9 @@ import pytest
 from click.testing import CliRunner
 
 from kg.cli import cli
+from kg.graph.store import VersionedStore
 from kg.namespaces import SCHEMA, TKG, concept_iri, entity_iri
 from kg.sources.fetch import FetchFailed, FrClient, NotInRegister
-from kg.store import VersionedStore
 from tests.conftest import FIXTURES
 from tests.fr_api import documents_from, fake_api
 

@@ -18,10 +18,10 @@ import pytest
 from click.testing import CliRunner
 
 from kg.cli import cli
+from kg.graph.store import VersionedStore
 from kg.namespaces import ELI, SCHEMA, TKG, concept_iri, entity_iri
 from kg.sources import federal_register as fr
 from kg.sources.base import SourceFailed
-from kg.store import VersionedStore
 from tests.conftest import FIXTURES
 
 FIXTURE = FIXTURES / "federal-register" / "2024-15810.json"

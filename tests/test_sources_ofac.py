@@ -14,13 +14,13 @@ import pyoxigraph as ox
 import pytest
 from click.testing import CliRunner
 
-from kg.backend import EmbeddedBackend
+from kg.answers.queries import find_query, run_saved
 from kg.cli import cli
+from kg.graph.backend import EmbeddedBackend
+from kg.graph.store import VersionedStore
 from kg.namespaces import SCHEMA, TKG, entity_iri
-from kg.queries import find_query, run_saved
 from kg.sources import ofac
 from kg.sources.ofac_remarks import birth_date, parse_remarks
-from kg.store import VersionedStore
 
 NON_SDN = "ofac/non-sdn-2025"
 SDN = "ofac/sdn-2021"

@@ -10,11 +10,11 @@ import pytest
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
-from kg.backend import EmbeddedBackend
-from kg.build import ValidationFailed, build, load
 from kg.errors import LoadFailed
+from kg.graph.backend import EmbeddedBackend
+from kg.graph.store import StoreBusy, StoreMissing, VersionedStore
 from kg.loaders import InputFile
-from kg.store import StoreBusy, StoreMissing, VersionedStore
+from kg.pipeline.build import ValidationFailed, build, load
 from tests.conftest import mini_files
 
 

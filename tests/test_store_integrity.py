@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from kg.cli import cli
-from kg.store import MANIFEST, VersionedStore, write_atomic
+from kg.graph.store import MANIFEST, VersionedStore, write_atomic
 from tests.conftest import MINI
 
 HEADER = "id,name,aliases,country,wikidata,parent,affiliate_of,homepage,source,confidence,note\n"

@@ -1,7 +1,7 @@
 """The N-Triples text a build bulk-loads says exactly what the loader's terms say.
 
-``kg.build.build`` writes the loaded triples as N-Triples for Oxigraph's bulk
-loader (``kg.terms.triples_to_ntriples``) instead of converting each term;
+``kg.pipeline.build.build`` writes the loaded triples as N-Triples for Oxigraph's bulk
+loader (``kg.graph.terms.triples_to_ntriples``) instead of converting each term;
 these tests hold it to the term-by-term conversion on arbitrary text.
 """
 
@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import XSD
 
-from kg.terms import triples_to_ntriples, triples_to_quads
+from kg.graph.terms import triples_to_ntriples, triples_to_quads
 
 SUBJECT = URIRef("https://w3id.org/tradekg/id/company/fz")
 NAME = URIRef("https://schema.org/name")

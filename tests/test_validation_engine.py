@@ -19,10 +19,10 @@ from rdflib.namespace import SH
 
 from kg.checks.files import shapes_with, validate_files
 from kg.checks.results import report_graph
+from kg.checks.sparql import check_store, plan_for
 from kg.cli import cli
-from kg.shaclsparql import check_store, plan_for
-from kg.store import VersionedStore
-from kg.terms import quads_to_graph
+from kg.graph.store import VersionedStore
+from kg.graph.terms import quads_to_graph
 from tests.conftest import MINI
 
 PREFIXES = """@prefix sh: <http://www.w3.org/ns/shacl#> .
@@ -188,24 +188,24 @@ def test_build_enforces_a_node_level_constraint_added_to_the_shapes(case: str, t
 def test_a_shape_written_into_the_project_shapes_file_is_enforced(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                                    runner: CliRunner) -> None:
     """Extending ontology/shapes.ttl itself (not --shapes): the build reads it and enforces it."""
-    import kg.ontology
+    import kg.checks.sparql
+    import kg.graph.ontology
     import kg.resources
-    import kg.shaclsparql
 
     copy = tmp_path / "shapes.ttl"
     copy.write_text(kg.resources.shapes_file().read_text(encoding="utf-8")
                     + "\nshape:Company sh:closed true .\n", encoding="utf-8")
     monkeypatch.setattr(kg.resources, "shapes_file", lambda: copy)
-    monkeypatch.setattr(kg.ontology, "shapes_file", lambda: copy)
-    kg.ontology.shapes_graph.cache_clear()
-    kg.shaclsparql._project_plan.cache_clear()
+    monkeypatch.setattr(kg.graph.ontology, "shapes_file", lambda: copy)
+    kg.graph.ontology.shapes_graph.cache_clear()
+    kg.checks.sparql._project_plan.cache_clear()
     try:
         result = runner.invoke(cli, ["build", "--data", str(MINI), "--store", str(tmp_path / "store")])
         assert result.exit_code == 1
         assert "sh:closed" in result.stderr
     finally:
-        kg.ontology.shapes_graph.cache_clear()
-        kg.shaclsparql._project_plan.cache_clear()
+        kg.graph.ontology.shapes_graph.cache_clear()
+        kg.checks.sparql._project_plan.cache_clear()
 
 
 def test_load_enforces_a_shape_that_looks_past_the_new_nodes(tmp_path: Path, runner: CliRunner) -> None:

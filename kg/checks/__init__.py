@@ -1,7 +1,7 @@
 """SHACL validation that gives SHACL's verdicts, fast where it can and complete everywhere.
 
 Every build, load and import validates the graph. The shapes are split in two
-(``kg.shaclsparql.plan``): the shapes whose every target, constraint, path
+(``kg.checks.sparql.plan``): the shapes whose every target, constraint, path
 form and parameter value the SPARQL translation implements run as SPARQL on
 Oxigraph, where the data already is (seconds at a million triples); every
 other shape is handed, alone, to pySHACL, the reference engine
@@ -14,6 +14,10 @@ anything is written.
 a shape that reads a predicate carrying such a literal is checked on the
 terms as written, by the complete engine. ``kg.checks.results`` holds the
 results and writes them as a standard ``sh:ValidationReport``.
+``kg.checks.validate`` turns results into reports that name the CSV file, line
+and column a fact came from; ``kg.checks.files`` validates RDF files a user gives.
+
+May import: basics, graph, loaders.
 """
 
 import logging

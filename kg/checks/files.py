@@ -11,7 +11,7 @@ from rdflib import Graph
 from kg.checks.rawterms import scan_quads
 from kg.checks.read import read_graph, read_quads
 from kg.checks.results import Results
-from kg.ontology import shapes_graph
+from kg.graph.ontology import shapes_graph
 
 
 def shapes_with(extra: Iterable[Path] = (), project: bool = True) -> Graph:
@@ -32,7 +32,7 @@ def validate_files(data: Iterable[Path], shapes: Iterable[Path]) -> Results:
     literals the store would rewrite are noted first, so every check sees the
     terms as written.
     """
-    from kg.shaclsparql import check_store
+    from kg.checks.sparql import check_store
 
     shapes = list(shapes)
     quads = read_quads(data)

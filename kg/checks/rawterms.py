@@ -25,7 +25,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
 from kg.checks.read import raw_term
-from kg.terms import to_oxigraph
+from kg.graph.terms import to_oxigraph
 
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 # Datatypes Oxigraph never rewrites: their lexical form is the value.

@@ -16,7 +16,7 @@ from rdflib import Graph
 from rdflib.term import Node
 
 from kg.errors import TradekgError
-from kg.terms import to_rdflib
+from kg.graph.terms import to_rdflib
 
 FORMATS = {
     ".ttl": ox.RdfFormat.TURTLE, ".turtle": ox.RdfFormat.TURTLE,

@@ -103,7 +103,7 @@ def serialize(graph: Graph, fmt: str) -> str:
     """
     import pyoxigraph as ox
 
-    from kg.terms import to_oxigraph
+    from kg.graph.terms import to_oxigraph
 
     quads = [ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o)) for s, p, o in graph]  # type: ignore[arg-type]
     if fmt == "turtle":

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import click
 
-from kg.build import _display, provenance_name
-from kg.cli import handle_errors, open_store, store_option
+from kg.cli.common import handle_errors, open_store, store_option
 from kg.errors import TradekgError
-from kg.incremental import commit_delta
+from kg.loaders.limits import read_input
+from kg.pipeline.build import _display, provenance_name
+from kg.pipeline.incremental import commit_delta
 from kg.progress import progress
-from kg.sources.limits import read_input
 
 
 @click.group("import")
@@ -47,7 +47,8 @@ def csl(file: Path, as_of: object, strict: bool, partial: bool, end_missing: boo
       tradekg import csl consolidated.csv
       tradekg screen "Huawei Technologies (Bolivia)"
     """
-    from kg.pipeline import csl_import, ledger
+    from kg.pipeline import ledger
+    from kg.sources import csl_import
 
     store = open_store(store_path)
     store.current_version()  # no graph yet: say so before the lock creates the directory

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 
 import click
 
-from kg.backend import Backend
-from kg.cli import endpoint_options, handle_errors, open_backend, store_option
+from kg.cli.common import endpoint_options, handle_errors, open_backend, open_store, store_option
 from kg.errors import TradekgError
-from kg.export import ALIASES, FORMATS, GRAPH_FORMATS, PICTURE_FORMATS, PICTURE_NODE_LIMIT, RDF_FORMATS
+from kg.export import ALIASES, DATA_FORMATS, FORMATS, GRAPH_FORMATS, PICTURE_FORMATS, PICTURE_NODE_LIMIT, RDF_FORMATS
+from kg.graph.backend import Backend
 
 if TYPE_CHECKING:
     from kg.export.network import NetworkView
@@ -30,7 +30,7 @@ _LAYOUTS = ("sfdp", "neato", "fdp", "dot", "twopi", "circo")
 # format (or one tradekg does not write, such as .pdf) is refused instead of written wrong.
 _SUFFIXES = {
     "svg": "svg", "png": "png", "html": "html", "htm": "html", "graphml": "graphml", "gexf": "gexf",
-    "dot": "dot", "gv": "dot", "ttl": "turtle", "nt": "ntriples", "nq": "nquads", "jsonld": "jsonld",
+    "dot": "dot", "gv": "dot", "jsonl": "ftm", "ttl": "turtle", "nt": "ntriples", "nq": "nquads", "jsonld": "jsonld",
     "pdf": None, "jpg": None, "jpeg": None, "gif": None, "webp": None, "eps": None, "ps": None, "tiff": None,
 }
 
@@ -130,6 +130,8 @@ def export(fmt: str, output: str, focus: str | None, depth: int | None, types: t
     graph tools:  graphml (Gephi, yEd, Cytoscape), gexf (Gephi), dot (Graphviz)
     pictures:     svg, png (drawn by Graphviz's dot), html (interactive, offline)
     history:      timeline --focus FIRM -o FILE.svg|png
+    other tools:  ftm (FollowTheMoney JSON lines: yente, Aleph, ftm),
+                  void, dcat (the dataset and its sources described, Turtle)
     \b
     Examples:
       tradekg export html --focus Huawei --depth 2 -o huawei.html
@@ -137,6 +139,7 @@ def export(fmt: str, output: str, focus: str | None, depth: int | None, types: t
       tradekg export graphml -o tradekg.graphml
       tradekg export turtle --focus "84 FR 22961" --depth 1
       tradekg export timeline --focus Huawei -o huawei-timeline.png
+      tradekg export ftm -o tradekg.ftm.json
     """
     fmt = ALIASES.get(fmt.lower(), fmt.lower())
     if depth is not None and not focus:
@@ -145,6 +148,12 @@ def export(fmt: str, output: str, focus: str | None, depth: int | None, types: t
         if types or effects or merge is not None or layout or depth is not None:
             raise click.UsageError("timeline takes only --focus FIRM and -o FILE.svg|png")
         _timeline(focus, output, open_backend(store_path, endpoint, graph_iri, timeout))
+        return
+    if fmt in DATA_FORMATS:
+        if focus or types or effects or merge is not None or layout or depth is not None:
+            raise click.UsageError(f"{fmt} exports the whole graph; it takes only -o FILE")
+        ledger = None if endpoint else open_store(store_path).manifest().get("ledger", [])
+        _data(fmt, output, open_backend(store_path, endpoint, graph_iri, timeout), ledger)
         return
     if layout and fmt not in ("dot", "svg", "png"):
         raise click.UsageError("--layout applies to dot, svg and png")
@@ -178,8 +187,31 @@ def export(fmt: str, output: str, focus: str | None, depth: int | None, types: t
     click.echo(f"wrote {where}: {view.size_text()} as {fmt} ({_human_size(len(payload))})", err=True)
 
 
+def _data(fmt: str, output: str, backend: Backend, ledger: list[dict[str, object]] | None) -> None:
+    if fmt == "ftm":
+        from kg.export.ftm import write_ftm
+
+        check_suffix(output, "ftm")
+        buffer = io.StringIO()
+        counts = write_ftm(backend, buffer)
+        payload = buffer.getvalue().encode("utf-8")
+        where = _write(payload, output, binary=False)
+        summary = ", ".join(f"{n} {schema}" for schema, n in sorted(counts.items()))
+        click.echo(f"wrote {where}: {sum(counts.values())} FollowTheMoney entities ({summary or 'none'}; "
+                   f"{_human_size(len(payload))})", err=True)
+        return
+    from kg.export.describe import dcat_graph, void_graph
+
+    check_suffix(output, fmt, (fmt, "turtle"))
+    graph = void_graph(backend) if fmt == "void" else dcat_graph(backend, ledger)  # type: ignore[arg-type]
+    payload = graph.serialize(format="turtle").encode("utf-8")
+    where = _write(payload, output, binary=False)
+    click.echo(f"wrote {where}: {'VoID' if fmt == 'void' else 'DCAT'} description, {len(graph)} statements "
+               f"({_human_size(len(payload))})", err=True)
+
+
 def _draw(view: NetworkView, fmt: str, layout: str | None) -> bytes:
-    from kg.export import graphtools
+    from kg.export import dot, graphtools
 
     if fmt == "graphml":
         buffer = io.BytesIO()
@@ -190,11 +222,11 @@ def _draw(view: NetworkView, fmt: str, layout: str | None) -> bytes:
         graphtools.write_gexf(view, buffer)
         return buffer.getvalue()
     if fmt == "dot":
-        return graphtools.to_dot(view, layout=layout).encode("utf-8")
+        return dot.to_dot(view, layout=layout).encode("utf-8")
     if fmt in ("svg", "png"):
         from kg.export.render import render_dot
 
-        return render_dot(graphtools.to_dot(view, layout=layout), fmt)
+        return render_dot(dot.to_dot(view, layout=layout), fmt)
     if fmt == "html":
         from kg.export.html import to_html
         from kg.export.render import layout_positions

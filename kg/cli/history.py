@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from kg.cli import handle_errors, open_store, store_option
+from kg.answers.render import wrap_text
+from kg.cli.common import handle_errors, open_store, store_option
 
 
 @click.command()
@@ -29,7 +30,7 @@ def history(store_path: Path | None) -> None:
 
     store = open_store(store_path)
     kept = versions(store)
-    click.echo(f"versions of {store.path} (oldest first; * is current; `tradekg rollback N` goes back):")
+    click.echo(wrap_text(f"versions of {store.path} (oldest first; * is current; `tradekg rollback N` goes back):"))
     rows = [("", "#", "written (UTC)", "command", "triples", "change")]
     before = None
     for version in kept:
@@ -38,16 +39,19 @@ def history(store_path: Path | None) -> None:
                      version.command, f"{triples:,}" if isinstance(triples, int) else "?", version.change(before)))
         before = version
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    last = 2 + sum(w + 2 for w in widths)  # where the "change" column starts
     for row in rows:
-        click.echo("  " + "  ".join(cell.ljust(widths[i]) if i < 5 else cell for i, cell in enumerate(row)).rstrip())
+        click.echo(wrap_text("  " + "  ".join(cell.ljust(widths[i]) if i < 5 else cell
+                                              for i, cell in enumerate(row)).rstrip(), under=last))
     ledger = entries(next(v for v in kept if v.current).manifest)
     if not ledger:
-        click.echo("ledger: empty (the graph is data/ alone; `tradekg load` and `tradekg import` add to it)")
+        click.echo(wrap_text("ledger: empty (the graph is data/ alone; `tradekg load` and `tradekg import` add to it)"))
         return
-    click.echo("ledger (replayed in this order by `tradekg build`; `tradekg build --drop N` leaves one out):")
+    click.echo(wrap_text("ledger (replayed in this order by `tradekg build`; "
+                         "`tradekg build --drop N` leaves one out):"))
     for entry in ledger:
-        click.echo(f"  {entry['id']}  {describe(entry)}: {entry.get('summary', '')}")
-        click.echo(f"     {entry.get('command', '')}")
+        click.echo(wrap_text(f"  {entry['id']}  {describe(entry)}: {entry.get('summary', '')}", hang=3))
+        click.echo(wrap_text(f"     {entry.get('command', '')}"))
 
 
 @click.command()
@@ -89,7 +93,7 @@ def check(store_path: Path | None) -> None:
     Example:
       tradekg check
     """
-    from kg.pipeline.check import check_store
+    from kg.pipeline.verify import check_store
 
     store = open_store(store_path)
     checks = check_store(store)

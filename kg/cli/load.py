@@ -6,10 +6,10 @@ from pathlib import Path
 
 import click
 
-from kg import build as builder
-from kg.checks.project import check_tables
-from kg.cli import endpoint_options, handle_errors, open_store, store_option
+from kg.cli.common import endpoint_options, handle_errors, open_store, store_option
 from kg.cli.validate import extra_shapes, shapes_option, validate_rdf
+from kg.pipeline import build as builder
+from kg.pipeline.check import check_tables
 
 
 def _summary(outcome: builder.Outcome, verb: str, store_path: Path) -> str:
@@ -89,8 +89,8 @@ def load(files: tuple[Path, ...], table: str | None, store_path: Path | None, en
     if endpoint:
         if shapes:
             raise click.UsageError("--shapes is not supported with --endpoint: build or load locally, then push")
-        from kg.push import load_remote
-        from kg.remote import DEFAULT_TIMEOUT, Endpoint
+        from kg.graph.remote import DEFAULT_TIMEOUT, Endpoint
+        from kg.pipeline.push import load_remote
 
         target = Endpoint(endpoint, graph=graph_iri or None, timeout=timeout or DEFAULT_TIMEOUT,
                           update_url=update_endpoint)

@@ -7,10 +7,8 @@ from pathlib import Path
 
 import click
 
-from kg.cli import F, handle_errors, open_store, store_option
-from kg.push import DEFAULT_CHUNK, MODES
-from kg.push import push as push_graph
-from kg.remote import (
+from kg.cli.common import F, handle_errors, open_store, store_option
+from kg.graph.remote import (
     DEFAULT_TIMEOUT,
     ENDPOINT_ENV,
     GRAPH_ENV,
@@ -19,6 +17,8 @@ from kg.remote import (
     UPDATE_ENDPOINT_ENV,
     Endpoint,
 )
+from kg.pipeline.push import DEFAULT_CHUNK, MODES
+from kg.pipeline.push import push as push_graph
 
 
 def write_endpoint_options(func: F) -> F:

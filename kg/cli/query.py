@@ -8,8 +8,10 @@ from pathlib import Path
 import click
 from rdflib import Graph
 
-from kg.backend import Backend, ResultTable
-from kg.cli import (
+from kg.answers.queries import find_query, run_saved, saved_queries
+from kg.answers.render import render, wrap_text
+from kg.answers.show import describe, render_description
+from kg.cli.common import (
     endpoint_options,
     format_option,
     handle_errors,
@@ -20,11 +22,9 @@ from kg.cli import (
     store_option,
 )
 from kg.errors import TradekgError
+from kg.graph.backend import Backend, ResultTable
+from kg.graph.sparqltext import with_default_prefixes
 from kg.namespaces import bind_prefixes
-from kg.queries import find_query, run_saved, saved_queries
-from kg.render import render
-from kg.show import describe, render_description
-from kg.sparqltext import with_default_prefixes
 
 
 def _backend(store_path: Path | None, endpoint: str | None = None, graph_iri: str | None = None,
@@ -58,11 +58,11 @@ def _list_queries(fmt: str) -> None:
                            "parameters": Literal(params), "description": Literal(q.description)})
     if fmt == "table":
         for q in saved_queries().values():
-            click.echo(f"{q.name}\n  {q.title}: {q.description}")
+            click.echo(wrap_text(f"{q.name}\n  {q.title}: {q.description}"))
             for p in q.parameters:
                 need = "required" if p.required else "optional"
                 kind = f"entity: {', '.join(p.tables)}" if p.kind == "entity" else p.kind
-                click.echo(f"  -p {p.name}=...  ({kind}, {need}) {p.description}")
+                click.echo(wrap_text(f"  -p {p.name}=...  ({kind}, {need}) {p.description}", hang=4))
             click.echo("")
         return
     render(table, fmt, sys.stdout)
@@ -166,7 +166,7 @@ def show(entity: str, tables: tuple[str, ...], fmt: str | None, store_path: Path
     description = describe(backend, entity, tables or None)
     fmt = output_format(fmt)
     if fmt == "table":
-        click.echo(render_description(description))
+        click.echo(wrap_text(render_description(description)))
     else:
         render(description.as_table(), fmt, sys.stdout)
     if not description.statements:

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
-from kg import screen as screening
-from kg.cli import fail, handle_errors, open_backend, store_option
-from kg.render import render
+from kg.answers import screen as screening
+from kg.answers.render import render, wrap_text
+from kg.cli.common import fail, handle_errors, open_backend, store_option
 
 
 @click.command()
@@ -32,11 +32,14 @@ from kg.render import render
               help="Answer for this date (default today): what holds then, and what is suspended.")
 @click.option("--include-ended", is_flag=True, default=False,
               help="Also show listings, rules and exceptions that ended before the date, marked ended.")
+@click.option("--evidence", "evidence_file", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Also write a dated record of this screening (inputs, options, graph version, the hash of "
+                   "every source, each answer) to this JSON file; `tradekg evidence check` re-runs it.")
 @store_option
 @handle_errors
 def screen(name: str | None, country: str | None, limit: int, threshold: float, batch_file: Path | None,
            name_column: str, country_column: str, id_column: str, fmt: str | None,
-           as_of: str | None, include_ended: bool, store_path: Path | None) -> None:
+           as_of: str | None, include_ended: bool, evidence_file: Path | None, store_path: Path | None) -> None:
     """Match NAME (or every name in --file) against every name and alias in the graph.
 
     Answers with the score (and how it was made), the matched name, the lists
@@ -70,6 +73,10 @@ def screen(name: str | None, country: str | None, limit: int, threshold: float, 
             on = str(cells.to_date(as_of.strip()))
         except cells.CellError as exc:
             raise click.BadParameter(str(exc), param_hint="--as-of") from None
+    if evidence_file is not None:
+        _with_evidence(store_path, backend, name, country, batch_file, name_column, country_column, id_column, fmt,
+                       limit, threshold, on, include_ended, evidence_file)
+        return
     if batch_file is not None:
         _screen_file(backend, batch_file, name_column, country_column, id_column, fmt, limit, threshold, on,
                      include_ended)
@@ -78,14 +85,14 @@ def screen(name: str | None, country: str | None, limit: int, threshold: float, 
     matches = screening.screen(backend, name, country, limit, threshold, on=on, include_ended=include_ended)
     fmt = fmt or ("text" if sys.stdout.isatty() else "csv")
     if fmt == "text":
-        click.echo(screening.as_text(matches, name))
+        click.echo(wrap_text(screening.as_text(matches, name)))
     else:
         render(screening.as_table(matches), fmt, sys.stdout)
 
 
 def _screen_file(backend: screening.Backend, path: Path, name_column: str, country_column: str, id_column: str,
                  fmt: str | None, limit: int, threshold: float, on: str | None, include_ended: bool) -> None:
-    from kg.batch import screen_file
+    from kg.answers.batch import screen_file
 
     if fmt in ("text", "table"):
         raise click.UsageError("--file writes csv or json (--format csv|json)")
@@ -99,3 +106,49 @@ def _screen_file(backend: screening.Backend, path: Path, name_column: str, count
             click.echo(str(problem), err=True)
         fail(f"{len(report.problems)} row{'s' if len(report.problems) != 1 else ''} left out; "
              "the other rows were screened", 2)
+
+
+def _with_evidence(store_path: Path | None, backend: screening.Backend, name: str | None, country: str | None,
+                   batch_file: Path | None, name_column: str, country_column: str, id_column: str, fmt: str | None,
+                   limit: int, threshold: float, on: str | None, include_ended: bool, evidence_file: Path) -> None:
+    """Screen once, write the answers as asked and the evidence record of them (``kg.monitor.evidence``)."""
+    import hashlib
+    import json
+
+    from kg.answers.batch import COLUMNS, Counterparty, read_counterparties
+    from kg.answers.queries import today
+    from kg.answers.render import CsvWriter
+    from kg.cli.common import open_store
+    from kg.monitor import evidence
+
+    store = open_store(store_path)
+    on = on or str(today())
+    options = {"limit": limit, "threshold": threshold, "include_ended": include_ended, "country": country}
+    if batch_file is not None:
+        rows, problems = read_counterparties(batch_file, name_column, country_column, id_column)
+        for problem in problems:
+            click.echo(str(problem), err=True)
+        data = batch_file.read_bytes()
+        source = {"file": batch_file.name, "sha256": hashlib.sha256(data).hexdigest(),
+                  "columns": {"name": name_column, "country": country_column, "id": id_column}}
+    else:
+        assert name is not None
+        rows = [Counterparty(1, "1", name, country.upper() if country else None)]
+        source = {"name": name, "country": country}
+    answers = evidence.screen_rows(backend, rows, options, on)
+    record = evidence.record(store, rows, answers, options, on, source)
+    evidence.write(evidence_file, record)
+    if fmt == "json":
+        json.dump(answers, sys.stdout, indent=2, ensure_ascii=False)
+        sys.stdout.write("\n")
+    elif batch_file is None and (fmt or ("text" if sys.stdout.isatty() else "csv")) == "text":
+        for a in answers:
+            click.echo(f"{a['score'] or '-':>5}  {a['matched_name'] or a['explanation']}  {a['lists']}")
+    else:
+        writer = CsvWriter(sys.stdout)
+        writer.header(COLUMNS)
+        for a in answers:
+            writer.row([a[c] for c in COLUMNS])
+    click.echo(f"evidence: {evidence_file} (graph version {record['graph']['version']}, "
+               f"{len(record['sources'])} sources with their hashes, answers sha256 "
+               f"{record['answers_sha256'][:12]})", err=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import click
 
-from kg.cli import handle_errors, open_store, query_timeout_option, service_option, store_option
+from kg.cli.common import handle_errors, open_store, query_timeout_option, service_option, store_option
 from kg.errors import TradekgError
 
 TOKEN_ENV = "TRADEKG_SERVE_TOKEN"
@@ -84,7 +84,7 @@ def serve(host: str, port: int, public: bool, cors: tuple[str, ...], workers: in
       tradekg serve
       TRADEKG_SERVE_TOKEN=... tradekg serve --host 0.0.0.0 --port 8080
     """
-    from kg.backend import allowed_services, query_timeout_from
+    from kg.graph.backend import allowed_services, query_timeout_from
 
     token = serve_token(host, public)
     origins = frozenset(_origin(o) for o in cors)

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING
 
 import click
 
-from kg.build import user_files
-from kg.cli import handle_errors, open_store, store_option
+from kg.cli.common import handle_errors, open_store, store_option
 from kg.cli.csl import import_group
+from kg.loaders.limits import read_input
+from kg.pipeline.build import user_files
 from kg.progress import progress
-from kg.sources.limits import read_input
 
 if TYPE_CHECKING:
     from kg.sources import base

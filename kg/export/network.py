@@ -103,13 +103,13 @@ import pyoxigraph as ox
 from rdflib import RDF, RDFS, URIRef
 from rdflib.namespace import ORG, SKOS
 
-from kg.backend import Backend
+from kg.answers.resolve import resolve_entity
 from kg.errors import NotFound, TradekgError
+from kg.graph.backend import Backend
+from kg.graph.terms import graph_to_quads
+from kg.loaders.tables import load_catalog
 from kg.namespaces import PREFIXES, SCHEMA, TKG
-from kg.resolve import resolve_entity
 from kg.resources import lookup_query
-from kg.tables import load_catalog
-from kg.terms import graph_to_quads
 
 
 @dataclass(frozen=True)
@@ -285,7 +285,7 @@ _NAMESPACES = sorted(((str(ns), prefix) for prefix, ns in PREFIXES.items()), key
 
 
 def shorten(iri: str) -> str:
-    """``id:company/huawei`` for our IRIs: ``kg.render.shorten`` with the prefixes sorted once.
+    """``id:company/huawei`` for our IRIs: ``kg.answers.render.shorten`` with the prefixes sorted once.
 
     (The view shortens every node's IRI; at 100k triples the difference is a second.)
     """

@@ -32,12 +32,12 @@ from collections.abc import Iterable
 import pyoxigraph as ox
 from rdflib.namespace import DCTERMS, PROV
 
-from kg.backend import Backend
 from kg.export.network import source_store
+from kg.graph.backend import Backend
+from kg.graph.ontology import concept_notations
+from kg.loaders.tables import load_catalog
 from kg.namespaces import PREFIXES, TKG, concept_iri, entity_iri
-from kg.ontology import concept_notations
 from kg.resources import lookup_query
-from kg.tables import load_catalog
 
 FORMATS: dict[str, ox.RdfFormat] = {
     "turtle": ox.RdfFormat.TURTLE,

@@ -15,7 +15,7 @@ import subprocess
 from typing import NamedTuple
 
 from kg.errors import TradekgError
-from kg.export.graphtools import to_dot
+from kg.export.dot import to_dot
 from kg.export.network import NetworkView
 
 RENDER_FORMATS = ("svg", "png", "json0")  # json0: positions only, for layout_positions

@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING
 
-from kg.backend import Backend
+from kg.answers.queries import find_query, run_saved
+from kg.answers.resolve import resolve_entity
 from kg.errors import TradekgError
-from kg.queries import find_query, run_saved
-from kg.resolve import resolve_entity
+from kg.graph.backend import Backend
 from kg.resources import lookup_query
 
 if TYPE_CHECKING:

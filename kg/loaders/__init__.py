@@ -4,6 +4,12 @@
 load together (unknown or missing columns, bad values, duplicate identifiers,
 references to entities that exist nowhere), so a user fixes them in one pass.
 It returns a graph only when there is no problem at all.
+
+The room of the curated tables: ``tables`` reads ``data/tables.yml`` (which
+column of which file is which predicate), ``cells`` and ``dateorder`` check
+values, ``csvfile`` reads CSV with line numbers.
+
+May import: basics, graph.
 """
 
 from __future__ import annotations
@@ -20,13 +26,13 @@ from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
 from kg.errors import InputProblem, LoadFailed
+from kg.graph.ontology import concept_notations
+from kg.graph.terms import Triple, triples_to_ntriples, triples_to_quads
 from kg.loaders import cells, dateorder
 from kg.loaders.csvfile import CsvFile, read_csv
+from kg.loaders.limits import read_input
+from kg.loaders.tables import Catalog, ColumnSpec, TableSpec, load_catalog
 from kg.namespaces import TKG, bind_prefixes, entity_iri
-from kg.ontology import concept_notations
-from kg.sources.limits import read_input
-from kg.tables import Catalog, ColumnSpec, TableSpec, load_catalog
-from kg.terms import Triple, triples_to_ntriples, triples_to_quads
 
 # Given a set of IRIs, answer which of them the store already holds.
 ExistingLookup = Callable[[set[str]], set[str]]
@@ -38,7 +44,7 @@ class InputFile:
     display: str  # how the file is named in errors (and in tkg:sourceFile without a source_name)
     table: str | None = None  # forced table name; otherwise guessed
     # How the graph names the file (tkg:sourceFile): relative to the project, or
-    # just its name, never an absolute local path (kg.build.provenance_name).
+    # just its name, never an absolute local path (kg.pipeline.build.provenance_name).
     source_name: str | None = None
 
 

@@ -58,7 +58,7 @@ def to_partial_date(value: str) -> Literal:
     "2025-01-20" is an xsd:date, "2025-01" an xsd:gYearMonth, "2025" an
     xsd:gYear: Estevez left office in January 2025 and the day is not
     confirmed, so the graph must not pick one. Queries compare such values
-    by their ISO text at the shorter precision (``kg/queries.py`` README
+    by their ISO text at the shorter precision (``kg/answers/queries.py`` README
     note): "2025-01-14" falls within "2025-01", so an answer can say
     "uncertain" instead of guessing.
     """

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kg.errors import InputProblem
-from kg.sources.limits import read_input
+from kg.loaders.limits import read_input
 
 # Large enough for any real cell (CSL addresses run to a few KB); small enough
 # that a file with an unbalanced quote fails instead of swallowing itself.

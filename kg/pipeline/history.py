@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from kg.errors import TradekgError
-from kg.store import VersionedStore
+from kg.graph.store import VersionedStore
 
 
 @dataclass

@@ -3,7 +3,7 @@
 ``tradekg build`` rebuilds the graph from ``data/``. Without a record of what
 was added on top, it would silently drop every loaded row and imported list.
 So each ``load`` and ``import`` writes an entry into the manifest of the
-version it publishes (``kg.store``), and keeps the input's bytes in the store
+version it publishes (``kg.graph.store``), and keeps the input's bytes in the store
 under their sha256 (``STORE/inputs/SHA256``): a replay never depends on the
 file still being where it was. An entry is::
 
@@ -14,7 +14,7 @@ file still being where it was. An entry is::
 
 ``build`` builds ``data/`` in memory, then replays the entries in order: each
 replay computes its change against the graph built so far, the change is
-validated on the nodes it touches (``kg.incremental.validate_delta``) and
+validated on the nodes it touches (``kg.pipeline.incremental.validate_delta``) and
 applied. A replay that no longer loads or validates (``data/`` changed under
 it) stops the build with ``ReplayFailed``, naming the entry, and the store
 keeps the graph it had. Because the ledger lives in each version's manifest, a
@@ -60,12 +60,12 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from kg.checks.validate import ValidationFailed
 from kg.errors import InputProblem, LoadFailed, TradekgError
-from kg.store import VersionedStore
-from kg.validate import ValidationFailed
+from kg.graph.store import VersionedStore
 
 # Modules that register a replay function when imported (one per kind of input).
-PLUGINS = ("kg.pipeline.loads", "kg.pipeline.csl_import", "kg.pipeline.source_imports")
+PLUGINS = ("kg.pipeline.loads", "kg.sources.csl_import", "kg.sources.imports", "kg.monitor.watch")
 
 
 @dataclass(frozen=True)
@@ -213,7 +213,7 @@ def replay(graph: ox.Store, store: VersionedStore, ledger: list[dict[str, Any]],
     Raises ``ReplayFailed`` naming the first entry that no longer loads or
     validates.
     """
-    from kg.incremental import validate_delta
+    from kg.pipeline.incremental import validate_delta
 
     replayed = []
     for entry in ledger:

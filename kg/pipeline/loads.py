@@ -1,6 +1,6 @@
 """``tradekg load`` as a ledger kind: CSV rows of the curated tables, loaded from their stored bytes.
 
-The live ``load`` (``kg.build.load``) and its replay (``build``) share
+The live ``load`` (``kg.pipeline.build.load``) and its replay (``build``) share
 ``load_inputs``, so a replay loads exactly what the load did: the same bytes,
 named the same way, checked against the graph as it stands.
 """

@@ -6,4 +6,6 @@ Oxigraph store (``snapshot``), answers pages (``pages``) and the protocol
 (``snapshot.Current``). ``app`` wires the routes, the security headers and the
 token check together. The web stack (Starlette, Jinja2, uvicorn) is imported
 only here, so the rest of the command line starts as fast as before.
+
+May import: basics, graph, loaders, answers, export, monitor.
 """

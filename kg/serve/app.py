@@ -33,13 +33,14 @@ from starlette.routing import Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from kg.backend import QueryRejected, QueryTimeout, ResultTable
+from kg.answers.queries import BadParameter, find_query, run_saved, saved_queries
+from kg.answers.render import render_csv, render_json
+from kg.answers.resolve import Ambiguous
 from kg.errors import NotFound, TradekgError
-from kg.namespaces import bind_prefixes
-from kg.queries import BadParameter, find_query, run_saved, saved_queries
-from kg.render import render_csv, render_json
-from kg.resolve import Ambiguous
-from kg.serve import pictures, views
+from kg.graph.backend import QueryRejected, QueryTimeout, ResultTable
+from kg.graph.sparqltext import with_default_prefixes
+from kg.namespaces import PREFIXES, bind_prefixes
+from kg.serve import described, pictures, reconcile, views
 from kg.serve.snapshot import Current, LRUCache, Snapshot
 from kg.serve.sparql import (
     REFUSED,
@@ -55,14 +56,19 @@ from kg.serve.workers import Busy, ChildError, Pool, Stopped
 HERE = Path(__file__).resolve().parent
 log = logging.getLogger("tradekg.serve")
 TOKEN_COOKIE = "tradekg_token"
+# Pages another page may frame: the graph picture (our own), the reconciliation preview (OpenRefine's).
+_FRAMED = ("/graph/", "/reconcile/preview")
 
 # Pages run no script of their own (the graph frame is the export's page with its own policy).
 PAGE_CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; frame-src 'self'; "
             "form-action 'self'; base-uri 'none'; frame-ancestors 'self'; connect-src 'none'; object-src 'none'")
 MAX_QUERY_CHARS = 1_000_000
+MAX_BODY_BYTES = MAX_QUERY_CHARS * 4  # any request's body (a query of MAX_QUERY_CHARS in UTF-8 fits)
 
 _templates = Environment(loader=FileSystemLoader(str(HERE / "templates")),
                          autoescape=select_autoescape(default=True, default_for_string=True))
+_templates.filters["dates"] = views.keep_dates
+_templates.filters["iri"] = views.breakable_iri
 
 
 class Server:
@@ -196,6 +202,55 @@ class Server:
         snapshot = self.current.snapshot
         return self.page(snapshot, "queries.html", queries=list(saved_queries().values()))
 
+    def _changes(self, request: Request) -> dict[str, Any]:
+        """What changed (``kg.monitor.changes.feed``), for ?since=VERSION|DATE, ?version=N, ?source=NAME."""
+        from kg.monitor import changes as changing
+        from kg.monitor.update import SOURCE_NAMES
+
+        params = request.query_params
+        since = params.get("since") or None
+        version = params.get("version") or None
+        source = params.get("source") or None
+        if version is not None and not version.isdigit():
+            raise TradekgError(f"version must be a version number, not {version[:40]!r}")
+        if source is not None and source not in SOURCE_NAMES:
+            raise TradekgError(f"source must be one of {', '.join(SOURCE_NAMES)}")
+        snapshot = self.current.snapshot
+
+        def make() -> dict[str, Any]:
+            try:
+                return changing.feed(self.current.store, since, int(version) if version else None, source)
+            except TradekgError as exc:
+                if since or version:
+                    raise
+                return {"compared": f"nothing yet: {exc}", "current_version": None, "updates": [], "events": []}
+
+        return snapshot.cached(("changes", since, version, source), make)  # type: ignore[no-any-return]
+
+    def changes_page(self, request: Request) -> Response:
+        from kg.monitor.update import sources_table
+
+        snapshot = self.current.snapshot
+        try:
+            feed = self._changes(request)
+        except TradekgError as exc:
+            return self.error(snapshot, 400, "Cannot show these changes", str(exc))
+        counts: dict[str, int] = {}
+        for event in feed["events"]:
+            counts[event["event"]] = counts.get(event["event"], 0) + 1
+        return self.page(snapshot, "changes.html", feed=feed, counts=counts, sources=sources_table(self.current.store),
+                         query=urlencode({k: v for k, v in request.query_params.items()
+                                          if k in ("since", "version", "source")}))
+
+    def changes_feed(self, request: Request) -> Response:
+        import json
+
+        try:
+            feed = self._changes(request)
+        except TradekgError as exc:
+            return PlainTextResponse(str(exc), status_code=400)
+        return _cors(Response(json.dumps(feed, ensure_ascii=False, indent=1), media_type="application/json"))
+
     def search(self, request: Request) -> Response:
         snapshot = self.current.snapshot
         q = request.query_params.get("q", "")[:500]
@@ -207,18 +262,20 @@ class Server:
         # The raw path: an IRI with %-escapes must reach the store exactly as minted.
         raw = request.scope.get("raw_path") or request.url.path.encode()
         iri = views.local_iri(raw.decode("latin-1").split("?", 1)[0])
-        return self._entity(snapshot, iri)
+        return self._entity(snapshot, iri, request.query_params.get("on"))
 
     def resource(self, request: Request) -> Response:
         snapshot = self.current.snapshot
-        return self._entity(snapshot, request.query_params.get("iri", ""))
+        return self._entity(snapshot, request.query_params.get("iri", ""), request.query_params.get("on"))
 
-    def _entity(self, snapshot: Snapshot, iri: str) -> Response:
+    def _entity(self, snapshot: Snapshot, iri: str, on: str | None = None) -> Response:
         if not views.exists(snapshot, iri):
             return self.error(snapshot, 404, "Not in the graph",
                               f"The graph says nothing about {iri}. Search for a name instead.")
+        if on and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", on.strip()):
+            return self.error(snapshot, 400, "Not a date", f"on={on!r}: give the date as YYYY-MM-DD.")
         try:
-            page = views.entity_page(snapshot, iri)
+            page = views.entity_page(snapshot, iri, on.strip() if on else None)
         except QueryTimeout as exc:
             return self.error(snapshot, 503, "Too slow", str(exc))
         return self.page(snapshot, "entity.html", page=page)
@@ -329,10 +386,18 @@ class Server:
         if text is None:
             if "text/html" in request.headers.get("accept", ""):
                 return self.page(snapshot, "sparql.html", text=_EXAMPLE, endpoint=str(request.url_for("sparql")),
+                             prefixes=_PREFIX_NAMES,
                                  result=None, boolean=None, graph_text=None, error=None, downloads=[])
-            return _cors(PlainTextResponse("pass the query as ?query=... (SPARQL 1.1 Protocol)", status_code=400))
+            if request.method == "POST":
+                return _cors(PlainTextResponse("pass the query as query=... (SPARQL 1.1 Protocol)", status_code=400))
+            # GET without a query: the endpoint describes itself (SPARQL 1.1 Service Description).
+            endpoint = str(request.url_for("sparql"))
+            return described.rdf_response(request, described.sd_graph(snapshot, request, endpoint))
         if len(text) > MAX_QUERY_CHARS:
             return _cors(PlainTextResponse("the query is too long", status_code=413))
+        if request.method == "GET" and not params.get("format") and _wants_html(request):
+            # A query address opened in a browser: the results page, not the engine's raw answer.
+            return RedirectResponse("/sparql/results?" + urlencode({"query": text}), status_code=303)
         accept = (params.get("format") or [request.headers.get("accept", "")])[0]
         try:
             answer = await _in_thread(lambda: self._evaluate(
@@ -349,12 +414,14 @@ class Server:
     def sparql_results(self, request: Request) -> Response:
         snapshot = self.current.snapshot
         text = request.query_params.get("query", "")[:MAX_QUERY_CHARS]
-        values: dict[str, Any] = {"text": text, "endpoint": str(request.url_for("sparql")), "result": None,
+        values: dict[str, Any] = {"text": text, "endpoint": str(request.url_for("sparql")), "prefixes": _PREFIX_NAMES,
+                                  "result": None,
                                   "boolean": None, "graph_text": None, "error": None, "downloads": []}
         status = 200
         try:
             refuse_updates(text)
-            answer = snapshot.backend.query_any(text)
+            # The prefixes `tradekg sparql` declares, declared here too; errors worded as it words them.
+            answer = snapshot.backend.query_any(with_default_prefixes(text))
         except ProtocolError as exc:
             values["error"], status = exc.message, exc.status
         except (QueryRejected, QueryTimeout) as exc:
@@ -375,9 +442,8 @@ class Server:
         return self.page(snapshot, "sparql.html", status=status, **values)
 
 
-_EXAMPLE = """PREFIX tkg: <https://w3id.org/tradekg/ontology#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-SELECT ?rule ?label WHERE {
+_PREFIX_NAMES = ", ".join(f"{p}:" for p in PREFIXES)
+_EXAMPLE = """SELECT ?rule ?label WHERE {
   ?rule a tkg:Rule ; rdfs:label ?label .
 }
 ORDER BY ?label
@@ -422,6 +488,18 @@ def _worker_ready(server: Server, snapshot: Snapshot) -> None:
     cache = getattr(_templates, "cache", None)
     if cache is not None and hasattr(cache, "_wlock"):
         cache._wlock = threading.Lock()
+
+
+def _wants_html(request: Request) -> bool:
+    """A browser's Accept header: text/html before any SPARQL result or RDF type."""
+    from kg.serve.sparql import accepted
+
+    for media in accepted(request.headers.get("accept", "")):
+        if media in ("text/html", "application/xhtml+xml"):
+            return True
+        if media != "*/*" and not media.startswith("image/"):
+            return False
+    return False
 
 
 async def _in_thread(work: Callable[[], Any]) -> Any:
@@ -497,12 +575,19 @@ class Guard:
         request = Request(scope)
         method = scope["method"]
         refusal = self._foreign(scope, request)
+        declared = request.headers.get("content-length", "").strip()
+        if refusal is None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            # Refused from the header, before a byte of the body is read (a 400 MB POST grew the
+            # server to 890 MB before its 413); /sparql also counts the bytes of a body sent in chunks.
+            refusal = PlainTextResponse(f"the request is too large (at most {MAX_BODY_BYTES:,} bytes)",
+                                        status_code=413)
         if refusal is not None:
             await self._send(refusal, scope, receive, send)
             return
         origin = request.headers.get("origin")
         cross = origin is not None and not self._same_origin(origin, request.headers.get("host", ""))
-        allowed = ("GET", "HEAD", "POST", "OPTIONS") if scope["path"] == "/sparql" else ("GET", "HEAD")
+        allowed = ("GET", "HEAD", "POST", "OPTIONS") if scope["path"] == "/sparql" else \
+            ("GET", "HEAD", "POST") if scope["path"] == "/reconcile" else ("GET", "HEAD")
         if method not in allowed:
             response: Response = PlainTextResponse("this server only reads the graph", status_code=405,
                                                    headers={"Allow": ", ".join(allowed)})
@@ -535,7 +620,7 @@ class Guard:
                 if cross and scope["path"] == "/sparql" and origin is not None:
                     allowed = b"*" if "*" in self.cors else origin.encode("latin-1")
                     headers += [(b"access-control-allow-origin", allowed), (b"vary", b"Origin")]
-                if b"x-frame-options" not in names and not scope["path"].startswith("/graph/"):
+                if b"x-frame-options" not in names and not scope["path"].startswith(_FRAMED):
                     headers.append((b"x-frame-options", b"DENY"))
                 message = {**message, "headers": headers}
             await send(message)
@@ -575,6 +660,8 @@ def create_app(current: Current, *, timeout: float | None, token: str | None = N
         Route("/", server.home),
         Route("/queries", server.queries),
         Route("/search", work(server.search)),
+        Route("/changes", server.changes_page),
+        Route("/changes.json", server.changes_feed),
         Route("/sparql", server.sparql, methods=["GET", "POST"], name="sparql"),
         Route("/sparql", server.sparql_options, methods=["OPTIONS"]),
         Route("/sparql/results", work(server.sparql_results)),
@@ -584,6 +671,8 @@ def create_app(current: Current, *, timeout: float | None, token: str | None = N
         Route("/graph/{path:path}", work(server.graph)),
         Route("/id/{rest:path}", work(server.entity)),
         Route("/concept/{rest:path}", work(server.entity)),
+        *reconcile.routes(current),
+        *described.routes(current),
     ]
     app = Starlette(routes=routes, exception_handlers={404: server.not_found, 405: server.not_found})
     server.router = app.router

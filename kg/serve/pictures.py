@@ -17,12 +17,12 @@ import threading
 import pyoxigraph as ox
 from rdflib import RDF
 
-from kg.backend import EmbeddedBackend
 from kg.export import PICTURE_NODE_LIMIT
 from kg.export.html import to_html
 from kg.export.network import network_view
 from kg.export.render import layout_positions
 from kg.export.timeline import draw_timeline, firm_timeline
+from kg.graph.backend import EmbeddedBackend
 from kg.namespaces import DATA
 from kg.serve.snapshot import Snapshot
 

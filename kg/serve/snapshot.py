@@ -26,8 +26,8 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kg.backend import EmbeddedBackend
-from kg.store import VersionedStore, open_version
+from kg.graph.backend import EmbeddedBackend
+from kg.graph.store import VersionedStore, open_version
 
 log = logging.getLogger("tradekg.serve")
 RETRY_SECONDS = 30.0  # a version that failed to load is tried again this often, not at every poll

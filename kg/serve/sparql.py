@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from kg.backend import (
+from kg.graph.backend import (
     QueryRejected,
     QueryTimeout,
     ServiceRefused,
@@ -33,6 +33,7 @@ from kg.backend import (
     run_with_deadline,
     update_keyword,
 )
+from kg.graph.sparqltext import plain_syntax_error, with_default_prefixes
 from kg.serve.snapshot import Snapshot
 
 REFUSED = ("this is a SPARQL update; this endpoint only reads the graph "
@@ -146,6 +147,9 @@ def evaluate(snapshot: Snapshot, text: str, accept: str, *, default_graphs: list
     if cached is not None:
         return cached
 
+    # The prefixes `tradekg sparql` declares (its parse errors say so), unless the query declares them.
+    full = with_default_prefixes(text)
+
     def work(cancelled: threading.Event) -> Answer:
         # Errors become plain values before anything is raised: a pyoxigraph result reachable from a
         # traceback is dropped on another thread, which pyoxigraph never frees (the whole snapshot
@@ -153,7 +157,7 @@ def evaluate(snapshot: Snapshot, text: str, accept: str, *, default_graphs: list
         failure: ProtocolError | None = None
         result = None
         try:
-            result = snapshot.store.query(text, **options)  # type: ignore[arg-type]
+            result = snapshot.store.query(full, **options)  # type: ignore[arg-type]
             if isinstance(result, ox.QueryTriples):
                 media = choose(accept, _GRAPHS, "text/turtle")
                 return Answer(result.serialize(format=_GRAPHS[media]), media)
@@ -161,7 +165,7 @@ def evaluate(snapshot: Snapshot, text: str, accept: str, *, default_graphs: list
             return Answer(result.serialize(format=_RESULTS[media]), media)
         except SyntaxError as exc:
             failure = (ProtocolError(403, REFUSED) if is_update(text)
-                       else ProtocolError(400, f"not valid SPARQL: {exc}"))
+                       else ProtocolError(400, plain_syntax_error(str(exc), full)))
         except OSError as exc:
             failure = ProtocolError(400, f"the query failed: {exc}")
         finally:

@@ -13,18 +13,19 @@ from pathlib import PurePosixPath
 from urllib.parse import quote, urlencode
 
 import pyoxigraph as ox
+from markupsafe import Markup, escape
 from rdflib import RDF, URIRef
 from rdflib.namespace import DCTERMS
 from rdflib.term import Node
 
-from kg.backend import EmbeddedBackend, ResultTable
+from kg.answers.queries import SavedQuery, find_query, run_saved
+from kg.answers.render import cell_text, shorten
+from kg.answers.resolve import normalise
+from kg.graph.backend import EmbeddedBackend, ResultTable
+from kg.loaders.tables import load_catalog
 from kg.namespaces import SCHEMA, TKG
-from kg.queries import SavedQuery, find_query, run_saved
-from kg.render import cell_text, shorten
-from kg.resolve import normalise
 from kg.resources import lookup_query
 from kg.serve.snapshot import Snapshot
-from kg.tables import load_catalog
 
 BASE = "https://w3id.org/tradekg/"
 # Our IRIs that dereference at their own path on this server.
@@ -49,6 +50,8 @@ class Link:
     text: str
     href: str | None = None  # None: plain text
     external: bool = False
+    items: list[str] = field(default_factory=list)  # a list cell ("a; b; c"), shown collapsed behind a count
+    nowrap: bool = False  # a date or a number: never broken across lines
 
 
 def href_for(iri: str) -> tuple[str | None, bool]:
@@ -70,6 +73,20 @@ def term_link(term: Node | None, label: str | None = None) -> Link:
         href, external = href_for(str(term))
         return Link(label or cell_text(term, short=True), href, external)
     return Link(label or cell_text(term, short=False))
+
+
+_DATE = re.compile(r"\b\d{4}-\d{2}-\d{2}\b")
+
+
+def keep_dates(text: object) -> Markup:
+    """``text`` escaped, each ISO date in it wrapped so a line never breaks inside it ("2019-05-/16")."""
+    escaped = escape(str(text))
+    return Markup(_DATE.sub(lambda m: f'<span class="nowrap">{m.group(0)}</span>', str(escaped)))
+
+
+def breakable_iri(text: object) -> Markup:
+    """An IRI escaped, with a line-break opportunity after each "/" (a narrow screen breaks it there)."""
+    return Markup(str(escape(str(text))).replace("/", "/<wbr>"))
 
 
 def local_iri(path: str) -> str:
@@ -97,6 +114,10 @@ SELECT ?entity ?name ?class WHERE {
   FILTER(STRSTARTS(STR(?entity), "https://w3id.org/tradekg/id/"))
 }
 """
+
+
+# Kinds (table names) that are records about other things: they rank after parties, rules and lists.
+_RECORD_KINDS = {"designations": 1, "sources": 2}
 
 
 @dataclass
@@ -140,7 +161,9 @@ class SearchIndex:
             rank = 0 if norm == wanted else 1 if norm.startswith(wanted) else 2 if f" {wanted}" in norm else 3
             if entity not in best or (rank, len(name)) < (best[entity][0], len(best[entity][1])):
                 best[entity] = (rank, name)
-        ordered = sorted(best, key=lambda e: (best[e][0], len(self.labels.get(e, e)), self.labels.get(e, e), e))
+        # Parties, rules and lists before the records about them (list entries, sources, source records).
+        ordered = sorted(best, key=lambda e: (_RECORD_KINDS.get(self.kinds.get(e, ""), 0), best[e][0],
+                                              len(self.labels.get(e, e)), self.labels.get(e, e), e))
         hits = []
         for entity in ordered[:limit]:
             href, _ = href_for(entity)
@@ -162,6 +185,7 @@ class Table:
     variables: list[str]
     rows: list[list[Link]]
     total: int
+    dropped: list[str] = field(default_factory=list)  # columns left out because no row has a value
 
     @property
     def truncated(self) -> bool:
@@ -173,6 +197,9 @@ class Table:
 _LABELLED_BY = {"rule": "citation", "firm": "name", "party": "name", "list": "listName", "authorization": "name",
                 "agency": "name", "issuer": "issuerName"}
 _COMPACT_DROP = {"sources", "viaParent"}
+# Columns whose cells join several values with "; ": shown as a count that opens to the list.
+LIST_COLUMNS = {"sources"}
+_NOWRAP = re.compile(r"^(\d{4}-\d{2}-\d{2}([T ][\d:.]+Z?)?|[-+]?\d[\d,.]*%?)$")
 
 
 def html_table(result: ResultTable, limit: int = PAGE_ROWS, compact: bool = False) -> Table:
@@ -193,9 +220,16 @@ def html_table(result: ResultTable, limit: int = PAGE_ROWS, compact: bool = Fals
                     label = f"FR Doc {row['document']}"
                 elif row.get("title") is not None:
                     label = row["title"]
-            cells.append(term_link(row.get(v), str(label) if label is not None else None))
+            cell = term_link(row.get(v), str(label) if label is not None else None)
+            if v in LIST_COLUMNS and cell.href is None:
+                cell.items = [part.strip() for part in cell.text.split("; ") if part.strip()]
+            cell.nowrap = bool(_NOWRAP.match(cell.text))
+            cells.append(cell)
         rows.append(cells)
-    return Table(variables, rows, len(result.rows))
+    # A column no row fills says nothing on a page (the downloads keep it).
+    keep = [i for i in range(len(variables)) if any(r[i].text for r in rows)] if rows else list(range(len(variables)))
+    dropped = [v for i, v in enumerate(variables) if i not in keep]
+    return Table([variables[i] for i in keep], [[r[i] for i in keep] for r in rows], len(result.rows), dropped)
 
 
 # ---------------------------------------------------------------------------
@@ -225,6 +259,24 @@ class EntityPage:
     sections: list[Section] = field(default_factory=list)
     timeline: str | None = None
     graph: str | None = None
+    summary: FirmSummary | None = None
+
+
+@dataclass
+class FirmSummary:
+    """What restricts a firm on one date, worded as ``tradekg show`` words it, for the top of its page."""
+
+    on: str
+    is_today: bool
+    entries: list[str]  # list entries holding on ``on``, as sentences ("Entity List since 2019-05-16")
+    ended_entries: list[str]
+    legal: list[Link]  # legal reach holding on ``on`` (each line links to its rule)
+    legal_other: list[Link]  # ended, not yet, or undated
+    exposure: list[Link]
+    exposure_other: list[Link]
+    since: str  # the earliest start among what holds
+    dates: list[str]  # dates on which something began or ended: the as-of navigation
+    today: str
 
 
 def exists(snapshot: Snapshot, iri: str) -> bool:
@@ -235,7 +287,66 @@ def exists(snapshot: Snapshot, iri: str) -> bool:
     return next(iter(snapshot.store.quads_for_pattern(node, None, None)), None) is not None
 
 
-def entity_page(snapshot: Snapshot, iri: str) -> EntityPage:
+def firm_summary(snapshot: Snapshot, iri: str, on: str, today: str) -> FirmSummary:
+    """List entries and rule effects of the firm on ``on``: what holds first, the rest apart."""
+    from rdflib import Literal
+    from rdflib.namespace import XSD
+
+    from kg.answers.screen import describe_many
+    from kg.answers.show import firm_reach
+
+    backend = snapshot.backend
+    entity = URIRef(iri)
+    entry = describe_many(backend, [entity], on, include_ended=True).get(entity)
+    entries, ended, starts, dates = [], [], [], set()
+    for d in entry.designations if entry else []:
+        text = designation_sentence(d)
+        dates.update(x for x in (d["start"], d["end"]) if x)
+        if d["status"]:
+            ended.append(text)
+        else:
+            entries.append(text)
+            starts.append(d["start"])
+    legal, legal_other, exposure, exposure_other = [], [], [], []
+    for r in firm_reach(backend, entity, Literal(on, datatype=XSD.date)):
+        href, _ = href_for(str(r.rule))
+        # The heading says the date; each line need not repeat "holds on" it.
+        link = Link(r.line.removesuffix(f" — holds on {on}"), href)
+        # The period's dates (not the status's "holds on ..."): where the as-of links lead.
+        dates.update(re.findall(r"\d{4}-\d{2}-\d{2}", r.line.rsplit(" — ", 1)[0]))
+        holds = r.status.startswith(("holds", "suspended", "unconfirmed"))
+        if r.exposure:
+            (exposure if holds else exposure_other).append(link)
+        else:
+            (legal if holds else legal_other).append(link)
+            if holds:
+                starts.extend(re.findall(r"since (\d{4}-\d{2}-\d{2})", r.line)[:1])
+    return FirmSummary(on, on == today, entries, ended, legal, legal_other, exposure, exposure_other,
+                       min(starts) if starts else "", sorted(d for d in dates if d != on), today)
+
+
+def designation_sentence(d: dict[str, str]) -> str:
+    """"Entity List since 2019-05-16", "Entity List from 2019-05-16 to 2020-08-13 (ended 2020-08-13)"."""
+    text = f"{d['list']} from {d['start']} to {d['end']}" if d.get("end") else f"{d['list']} since {d['start']}"
+    return text + (f" ({d['status']})" if d.get("status") and not d["status"].startswith("ended") else "")
+
+
+def _record_sentences(backend: EmbeddedBackend, entity: URIRef) -> dict[str, str]:
+    """Designation IRI -> "Entity List since 2019-05-16": list entries have no label of their own."""
+    found = {}
+    for row in backend.select(lookup_query("party-designations"), {"entity": entity}).rows:
+        text = str(row["list"])
+        if row.get("start") is not None and row.get("end") is not None:
+            text += f" from {row['start']} to {row['end']}"
+        elif row.get("start") is not None:
+            text += f" since {row['start']}"
+        elif row.get("end") is not None:
+            text += f" until {row['end']}"
+        found[str(row["designation"])] = text
+    return found
+
+
+def entity_page(snapshot: Snapshot, iri: str, on: str | None = None) -> EntityPage:
     backend: EmbeddedBackend = snapshot.backend
     entity = URIRef(iri)
     catalog = load_catalog()
@@ -247,7 +358,7 @@ def entity_page(snapshot: Snapshot, iri: str) -> EntityPage:
             labels.setdefault(row["value"], str(row["valueLabel"]))
     page = EntityPage(iri, shorten(iri), [], None)
     seen: set[tuple[Node, Node]] = set()
-    source_file = source_line = ""
+    source_file = source_line = source_hash = ""
     for row in out:
         prop, value = row["property"], row["value"]
         if (prop, value) in seen:
@@ -265,14 +376,19 @@ def entity_page(snapshot: Snapshot, iri: str) -> EntityPage:
         if prop == TKG.sourceLine:
             source_line = str(value)
             continue
+        if prop == TKG.sourceHash:  # shown short beside "loaded from", as `tradekg show` does
+            source_hash = str(value)[:19]
+            continue
         if prop == DCTERMS.source and isinstance(value, URIRef):
             page.sources.append(_source_link(backend, value, labels.get(value)))
             continue
         prop_label = str(row.get("propertyLabel", shorten(str(prop))))
         page.statements.append((prop_label, term_link(value, labels.get(value))))
     if source_file:
-        page.loaded_from = f"{source_file}, line {source_line}" if source_line else source_file
+        page.loaded_from = (f"{source_file}, line {source_line}" if source_line else source_file) + \
+            (f" ({source_hash}…)" if source_hash else "")
     incoming = backend.select(lookup_query("describe-in"), {"entity": entity}).rows
+    records = _record_sentences(backend, entity)
     seen_in: set[tuple[str, str]] = set()
     for row in incoming:
         key = (str(row["property"]), str(row["subject"]))
@@ -280,7 +396,8 @@ def entity_page(snapshot: Snapshot, iri: str) -> EntityPage:
             continue
         seen_in.add(key)
         if len(page.incoming) < INCOMING_ROWS:
-            page.incoming.append((term_link(row["subject"], str(row.get("subjectLabel", "")) or None),
+            label = str(row.get("subjectLabel", "")) or records.get(str(row["subject"])) or None
+            page.incoming.append((term_link(row["subject"], label),
                                   str(row.get("subjectType", "")),
                                   str(row.get("propertyLabel", shorten(str(row["property"]))))))
     page.incoming_total = len(seen_in)
@@ -295,6 +412,11 @@ def entity_page(snapshot: Snapshot, iri: str) -> EntityPage:
         page.graph = "/graph" + path
         if page.table == "companies":
             page.timeline = "/timeline" + path + ".svg"
+    if page.table == "companies":
+        from kg.answers.queries import today
+
+        now = str(today())
+        page.summary = firm_summary(snapshot, iri, on or now, now)
     return page
 
 

@@ -205,7 +205,7 @@ class Pool:
         except TimeoutError:
             worker.stop(kill=True)
             self.stopped += 1
-            from kg.backend import QueryTimeout
+            from kg.graph.backend import QueryTimeout
 
             raise Stopped("deadline", str(QueryTimeout(deadline or 0))) from None
         except OSError:

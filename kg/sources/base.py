@@ -15,7 +15,7 @@ An importer (``kg/sources/<source>.py``) does three things and nothing else:
 
 ``commit`` (one function for every source) refuses a plan that would end
 most of a list by mistake, then validates and writes it with
-``kg.incremental.commit_delta``: all or nothing. Because the plan is a diff,
+``kg.pipeline.incremental.commit_delta``: all or nothing. Because the plan is a diff,
 importing the same content again changes nothing.
 """
 
@@ -31,9 +31,9 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg.errors import InputProblem, LoadFailed, TradekgError
-from kg.incremental import DeltaOutcome, commit_delta
+from kg.graph.store import VersionedStore
 from kg.namespaces import DATA, TKG, concept_iri
-from kg.store import VersionedStore
+from kg.pipeline.incremental import DeltaOutcome, commit_delta
 
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -226,7 +226,7 @@ def commit(store: VersionedStore, plan: SourcePlan, end_missing: bool = False,
 
     With ``inputs`` (name, bytes: every file read or document fetched) the
     change is recorded in the ledger as ``import SOURCE`` with ``options``,
-    so ``build`` replays it (``kg.pipeline.source_imports``). Call it holding
+    so ``build`` replays it (``kg.sources.imports``). Call it holding
     the writer lock.
     """
     from kg.pipeline import ledger

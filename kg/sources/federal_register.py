@@ -41,9 +41,10 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from kg.answers.resolve import normalise
 from kg.errors import InputProblem
+from kg.loaders.limits import NUL_MESSAGE, nul_problem, read_input
 from kg.namespaces import DATA, ELI, SCHEMA, TKG, entity_iri
-from kg.resolve import normalise
 from kg.resources import data_mapping, lookup_query
 from kg.sources.base import (
     DEFAULT,
@@ -62,13 +63,14 @@ from kg.sources.base import (
     text,
     url_lit,
 )
-from kg.sources.limits import NUL_MESSAGE, nul_problem, read_input
+from kg.sources.matching import PartyIndex, whose
 
 DCT = "http://purl.org/dc/terms/"
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 ORG_SUB = "http://www.w3.org/ns/org#subOrganizationOf"
 MINTED = "frapi-"  # curated sources use "fr-<number>" ids: a minted node must never be one
+AGENCY_ID, AGENCY_SLUG = "Federal Register agency id", "Federal Register agency slug"
 PLACEHOLDER = concept("rule-type", "fr-document")
 _CITATION = re.compile(r"^\s*([0-9]{1,3})\s*FR\s*([0-9]{1,6})\s*$", re.IGNORECASE)
 _MODERN_NUMBER = re.compile(r"^(?:[0-9]{4}|[A-Z][0-9]|C[0-9]-[0-9]{4})-[0-9]+$")
@@ -116,7 +118,7 @@ def parse_json(raw: bytes, display: str, source_name: str | None = None) -> FrFi
     """The documents in one file, whatever form the API gave them in.
 
     ``display`` names the file in messages; ``source_name`` in the graph
-    (``kg.build.provenance_name`` for a local file, the URL for a fetched
+    (``kg.pipeline.build.provenance_name`` for a local file, the URL for a fetched
     answer; ``display`` when not given).
     """
     parsed = _parse_json(raw, display)
@@ -294,9 +296,8 @@ class RuleIndex:
     by_citation: dict[tuple[int, int], list[dict[str, Any]]] = field(default_factory=dict)
     by_eo: dict[str, dict[str, Any]] = field(default_factory=dict)
     placeholders: dict[int, list[tuple[int, str]]] = field(default_factory=dict)  # volume -> [(page, iri)]
-    agencies_by_fr_id: dict[int, str] = field(default_factory=dict)
-    agencies_by_slug: dict[str, str] = field(default_factory=dict)
-    agencies_by_name: dict[str, str] = field(default_factory=dict)
+    agencies_by_fr_id: dict[int, str] = field(default_factory=dict)  # parents named by their FR id
+    agency_index: PartyIndex = field(default_factory=PartyIndex)  # by FR id and slug, then name (kg.sources.matching)
     agencies: set[str] = field(default_factory=set)
 
     @classmethod
@@ -317,10 +318,11 @@ class RuleIndex:
             index.agencies.add(row["agency"])
             if row["frId"]:
                 index.agencies_by_fr_id[int(row["frId"])] = row["agency"]
+            ids = {AGENCY_ID: str(int(row["frId"]))} if row["frId"] else {}
             if row["frSlug"]:
-                index.agencies_by_slug[row["frSlug"]] = row["agency"]
-            if row["name"]:
-                index.agencies_by_name.setdefault(normalise(row["name"]), row["agency"])
+                ids[AGENCY_SLUG] = row["frSlug"]
+            index.agency_index.add(row["agency"], [row["name"]] if row["name"] else [], identifiers=ids,
+                                   whose=whose(row["agency"]))
         return index
 
 
@@ -641,15 +643,18 @@ class _Mapper:
                doc: FrDocument) -> ox.NamedNode:
         fr_id, fr_slug = agency.get("id"), agency.get("slug")
         name = _clean_text(agency.get("name") or agency.get("raw_name") or "")
-        found = (self.index.agencies_by_fr_id.get(fr_id) if fr_id is not None else None) \
-            or (self.index.agencies_by_slug.get(fr_slug) if fr_slug else None)
+        ids = {AGENCY_ID: str(fr_id)} if fr_id is not None else {}
+        if fr_slug:
+            ids[AGENCY_SLUG] = fr_slug
+        hit = self.index.agency_index.match([], identifiers=ids)
+        found = hit.iri if hit else None
         if not found and fr_slug and fr_slug in self.conf["agencies"]:
             candidate = entity_iri("agency", str(self.conf["agencies"][fr_slug]))
             if candidate in self.index.agencies:
                 found = candidate
         if not found:
-            found = self.index.agencies_by_name.get(normalise(name)) \
-                or self.index.agencies_by_name.get(normalise(agency.get("raw_name") or ""))
+            hit = self.index.agency_index.match([n for n in (name, agency.get("raw_name")) if n])
+            found = hit.iri if hit else None
         if found:
             return ox.NamedNode(found)
         key = fr_slug or slug(name)

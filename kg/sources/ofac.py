@@ -18,7 +18,7 @@ and line, and nothing is imported.
 Each entry becomes a designation on its list (``data/ofac.yml`` maps
 programs to lists and legal authorities) of a party: the party the CSL
 already has with the same OFAC entity number, else a curated party with the
-same name (``kg.sources.parties``), else a new one. Remarks in OFAC's
+same name (``kg.sources.matching``), else a new one. Remarks in OFAC's
 regular forms become facts (``kg.sources.ofac_remarks``); the Remarks text is
 kept whole. A newer file end-dates the imported entries it no longer has.
 """
@@ -37,13 +37,13 @@ from typing import Any
 
 import pyoxigraph as ox
 
-from kg.build import _display
+from kg.answers.resolve import normalise
 from kg.errors import InputProblem
 from kg.loaders.csvfile import _line_at
+from kg.loaders.limits import nul_problem, read_input
 from kg.namespaces import SCHEMA, TKG, entity_iri
-from kg.resolve import normalise
+from kg.pipeline.build import _display
 from kg.resources import data_mapping, lookup_query
-from kg.sources import parties
 from kg.sources.base import (
     DEFAULT,
     Emitter,
@@ -59,7 +59,7 @@ from kg.sources.base import (
     url_lit,
 )
 from kg.sources.federal_register import RuleIndex
-from kg.sources.limits import nul_problem, read_input
+from kg.sources.matching import BY_IDENTIFIER, PartyIndex, name_key, whose
 from kg.sources.ofac_remarks import RemarkFacts, parse_remarks
 
 DCT = "http://purl.org/dc/terms/"
@@ -100,7 +100,7 @@ class OfacFile:
     part: str  # prim, alt, add, comments
     rows: list[OfacRow]
     digest: str
-    source_name: str = ""  # how the graph names the file: never an absolute path (kg.build.provenance_name)
+    source_name: str = ""  # how the graph names the file: never an absolute path (kg.pipeline.build.provenance_name)
     data: bytes = field(default=b"", repr=False)  # the bytes read: what the ledger keeps
 
 
@@ -115,6 +115,7 @@ class Entry:
     extras: dict[str, str]
     aliases: list[tuple[str, str]] = field(default_factory=list)  # (type, name)
     addresses: list[str] = field(default_factory=list)
+    countries: list[str] = field(default_factory=list)  # each address's country, as OFAC names it
 
 
 @dataclass
@@ -198,7 +199,7 @@ def known_files() -> dict[str, tuple[str, str]]:
 
 def read_paths(paths: Iterable[Path]) -> list[OfacSet]:
     """Files or folders -> one set per list, each file recognised by OFAC's own name."""
-    from kg.build import provenance_name
+    from kg.pipeline.build import provenance_name
 
     named = known_files()
     chosen: list[Path] = []
@@ -279,6 +280,8 @@ def _assemble(entry_set: OfacSet) -> None:
                 address = ", ".join(p for p in parts if p)
                 if address:
                     entry.addresses.append(address)
+                if row.cells["country"]:
+                    entry.countries.append(row.cells["country"])
     if comments:
         number = next(iter(comments))
         file = entry_set.files["comments"]
@@ -310,10 +313,13 @@ def program_orders(entry: Entry, list_key: str) -> list[str]:
     return list(dict.fromkeys(orders))
 
 
+# The identifier scheme of OFAC's entity numbers, which the CSL copies (``entity_number: 18300``).
+ENTITY_NUMBER = "OFAC entity number"
+
+
 @dataclass
 class _View:
-    csl_by_number: dict[int, str]
-    matcher: parties.PartyMatcher
+    parties: PartyIndex
     lists: dict[str, str]
     rules: RuleIndex
     designations: dict[str, dict[str, Any]]
@@ -323,11 +329,16 @@ class _View:
 def _view(store: ox.Store | None) -> _View:
     agency = entity_iri("agency", str(mapping()["agency"]))
     has_agency = bool(store is not None and any(store.quads_for_pattern(ox.NamedNode(agency), None, None, DEFAULT)))
-    csl: dict[int, str] = {}
+    # A listed name lands on a curated party, else on a party a CSL import made (the CSL copies OFAC's and
+    # BIS's lists, so an entry on both is one party), else makes a new one. Names fold accents and punctuation.
+    found = PartyIndex(key=name_key)
+    for row in select(store, lookup_query("csl-parties")):
+        if whose(row["entity"]) in ("curated", "CSL-imported"):
+            found.add(row["entity"], [row["name"]], whose=whose(row["entity"]))
     for row in select(store, lookup_query("ofac-csl-entities")):
         value = row["attribute"].split(":", 1)[1].strip()
         if value.isdigit() and (row["agency"] is None or row["agency"] == agency):
-            csl.setdefault(int(value), row["party"])
+            found.add(row["party"], [], identifiers={ENTITY_NUMBER: str(int(value))}, whose="CSL-imported")
     lists: dict[str, str] = {}
     for row in select(store, lookup_query("csl-lists")):
         if row["kind"] == "list":
@@ -336,7 +347,7 @@ def _view(store: ox.Store | None) -> _View:
     for row in select(store, lookup_query("ofac-designations")):
         if is_minted(row["designation"], MINTED):
             designations[row["designation"]] = row
-    return _View(csl, parties.PartyMatcher.of(store), lists, RuleIndex.of(store), designations,
+    return _View(found, lists, RuleIndex.of(store), designations,
                  agency if has_agency else None)
 
 
@@ -509,18 +520,14 @@ class _Mapper:
                                              "date tradekg first imported it."))
 
     def party(self, entry: Entry, facts: RemarkFacts) -> ox.NamedNode:
-        found = self.view.csl_by_number.get(entry.number)
-        if found:
-            self.plan.linked["entries on a CSL party (same entity number)"] = \
-                self.plan.linked.get("entries on a CSL party (same entity number)", 0) + 1
-            node = ox.NamedNode(found)
-            self.by_name.setdefault(normalise(entry.name), node)
-            return node
-        match = self.view.matcher.match(entry.name, entry.kind, [n for _, n in entry.aliases])
+        match = self.view.parties.match([entry.name, *(n for _, n in entry.aliases)], kind=entry.kind,
+                                        identifiers={ENTITY_NUMBER: str(entry.number)},
+                                        order=("curated", "CSL-imported"), stop_when_ambiguous=True)
         if match is not None:
-            key = f"entries on a {match.whose} party (same name)"
+            key = ("entries on a CSL party (same entity number)" if match.method == BY_IDENTIFIER
+                   else f"entries on a {match.whose} party (same name)")
             self.plan.linked[key] = self.plan.linked.get(key, 0) + 1
-            node = ox.NamedNode(match.party)
+            node = ox.NamedNode(match.iri)
             self.by_name.setdefault(normalise(entry.name), node)
             return node
         node = ox.NamedNode(entity_iri(entry.kind, f"{MINTED}{entry.number}"))
@@ -549,8 +556,8 @@ class _Mapper:
         for designation, name in self.pending_links:
             target = self.by_name.get(normalise(name))
             if target is None:
-                match = self.view.matcher.match(name, None, [])
-                target = ox.NamedNode(match.party) if match else None
+                match = self.view.parties.match([name], order=("curated", "CSL-imported"), stop_when_ambiguous=True)
+                target = ox.NamedNode(match.iri) if match else None
             if target is not None:
                 self.emit.add(designation, TKG.linkedTo, target)
                 self.plan.count("Linked To resolved to a party")

@@ -1,0 +1,841 @@
+"""Import the trade.gov Consolidated Screening List (CSL) CSV into the graph.
+
+Users do not type the Entity List by hand: they download the CSL. Each row
+becomes the same model the curated tables use, so the shapes, the derivation
+rules and the saved queries work on it unchanged:
+
+* the party (``tkg:Company``, ``tkg:Person``, ``tkg:Vessel`` or ``tkg:Aircraft``)
+  with its name and aliases; a curated party with the same name (and no
+  conflicting country) is reused instead of a new node;
+* the list (one per CSL ``source``), reusing the curated list when its name or
+  short name matches, with its maintaining agency;
+* a ``tkg:Designation`` with start and end dates, license requirement and
+  policy, programs, remarks, addresses, countries, identifiers, the CSL record
+  id, and the rules its ``federal_register_notice`` cites (the first cited rule
+  made the entry, the later ones modified it). A citation that matches a
+  curated rule's ``dcterms:bibliographicCitation`` links to that rule; any
+  other becomes a minimal rule node known only by its citation;
+* Entity List rows "Parent (Alias). Affiliated Entity: X" become X with
+  ``tkg:affiliateOf`` the parent, so the derived facts reach affiliates.
+
+Nothing is dropped silently: a row that cannot be mapped is returned as a
+``RowProblem`` with its line and reason. ``plan_import`` computes, against the
+store, exactly which triples change; ``kg.pipeline.incremental.commit_delta`` validates
+and writes them. Re-importing the same file therefore changes nothing, and a
+newer file end-dates the imported designations it no longer has.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+from rdflib import RDF, RDFS, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, FOAF, SKOS, XSD
+
+from kg.answers.resolve import normalise
+from kg.errors import InputProblem, LoadFailed
+from kg.graph.backend import EmbeddedBackend
+from kg.graph.terms import graph_to_quads, to_oxigraph
+from kg.loaders import cells
+from kg.loaders.csvfile import _line_at  # also raises csv.field_size_limit for long cells
+from kg.loaders.limits import nul_problem, read_input
+from kg.namespaces import DATA, ELI, SCHEMA, TKG, concept_iri, entity_iri
+from kg.resources import data_mapping, lookup_query
+from kg.sources.matching import (
+    FR_CITATION,
+    DesignationFacts,
+    DesignationIndex,
+    Match,
+    PartyIndex,
+    RuleFacts,
+    RuleIndex,
+    fr_document_numbers,
+    whose,
+)
+
+CURRENT_HEADER = [
+    "_id", "source", "entity_number", "type", "programs", "name", "title", "addresses",
+    "federal_register_notice", "start_date", "end_date", "standard_order", "license_requirement",
+    "license_policy", "call_sign", "vessel_type", "gross_tonnage", "gross_registered_tonnage",
+    "vessel_flag", "vessel_owner", "remarks", "source_list_url", "alt_names", "citizenships",
+    "dates_of_birth", "nationalities", "places_of_birth", "source_information_url", "ids",
+]
+LEGACY_HEADER = CURRENT_HEADER[1:]  # the layout trade.gov used before it added _id
+
+# Columns with no dedicated term, kept as "column: value" (tkg:cslAttribute).
+_PARTY_EXTRAS = ("title", "call_sign", "vessel_type", "gross_tonnage", "gross_registered_tonnage",
+                 "vessel_flag", "vessel_owner", "dates_of_birth", "places_of_birth")
+_ENTRY_EXTRAS = ("entity_number", "standard_order", "source_list_url", "source_information_url")
+
+MINTED = "csl-"  # identifiers the importer mints start with this; curated ones never do
+ENTRY_ID = "list entry id"  # identifier scheme of a list's own number for an entry (CSL entity_number)
+
+# ASCII digits, not glued to other digits: "2184 FR 5" is no citation of 184 FR 5, nor "84 FR 1234567" of 84 FR 123456.
+_CITATION = FR_CITATION  # "84 FR 22961", one page of the Federal Register
+_SOURCE = re.compile(r"^(?P<name>.+?)\s*(?:\((?P<code>[A-Z0-9-]+)\))?\s*(?:List)?\s*-\s*(?P<agency>[^-]+)$")
+_AFFILIATE = re.compile(r"^(?P<parent>.+?)\.?\s+Affiliated Entity:\s*(?P<child>.+)$", re.IGNORECASE)
+_TRAILING_ALIAS = re.compile(r"^(?P<base>.+?)\s*\((?P<alias>[^()]+)\)\s*(?:,\s*(?P<place>.*))?$")
+_LEGAL_TAIL = re.compile(
+    r"^(?P<base>.*?\b(?:Co\.,?\s*Ltd\.?|Co\.,?\s*Limited|Ltd\.?|Limited|Inc\.?|LLC|S\.A\.|AG|GmbH|NV|"
+    r"K\.K\.|Sarl|S\.R\.L\.|Ltda))\s*,\s*(?P<place>.+)$"
+)
+_NOT_A_PLACE = {"institute", "lab", "laboratory", "research", "center", "centre", "branch", "office",
+                "factory", "school", "university", "company", "co", "ltd", "limited"}
+_SUCCESSOR = re.compile(r";\s*and any successor.*$", re.IGNORECASE)
+
+
+class NotACslFile(LoadFailed):
+    """The file is not a CSL CSV in a layout we read."""
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    line: int
+    reason: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}"
+
+
+@dataclass
+class CslRow:
+    line: int
+    cells: dict[str, str]
+
+
+@dataclass
+class CslFile:
+    display: str
+    layout: str  # "current (29 columns, with _id)" or "older (28 columns, no _id)"
+    rows: list[CslRow]
+    digest: str
+    # How the graph names the file (tkg:sourceFile): relative to the project or its
+    # bare name, never an absolute path; ``display`` (for messages) when empty.
+    source_name: str = ""
+
+
+@dataclass
+class ImportPlan:
+    """What importing one CSL file changes in the store, before it is written."""
+
+    file: CslFile
+    rows_per_list: dict[str, int] = field(default_factory=dict)
+    problems: list[RowProblem] = field(default_factory=list)
+    removals: list[ox.Quad] = field(default_factory=list)
+    additions: list[ox.Quad] = field(default_factory=list)
+    focus: set[str] = field(default_factory=set)
+    new_designations: int = 0
+    merged_designations: int = 0  # entries that became source records of a designation the store held
+    merged: list[tuple[int, str, str, str, str]] = field(default_factory=list)  # line, name, into, how, why
+    citations: dict[str, str] = field(default_factory=dict)  # citation -> how it was resolved
+    changed_designations: int = 0
+    unchanged_designations: int = 0
+    ended_designations: int = 0
+    linked_to_curated: dict[str, int] = field(default_factory=dict)
+    ended_by_list: dict[str, int] = field(default_factory=dict)
+    active_by_list: dict[str, int] = field(default_factory=dict)
+
+    def mass_endings(self, share: float = 0.5, at_least: int = 10) -> dict[str, tuple[int, int]]:
+        """Lists where this file would end more than ``share`` of the imported entries (a subset file?)."""
+        return {lst: (n, self.active_by_list[lst]) for lst, n in self.ended_by_list.items()
+                if n >= at_least and n > share * self.active_by_list.get(lst, 0)}
+
+    @property
+    def changes(self) -> bool:
+        return bool(self.removals or self.additions)
+
+
+# --------------------------------------------------------------------------
+# Reading the file
+# --------------------------------------------------------------------------
+
+def read_csl(path: Path, display: str, source_name: str | None = None) -> CslFile:
+    """Read a CSL CSV in the current (with ``_id``) or the older (without) layout.
+
+    ``display`` names the file in messages; ``source_name`` in the graph.
+    """
+    raw = read_input(path, display)
+    nul = nul_problem(raw, display)
+    if nul is not None:
+        raise NotACslFile([nul])
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        offset = exc.start + (3 if raw.startswith(b"\xef\xbb\xbf") else 0)
+        raise NotACslFile([InputProblem(display, _line_at(raw, offset), None,
+                                        f"not UTF-8 text (byte {offset}); save the CSL file as UTF-8")]) from None
+    if text.endswith(",") and text.count("\n") > 0:
+        # The last row stops right after a comma: cut between two fields (its last cell would read empty).
+        raise NotACslFile([InputProblem(display, text.count("\n") + 1, None,
+                                        "the file ends right after a comma, in the middle of a row: it looks cut "
+                                        "short (a truncated download?); nothing was imported")])
+    # strict: an unbalanced quote is an error, not a cell that swallows the rest of the file.
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        raise NotACslFile([InputProblem(display, 1, None, "the file is empty")]) from None
+    except csv.Error as exc:
+        raise NotACslFile([InputProblem(display, 1, None, f"header row is not valid CSV: {exc}")]) from None
+    while header and header[-1] == "":
+        header.pop()
+    if header == CURRENT_HEADER:
+        layout = "current (29 columns, with _id)"
+    elif header == LEGACY_HEADER:
+        layout = "older (28 columns, no _id)"
+    else:
+        missing = [c for c in LEGACY_HEADER if c not in header]
+        unknown = [c for c in header if c not in CURRENT_HEADER]
+        if "Source List" in header or "Entity Number" in header:
+            raise NotACslFile([InputProblem(
+                display, 1, None,
+                "not a CSL CSV: this is the pre-2016 BIS Entity List layout (one row per alias), which is not "
+                "read; use the current consolidated.csv from trade.gov")])
+        raise NotACslFile([InputProblem(
+            display, 1, None,
+            f"not a CSL CSV header: expected the trade.gov columns {', '.join(CURRENT_HEADER)} "
+            f"(with or without _id); missing: {', '.join(missing) or 'none'}; unknown: {', '.join(unknown) or 'none'}",
+        )])
+    rows: list[CslRow] = []
+    start = reader.line_num + 1
+    while True:
+        try:
+            record = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            raise NotACslFile([InputProblem(display, start, None,
+                                            f"not valid CSV: {exc} (check the quotes)")]) from None
+        if any(cell.strip() for cell in record):
+            if len(record) < len(header):
+                # Padding a short row made a file cut at a field boundary import its last party as
+                # confirmed with empty columns (issue 26); `load` refuses the same thing.
+                raise NotACslFile([InputProblem(
+                    display, start, None,
+                    f"{len(record)} field(s) where the header has {len(header)}: the row is cut short "
+                    f"(a truncated or damaged file?); nothing was imported")])
+            cells = {name: (record[i] if i < len(record) else "") for i, name in enumerate(header)}
+            if len(record) > len(header) and any(c.strip() for c in record[len(header):]):
+                cells["__extra__"] = "; ".join(c for c in record[len(header):] if c.strip())
+            rows.append(CslRow(start, cells))
+        start = reader.line_num + 1
+    return CslFile(display, layout, rows, hashlib.sha256(raw).hexdigest(), source_name or Path(display).name)
+
+
+# --------------------------------------------------------------------------
+# Parsing cells
+# --------------------------------------------------------------------------
+
+def parse_citations(text: str) -> list[str]:
+    """Every Federal Register citation in a free-text cell, normalised, in order, once each.
+
+    Handles "84 FR 22961, 85 FR 29852", stray spaces and semicolons, and the
+    older "67 F.R. 56530 9/4/02" form. Text with no citation gives [].
+    """
+    seen: dict[str, None] = {}
+    for volume, page in _CITATION.findall(text or ""):
+        if int(volume) and int(page):  # the Federal Register starts at volume 1, page 1: "0 FR 0" is none
+            seen.setdefault(f"{int(volume)} FR {int(page)}", None)
+    return list(seen)
+
+
+def split_multi(text: str) -> list[str]:
+    """The values of a '; '-joined CSL cell, trimmed, without a leading 'and '."""
+    values = []
+    for part in (text or "").split(";"):
+        part = re.sub(r"^\s*and\s+", "", part.strip()).strip()
+        if part:
+            values.append(part)
+    return list(dict.fromkeys(values))
+
+
+def _clean(text: str) -> str:
+    return re.sub(r"\s+", " ", text or "").strip().rstrip(",").strip()
+
+
+@dataclass(frozen=True)
+class PartyName:
+    printed: str
+    primary: str
+    aliases: tuple[str, ...]
+    match_names: tuple[str, ...]  # forms used to find a curated party (not short aliases)
+    affiliate_of: PartyName | None = None
+
+
+def split_name(raw: str) -> PartyName:
+    """Split a CSL name into the party's name, aliases and, for affiliate rows, the parent.
+
+    "Huawei Technologies Co., Ltd. (Huawei).  Affiliated Entity: X" names X,
+    an affiliate of Huawei Technologies Co., Ltd. (alias Huawei); a trailing
+    "(HiSilicon)" is an alias; a trailing place after the legal form
+    ("..., Ltd., Chengdu, Sichuan") is dropped from the name (kept as an alias
+    with the printed form), unless it names an institute, lab or branch.
+    """
+    printed = _clean(raw)
+    match = _AFFILIATE.match(printed)
+    if match:
+        parent = split_name(match.group("parent"))
+        child = split_name(match.group("child"))
+        return PartyName(printed, child.primary, tuple(dict.fromkeys((*child.aliases,))),
+                         child.match_names, parent)
+    name = _clean(_SUCCESSOR.sub("", printed))
+    aliases: list[str] = []
+    alias_match = _TRAILING_ALIAS.match(name)
+    if alias_match and _is_place(alias_match.group("place") or ""):
+        aliases.append(alias_match.group("alias").strip())
+        name = _clean(alias_match.group("base"))
+    tail = _LEGAL_TAIL.match(name)
+    if tail and _is_place(tail.group("place")):
+        name = _clean(tail.group("base"))
+    forms = [name] + ([printed] if printed != name else [])
+    return PartyName(printed, name, tuple(dict.fromkeys(a for a in [*aliases, *forms[1:]] if a != name)),
+                     tuple(dict.fromkeys(forms)))
+
+
+def _is_place(text: str) -> bool:
+    words = {w.strip(".,'()").lower() for w in text.split()}
+    return not (words & _NOT_A_PLACE) and len(text.split()) <= 6
+
+
+def address_country(address: str) -> str | None:
+    """The ISO country code CSL puts at the end of an address ("..., Shenzhen, CN")."""
+    last = address.rsplit(",", 1)[-1].strip()
+    return _country(last)
+
+
+def _country(code: str) -> str | None:
+    """The loader's own check (``cells.to_country``): ASCII letters before upper-casing, so "ﬆ" is not ST."""
+    try:
+        return str(cells.to_country(code.strip()))
+    except cells.CellError:
+        return None
+
+
+def parse_date(text: str) -> date | None:
+    """ISO yyyy-mm-dd (the CSL's form) or US m/d/yyyy; None when empty; ValueError when malformed."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    for fmt in ("%Y-%m-%d", "%m/%d/%Y"):
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueError(f"date {text!r} is neither YYYY-MM-DD nor MM/DD/YYYY")
+
+
+@dataclass(frozen=True)
+class ListSource:
+    name: str
+    code: str
+    agency: str
+
+
+def parse_source(text: str) -> ListSource:
+    """ "Entity List (EL) - Bureau of Industry and Security" -> name, code, agency."""
+    text = _clean(text)
+    match = _SOURCE.match(text)
+    if not match:
+        return ListSource(text, "", "")
+    name = match.group("name").strip()
+    if "List" in text.split(" - ")[0] and not name.endswith("List") and "(" in text and ") List" in text:
+        name = f"{name} List"  # "Military End User (MEU) List" keeps its last word
+    return ListSource(name, (match.group("code") or "").strip(), match.group("agency").strip())
+
+
+# --------------------------------------------------------------------------
+# Mapping configuration (data/csl.yml) and what the store already holds
+# --------------------------------------------------------------------------
+
+def mapping() -> dict[str, Any]:
+    return data_mapping("csl.yml")
+
+
+def license_policy(text: str) -> str:
+    """The license-policy notation a CSL policy text maps to (see-entry when none fits)."""
+    key = re.sub(r"[^a-z ]+", " ", text.lower())
+    key = re.sub(r"\s+", " ", key).strip()
+    for prefix, notation in mapping()["license_policy"].items():
+        wanted = re.sub(r"\s+", " ", re.sub(r"[^a-z ]+", " ", prefix.lower())).strip()
+        if key.startswith(wanted):
+            return str(notation)
+    return "see-entry"
+
+
+
+
+def _is_minted(iri: str) -> bool:
+    return iri.startswith(str(DATA)) and iri[len(str(DATA)):].split("/", 1)[-1].startswith(MINTED)
+
+
+@dataclass
+class StoreView:
+    """What the importer needs to know about the store before mapping rows."""
+
+    parties: PartyIndex = field(default_factory=PartyIndex)  # curated parties, by name
+    rules: RuleIndex = field(default_factory=RuleIndex)  # every rule, by citation, document number, pages
+    lists: dict[str, str] = field(default_factory=dict)  # name/short name -> iri
+    agencies: dict[str, str] = field(default_factory=dict)
+    designations: dict[str, dict[str, Any]] = field(default_factory=dict)  # CSL-imported iri -> record
+    entries: DesignationIndex = field(default_factory=DesignationIndex)  # designations not imported from a CSL
+    designated_by: dict[str, set[str]] = field(default_factory=dict)  # designation -> rules that made it
+    store: ox.Store | None = None
+
+    @classmethod
+    def of(cls, store: ox.Store | None) -> StoreView:
+        view = cls(store=store)
+        if store is None:
+            return view
+        backend = EmbeddedBackend(store)
+        for row in backend.select(lookup_query("csl-parties")).rows:
+            iri = str(row["entity"])
+            if whose(iri) == "CSL-imported":
+                continue
+            country = row.get("country")
+            view.parties.add(iri, [str(row["name"])], str(country) if country is not None else None, whose=whose(iri))
+        for row in backend.select(lookup_query("rule-identities")).rows:
+            view.rules.add(RuleFacts(
+                str(row["rule"]), _text(row.get("citation")), _text(row.get("documentNumber")),
+                _int(row.get("startPage")), _int(row.get("endPage")), _text(row.get("label"))))
+        entries: dict[str, dict[str, Any]] = {}
+        for row in backend.select(lookup_query("designation-identities")).rows:
+            if row.get("cslRecord") is not None:
+                continue  # this importer's own entries are found by their record id
+            iri = str(row["designation"])
+            entry = entries.setdefault(iri, {"party": str(row["party"]), "list": str(row["list"]),
+                                             "start": _text(row.get("start")), "end": _text(row.get("end")),
+                                             "ids": set()})
+            if row.get("rule") is not None:
+                view.designated_by.setdefault(iri, set()).add(str(row["rule"]))
+            if row.get("entryId") is not None:
+                entry["ids"].add((ENTRY_ID, str(row["entryId"])))
+        for iri, entry in entries.items():
+            view.entries.add(DesignationFacts(iri, entry["party"], entry["list"], entry["start"], entry["end"],
+                                              tuple(sorted(entry["ids"]))))
+        for row in backend.select(lookup_query("csl-lists")).rows:
+            target = view.lists if str(row["kind"]) == "list" else view.agencies
+            target.setdefault(normalise(str(row["name"])), str(row["entity"]))
+        for row in backend.select(lookup_query("csl-designations")).rows:
+            view.designations[str(row["designation"])] = {
+                "kind": str(row["kind"]),
+                "list": str(row["list"]), "start": str(row["start"]),
+                "end": str(row["end"]) if row.get("end") is not None else None,
+                "note": str(row["note"]) if row.get("note") is not None else None,
+            }
+        return view
+
+    def subject_quads(self, iri: str) -> set[ox.Quad]:
+        if self.store is None:
+            return set()
+        return set(self.store.quads_for_pattern(ox.NamedNode(iri), None, None, ox.DefaultGraph()))
+
+
+def _text(value: Any) -> str | None:
+    return str(value) if value is not None else None
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(str(value)) if value is not None else None
+    except ValueError:
+        return None
+
+
+# --------------------------------------------------------------------------
+# Rows to triples
+# --------------------------------------------------------------------------
+
+def _hash(*parts: str) -> str:
+    return hashlib.sha1("|".join(parts).encode("utf-8")).hexdigest()[:16]
+
+
+def _slug(text: str) -> str:
+    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
+    # Hash the original text, not the folded one: every all-non-ASCII text folds to "".
+    return re.sub(r"[^a-z0-9]+", "-", folded).strip("-") or _hash(text)
+
+
+class _Mapper:
+    def __init__(self, csl: CslFile, view: StoreView, as_of: date):
+        self.csl = csl
+        self.view = view
+        self.as_of = as_of
+        self.conf = mapping()
+        self.graph = Graph()
+        self.problems: list[RowProblem] = []
+        self.rows_per_list: dict[str, int] = {}
+        self.designations: set[str] = set()
+        self.lists: set[str] = set()
+        self.minted: set[str] = set()
+        self.record_ids: dict[str, int] = {}
+        self.linked: dict[str, int] = {}
+        self.records: set[str] = set()  # source records merged into designations the store holds
+        self.superseded: set[str] = set()  # CSL designations of earlier imports that are now records
+        self.merges: list[tuple[int, str, Match]] = []  # (line, printed name, how it was matched)
+        self.rule_matches: dict[str, str] = {}  # citation -> how it was resolved
+        self.source = URIRef(entity_iri("source", f"{MINTED}{csl.digest[:16]}"))
+        self.confidence = URIRef(concept_iri("confidence", str(self.conf["confidence"])))
+        # Provenance by content: the file is named as it was when this content
+        # (this source node) was first imported, so the same bytes under a new
+        # name (a dated daily download) change nothing.
+        first = [q.object.value for q in view.subject_quads(str(self.source))
+                 if q.predicate.value == str(TKG.sourceFile)]
+        self.file_name = Literal(first[0] if first else (csl.source_name or Path(csl.display).name))
+        self.file_hash = Literal(f"sha256:{csl.digest}")
+
+    # -- helpers ------------------------------------------------------------
+    def add(self, s: URIRef, p: URIRef, o: Any) -> None:
+        self.graph.add((s, p, o))
+
+    def node(self, iri: URIRef, cls: URIRef, line: int) -> bool:
+        """Give a minted node its type and bookkeeping once; False if it already has them."""
+        if str(iri) in self.minted:
+            return False
+        self.minted.add(str(iri))
+        self.add(iri, RDF.type, cls)
+        self.add(iri, TKG.sourceFile, self.file_name)
+        self.add(iri, TKG.sourceHash, self.file_hash)
+        self.add(iri, TKG.sourceLine, Literal(line, datatype=XSD.integer))
+        if cls != TKG.Source:
+            self.add(iri, DCTERMS.source, self.source)
+            self.add(iri, TKG.confidence, self.confidence)
+        return True
+
+    def source_node(self) -> None:
+        if self.node(self.source, TKG.Source, 1):
+            title = Literal(f"Consolidated Screening List CSV {Path(str(self.file_name)).name} "
+                            f"(sha256 {self.csl.digest[:16]}, {self.csl.layout} layout)")
+            self.add(self.source, DCTERMS.title, title)
+            self.add(self.source, RDFS.label, title)  # so `show` names it among a designation's sources
+            self.add(self.source, TKG.publisherName, Literal(str(self.conf["publisher"])))
+            self.add(self.source, TKG.sourceKind, URIRef(concept_iri("source-kind", "dataset")))
+
+    # -- lists, agencies, rules ---------------------------------------------
+    def agency(self, text: str, line: int) -> URIRef:
+        mapped = self.conf["agencies"].get(text)
+        if mapped:
+            iri = entity_iri("agency", str(mapped))
+            if self.view.store is None or iri in self.view.agencies.values():
+                return URIRef(iri)
+        found = self.view.agencies.get(normalise(text))
+        if found:
+            return URIRef(found)
+        iri = URIRef(entity_iri("agency", f"{MINTED}{_slug(text)}"))
+        if self.node(iri, TKG.Agency, line):
+            self.add(iri, SCHEMA.name, Literal(text))
+            self.add(iri, RDFS.label, Literal(text))
+        return iri
+
+    def list_node(self, source_text: str, row: CslRow) -> URIRef:
+        source = parse_source(source_text)
+        for key in (source.code, source.name, _clean(source_text)):
+            found = self.view.lists.get(normalise(key)) if key else None
+            if found:
+                self.lists.add(found)
+                return URIRef(found)
+        iri = URIRef(entity_iri("list", f"{MINTED}{_slug(source.code or source.name)}"))
+        if self.node(iri, TKG.RestrictedPartyList, row.line):
+            self.add(iri, DCTERMS.title, Literal(source.name))
+            self.add(iri, RDFS.label, Literal(source.name))
+            if source.code:
+                self.add(iri, SKOS.altLabel, Literal(source.code))
+            self.add(iri, DCTERMS.publisher, self.agency(source.agency or "unknown agency", row.line))
+            url = row.cells.get("source_list_url", "").strip()
+            if re.match(r"^https?://\S+$", url):
+                self.add(iri, SCHEMA.url, Literal(url, datatype=XSD.anyURI))
+        self.lists.add(str(iri))
+        return iri
+
+    def rule(self, citation: str, line: int) -> URIRef:
+        """The rule a citation or FR document number names (kg.sources.matching), or a placeholder that says so."""
+        found = self.view.rules.match(citation)
+        if found:
+            self.linked["rules"] = self.linked.get("rules", 0) + 1
+            self.rule_matches.setdefault(citation, found.explanation)
+            return URIRef(found.iri)
+        is_page = bool(_CITATION.fullmatch(citation))
+        iri = URIRef(entity_iri("rule", f"{MINTED}fr-{_slug(citation.replace(' FR ', '-'))}"))
+        if self.node(iri, TKG.Rule, line):
+            self.rule_matches.setdefault(citation, "document not identified: placeholder rule")
+            title = (f"cited as {citation}; document not identified" if is_page
+                     else f"FR document {citation}; document not identified")
+            self.add(iri, DCTERMS.title, Literal(title))
+            self.add(iri, RDFS.label, Literal(title))
+            self.add(iri, DCTERMS.bibliographicCitation if is_page else ELI.id_local, Literal(citation))
+            self.add(iri, TKG.ruleType, URIRef(concept_iri("rule-type", "fr-document")))
+            self.add(iri, SKOS.note, Literal(
+                f"Known only as cited in a CSL federal_register_notice cell ({citation}). No loaded rule has "
+                "this citation or document number, nor a page range that holds this page, so the document "
+                "is not identified: its title, type and dates are not known and none is recorded."))
+        return iri
+
+    # -- parties ------------------------------------------------------------
+    def party(self, name: PartyName, kind: str, countries: list[str], row: CslRow,
+              aliases: Iterable[str] = ()) -> tuple[URIRef, Match | None]:
+        """The party node, and how it was matched to a curated party (None when it is minted)."""
+        curated = self.view.parties.match(name.match_names, countries)
+        if curated is not None:
+            self.linked["parties"] = self.linked.get("parties", 0) + 1
+            return URIRef(curated.iri), curated
+        key_extra = row.cells.get("dates_of_birth", "") if kind == "person" else ""
+        country = countries[0] if countries else ""
+        iri = URIRef(entity_iri(kind, f"{MINTED}{_hash(kind, normalise(name.primary), country, key_extra)}"))
+        cls = {"company": TKG.Company, "person": TKG.Person, "vessel": TKG.Vessel, "aircraft": TKG.Aircraft}[kind]
+        if self.node(iri, cls, row.line):
+            name_predicate = {"company": SCHEMA.legalName, "person": FOAF.name}.get(kind, SCHEMA.name)
+            self.add(iri, name_predicate, Literal(name.primary))
+            self.add(iri, RDFS.label, Literal(name.primary))
+            if kind == "company" and len(set(countries)) == 1:
+                self.add(iri, SCHEMA.addressCountry, Literal(countries[0]))
+            for column in _PARTY_EXTRAS:
+                value = _clean(row.cells.get(column, ""))
+                if value:
+                    self.add(iri, TKG.cslAttribute, Literal(f"{column}: {value}"))
+        for alias in (*name.aliases, *aliases):
+            if normalise(alias) != normalise(name.primary):
+                self.add(iri, SKOS.altLabel, Literal(alias))
+        return iri, None
+
+    # -- one row ------------------------------------------------------------
+    def row(self, row: CslRow) -> None:
+        cells = {k: v for k, v in row.cells.items() if k != "__extra__"}
+        if "__extra__" in row.cells:
+            self.problems.append(RowProblem(row.line, f"more cells than header columns: {row.cells['__extra__']!r}"))
+            return
+        source_text = _clean(cells.get("source", ""))
+        raw_name = cells.get("name", "")
+        if not source_text:
+            self.problems.append(RowProblem(row.line, "column source is empty: cannot tell which list the row is on"))
+            return
+        if not _clean(raw_name):
+            self.problems.append(RowProblem(row.line, "column name is empty: the row names no party"))
+            return
+        kind = self.conf["party_types"].get(_clean(cells.get("type", "")).lower())
+        if kind is None:
+            self.problems.append(RowProblem(
+                row.line, f"unknown party type {cells.get('type')!r}; expected Entity, Individual, Vessel or Aircraft"))
+            return
+        try:
+            start = parse_date(cells.get("start_date", ""))
+            end = parse_date(cells.get("end_date", ""))
+        except ValueError as exc:
+            self.problems.append(RowProblem(row.line, str(exc)))
+            return
+        if start is not None and end is not None and start > end:
+            # The shapes would refuse it too, but then for the whole file: refuse the row, with its line.
+            self.problems.append(RowProblem(row.line, f"start_date {start.isoformat()} is after end_date "
+                                                      f"{end.isoformat()}"))
+            return
+        addresses = split_multi(cells.get("addresses", ""))
+        countries = [c for c in (address_country(a) for a in addresses) if c]
+        for column in ("citizenships", "nationalities"):
+            countries += [c for c in (_country(v) for v in split_multi(cells.get(column, ""))) if c]
+        countries = list(dict.fromkeys(countries))
+        name = split_name(raw_name)
+        record = _clean(cells.get("_id", "")) or _hash(source_text, normalise(raw_name), cells.get("addresses", ""))
+        if record in self.record_ids:
+            self.problems.append(RowProblem(
+                row.line, f"duplicate record {record!r} (first at line {self.record_ids[record]}); row skipped"))
+            return
+        designation = URIRef(entity_iri("designation", f"{MINTED}{_slug(record)}"))
+        if str(designation) in self.designations:
+            # Two record ids with one slug ("ABC" and "abc", "a_1" and "a-1") would merge two rows.
+            self.problems.append(RowProblem(
+                row.line, f"record {record!r} gives the same designation identifier as an earlier row "
+                          f"({designation.rsplit('/', 1)[-1]}); row skipped"))
+            return
+        self.record_ids[record] = row.line
+        list_iri = self.list_node(source_text, row)
+        party, party_match = self.party(name, kind, countries, row, split_multi(cells.get("alt_names", "")))
+        if name.affiliate_of is not None:
+            parent, _ = self.party(name.affiliate_of, "company", countries, row)
+            if str(party) in self.minted and party != parent:
+                self.add(party, TKG.affiliateOf, parent)
+
+        entry_number = _clean(cells.get("entity_number", ""))
+        entry_ids = {ENTRY_ID: entry_number} if entry_number else {}
+        # The same listing the graph already holds (a curated entry for this party on this list) is not
+        # a second designation: the row becomes a source record of that designation (kg.sources.matching).
+        merged = self.view.entries.match(str(party), str(list_iri), entry_ids, party_match)
+        add = self.add
+        target: URIRef | None = None
+        if merged is not None:
+            target = URIRef(merged.iri)
+            if str(designation) in self.view.designations:
+                self.superseded.add(str(designation))  # imported as a designation before merging existed
+            designation = URIRef(entity_iri("record", f"{MINTED}{_slug(record)}"))
+            self.records.add(str(designation))
+            self.designations.add(str(designation))
+            self.node(designation, TKG.SourceRecord, row.line)
+            add(designation, RDFS.label, Literal(f"CSL entry {name.printed}"))
+            add(designation, TKG.recordOf, target)
+            add(designation, TKG.matchMethod, Literal(merged.method))
+            add(designation, TKG.matchExplanation, Literal(merged.explanation))
+            add(target, DCTERMS.source, self.source)
+            self.merges.append((row.line, name.printed, merged))
+        else:
+            self.designations.add(str(designation))
+            self.node(designation, TKG.Designation, row.line)
+            add(designation, TKG.designatedParty, party)
+            add(designation, TKG.onList, list_iri)
+            if party_match is not None:
+                add(designation, TKG.matchMethod, Literal(party_match.method))
+                add(designation, TKG.matchExplanation, Literal(
+                    f"party: the curated party {party.rsplit('/', 1)[-1]}, {party_match.explanation}"))
+        add(designation, TKG.cslRecordId, Literal(record))
+        if entry_number:
+            add(designation, TKG.listEntryId, Literal(entry_number))
+        add(designation, TKG.listedName, Literal(name.printed))
+        known = self.view.designations.get(str(designation))
+        if start is not None:
+            add(designation, SCHEMA.startDate, Literal(start.isoformat(), datatype=XSD.date))
+        else:
+            first_seen = known["start"] if known else self.as_of.isoformat()
+            if end is not None and end.isoformat() < first_seen:
+                # An entry that ended before it was first imported: the import date would come after
+                # its end, which the shapes refuse (for the whole file). Its end date is the best bound.
+                add(designation, SCHEMA.startDate, Literal(end.isoformat(), datatype=XSD.date))
+                add(designation, SKOS.note, Literal(
+                    "The CSL row gives no start date and an end date before tradekg first imported it; "
+                    "start_date is set to the end date."))
+            else:
+                add(designation, SCHEMA.startDate, Literal(first_seen, datatype=XSD.date))
+                add(designation, SKOS.note, Literal(
+                    "The CSL row gives no start date; start_date is the date tradekg first imported the row."))
+        if end is not None:
+            add(designation, SCHEMA.endDate, Literal(end.isoformat(), datatype=XSD.date))
+        notice = _clean(cells.get("federal_register_notice", ""))
+        if notice:
+            add(designation, TKG.federalRegisterNotice, Literal(notice))
+            rules = list(dict.fromkeys(self.rule(citation, row.line)
+                                       for citation in (*parse_citations(notice), *fr_document_numbers(notice))))
+            if target is None:
+                for i, rule in enumerate(rules):
+                    add(designation, TKG.designatedBy if i == 0 else TKG.modifiedBy, rule)
+            else:
+                made_by = self.view.designated_by.get(str(target), set())
+                for i, rule in enumerate(rules):
+                    add(designation, TKG.citesRule, rule)
+                    if str(rule) in made_by:
+                        continue
+                    if i == 0 and made_by:
+                        # The CSL's first citation is the document it says made the entry; the entry
+                        # already names the rule that made it, so a different first citation (often a
+                        # later page of that same rule) stays with the CSL record, not as a change.
+                        continue
+                    add(target, TKG.designatedBy if i == 0 else TKG.modifiedBy, rule)
+        requirement = _clean(cells.get("license_requirement", ""))
+        if requirement:
+            add(designation, TKG.licenseRequirement, Literal(requirement))
+        policy = _clean(cells.get("license_policy", ""))
+        if policy:
+            add(designation, TKG.licenseReviewPolicy, URIRef(concept_iri("license-policy", license_policy(policy))))
+            add(designation, TKG.licensePolicyText, Literal(policy))
+        remarks = _clean(cells.get("remarks", ""))
+        if remarks:
+            add(designation, TKG.remarks, Literal(remarks))
+        for program in split_multi(cells.get("programs", "")):
+            add(designation, TKG.program, Literal(program))
+        for address in addresses:
+            add(designation, TKG.address, Literal(address))
+        for country in countries:
+            add(designation, TKG.listedCountry, Literal(country))
+        for identifier in split_multi(cells.get("ids", "")):
+            add(designation, TKG.identifier, Literal(identifier))
+        for column in _ENTRY_EXTRAS:
+            value = _clean(cells.get(column, ""))
+            if value:
+                add(designation, TKG.cslAttribute, Literal(f"{column}: {value}"))
+        label = parse_source(source_text).name
+        self.rows_per_list[label] = self.rows_per_list.get(label, 0) + 1
+
+
+def plan_import(csl: CslFile, store: ox.Store | None, as_of: date | None = None,
+                progress: Callable[[Iterable[CslRow]], Iterable[CslRow]] | None = None,
+                partial: bool = False) -> ImportPlan:
+    """Map every row and compute the exact change to the store (nothing is written here).
+
+    Subjects the importer mints (parties, designations, lists, agencies and
+    rules not curated, the file's source node) are replaced as a whole by
+    what this file says about them; curated nodes are never changed. CSL
+    designations on the lists this file covers that the file no longer has
+    get an end date (``as_of``, default today) instead of being deleted,
+    unless ``partial`` says the file is a subset of the list.
+    """
+    as_of = as_of or date.today()
+    view = StoreView.of(store)
+    mapper = _Mapper(csl, view, as_of)
+    mapper.source_node()
+    for row in (progress(csl.rows) if progress else csl.rows):
+        mapper.row(row)
+    plan = ImportPlan(csl, dict(sorted(mapper.rows_per_list.items())), mapper.problems)
+    plan.linked_to_curated = dict(mapper.linked)
+
+    new_by_subject: dict[str, set[ox.Quad]] = {}
+    for quad in graph_to_quads(mapper.graph):
+        new_by_subject.setdefault(quad.subject.value, set()).add(quad)
+    plan.merged = [(line, printed, match.iri, match.method, match.explanation)
+                   for line, printed, match in mapper.merges]
+    plan.citations = dict(sorted(mapper.rule_matches.items()))
+    for subject, new in new_by_subject.items():
+        old = view.subject_quads(subject)
+        if not _is_minted(subject):
+            # A node the importer did not mint (a curated designation this file's entry merged into):
+            # only add to it (its source, the rules the entry cites), never replace what it says.
+            if new - old:
+                plan.additions += sorted(new - old, key=str)
+                plan.focus.add(subject)
+            continue
+        if old == new:
+            if subject in mapper.designations:
+                plan.unchanged_designations += 1
+            continue
+        if subject in mapper.designations:
+            if old:
+                plan.changed_designations += 1
+            elif subject in mapper.records:
+                plan.merged_designations += 1
+            else:
+                plan.new_designations += 1
+        plan.removals += sorted(old - new, key=str)
+        plan.additions += sorted(new - old, key=str)
+        plan.focus.add(subject)
+    for subject in sorted(mapper.superseded):
+        # An entry an earlier import made a designation of, now a record of the curated designation.
+        plan.removals += sorted(view.subject_quads(subject), key=str)
+        plan.focus.add(subject)
+
+    ended_note = Literal(f"No longer in the CSL file {mapper.file_name} imported on {as_of.isoformat()}; "
+                         "the end date is that import date, not the date of delisting.")
+    for iri, known in sorted(view.designations.items()):
+        if known["end"] is None and known["list"] in mapper.lists:
+            plan.active_by_list[known["list"]] = plan.active_by_list.get(known["list"], 0) + 1
+        if (partial or iri in mapper.designations or iri in mapper.superseded or known["end"] is not None
+                or known["list"] not in mapper.lists):
+            continue
+        plan.ended_by_list[known["list"]] = plan.ended_by_list.get(known["list"], 0) + 1
+        subject = URIRef(iri)
+        end = max(as_of.isoformat(), known["start"])
+        extra = [(subject, SCHEMA.endDate, Literal(end, datatype=XSD.date)),
+                 (subject, DCTERMS.source, mapper.source)]
+        if known["note"] is None:
+            extra.append((subject, SKOS.note, ended_note))
+        plan.additions += [ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), ox.DefaultGraph())
+                           for s, p, o in extra]
+        plan.focus.add(iri)
+        plan.ended_designations += 1
+    if plan.ended_designations and str(mapper.source) not in plan.focus:
+        # The ended designations cite this file: its source node must exist.
+        plan.additions += sorted(new_by_subject[str(mapper.source)] - view.subject_quads(str(mapper.source)),
+                                 key=str)
+    return plan
