@@ -109,7 +109,7 @@ def test_manifests_are_written_whole(tmp_path: Path, monkeypatch: pytest.MonkeyP
     def crash(*_: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("kg.store.os.replace", crash)
+    monkeypatch.setattr("kg.graph.store.os.replace", crash)
     with pytest.raises(OSError):
         write_atomic(target, json.dumps({"version": 2, "ledger": ["x" * 10_000]}).encode())
     assert json.loads(target.read_text(encoding="utf-8")) == {"version": 1}
