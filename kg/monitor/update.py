@@ -298,8 +298,9 @@ def _record(answer: Answer, previous: dict[str, Any], body: bytes) -> dict[str, 
 
 
 def _import_csl(ctx: _Context, url: str, data: bytes) -> tuple[str, int | None]:
-    from kg.pipeline import csl_import, ledger
+    from kg.pipeline import ledger
     from kg.pipeline.incremental import commit_delta
+    from kg.sources import csl_import
 
     options = {"as_of": ctx.day.isoformat(), "partial": False, "strict": False, "end_missing": ctx.end_missing}
     store = ctx.store
