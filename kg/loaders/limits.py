@@ -5,7 +5,7 @@ store's ledger). Read blindly, ``tradekg load /dev/zero`` grew to 9 GB before
 anything could refuse it. So a file is measured before it is read (a
 regular file by its size; a device or a pipe, which has none, by reading at
 most one byte more than the limit) and refused in one line when it is too
-big. ``TRADEKG_MAX_INPUT_MB`` (default 1024) moves the limit.
+big. ``TRADEKG_MAX_INPUT_MB`` (default 256: the whole trade.gov CSL is 15 MB) moves the limit.
 
 NUL bytes are refused by every importer in the same words as ``load``: they
 have no place in a CSV or JSON export, they mean a binary or damaged file,
@@ -21,7 +21,7 @@ from pathlib import Path
 from kg.errors import InputProblem, TradekgError
 
 MAX_INPUT_ENV = "TRADEKG_MAX_INPUT_MB"
-DEFAULT_MAX_INPUT_MB = 1024
+DEFAULT_MAX_INPUT_MB = 256
 NUL_MESSAGE = "contains a NUL byte; is this a binary file?"
 
 
