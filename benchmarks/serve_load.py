@@ -92,7 +92,7 @@ class Driver:
         self.latencies: dict[str, list[float]] = defaultdict(list)
         self.errors: dict[str, int] = defaultdict(int)
         self.sent = 0
-        from kg.queries import saved_queries
+        from kg.answers.queries import saved_queries
 
         self.timeline = saved_queries()["firm-timeline"].text
 
