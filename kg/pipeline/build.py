@@ -38,6 +38,7 @@ from kg.graph.ontology import ontology_graph
 from kg.graph.store import VersionedStore, project_root
 from kg.graph.terms import graph_to_quads, quads_to_graph
 from kg.loaders import ExistingLookup, InputFile, LoadResult, load_files
+from kg.loaders.limits import read_input
 from kg.loaders.tables import load_catalog
 from kg.namespaces import DERIVATION, TKG, bind_prefixes, entity_iri
 from kg.pipeline import ledger
@@ -347,7 +348,7 @@ def load(store: VersionedStore, files: list[InputFile], dry_run: bool = False,
     """
     store.current_version()  # no graph yet: say so before the lock creates the directory
     with store.locked():
-        items = [(f.display, f.source_name or f.display, f.path.read_bytes(), f.table) for f in files]
+        items = [(f.display, f.source_name or f.display, read_input(f.path, f.display), f.table) for f in files]
         loaded = load_inputs(store.open_read(), items, stored_ids=_stored_ids(store))
         previous = store.manifest()
         manifest: dict = {
