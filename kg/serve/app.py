@@ -554,7 +554,18 @@ class Guard:
                 f"this server answers only to its own address ({', '.join(sorted(self.hosts))}), "
                 "not to the name this request was sent to", status_code=403)
         origin = request.headers.get("origin")
-        if origin is None or self._allowed_origin(origin, host):
+        if origin is None:
+            # A browser sends no Origin when another site's page loads this server's answer as a
+            # script or an image (JSONP from /reconcile would hand it over); it says so in
+            # Sec-Fetch-Site. Following a link (navigate) stays allowed.
+            fetched_from = request.headers.get("sec-fetch-site", "").lower()
+            embedded = request.headers.get("sec-fetch-mode", "").lower() not in ("", "navigate")
+            if fetched_from == "cross-site" and embedded and "*" not in self.cors:
+                return PlainTextResponse(
+                    "this server does not answer requests from other web sites; to let one read it, "
+                    "start it with --cors ORIGIN", status_code=403)
+            return None
+        if self._allowed_origin(origin, host):
             return None
         return PlainTextResponse(
             "this server does not answer requests from other web sites; to let one read it, start it "
@@ -617,7 +628,7 @@ class Guard:
                 if b"content-security-policy" not in names:
                     headers.append((b"content-security-policy", PAGE_CSP.encode()))
                 headers += [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
-                if cross and scope["path"] == "/sparql" and origin is not None:
+                if cross and scope["path"] in ("/sparql", "/reconcile") and origin is not None:
                     allowed = b"*" if "*" in self.cors else origin.encode("latin-1")
                     headers += [(b"access-control-allow-origin", allowed), (b"vary", b"Origin")]
                 if b"x-frame-options" not in names and not scope["path"].startswith(_FRAMED):
