@@ -93,7 +93,8 @@ def _no_store_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def store_without_pages(tmp_path: Path) -> VersionedStore:
-    """The curated graph, but with standards-2024's page range unknown, as it was before it was curated."""
+    """The curated graph, but with standards-2024 known only by its FR document number (no citation, no
+    page range), as it was before it was curated: a cited page of it can be neither matched nor inferred."""
     import csv
 
     from kg.resources import data_dir
@@ -103,11 +104,11 @@ def store_without_pages(tmp_path: Path) -> VersionedStore:
     rules = data / "rules.csv"
     with rules.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.reader(handle))
-    start, end = rows[0].index("start_page"), rows[0].index("end_page")
+    start, end, cited = rows[0].index("start_page"), rows[0].index("end_page"), rows[0].index("citation")
     for row in rows:
         if row[0] == "standards-2024":
             assert row[start] == "58265"
-            row[start] = row[end] = ""
+            row[start] = row[end] = row[cited] = ""
     with rules.open("w", encoding="utf-8", newline="") as handle:
         csv.writer(handle, lineterminator="\n").writerows(rows)
     store = VersionedStore(tmp_path / "store")

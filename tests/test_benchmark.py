@@ -21,6 +21,8 @@ def test_benchmark_runs_at_its_smallest_size_and_prints_the_table() -> None:
     assert "load + validation (`tradekg build`, wall clock), s" in table
     assert "build steps: read / derive / validate / write, s" in table
     assert "full validation (shapes as SPARQL on Oxigraph" in table
+    assert "N-Triples -> Oxigraph bulk_load, on disk / in memory, s (floor under build)" in table
+    assert "`tradekg build` CPU time (all threads), s" in table
     assert "20-row load into the store" in table
     for query in ("rules-affecting-firm", "firms-affected-by-rule", "designations", "firm-timeline",
                   "rules-by-official"):

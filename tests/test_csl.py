@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from rdflib import Literal
 
 from kg.answers.queries import find_query, run_saved
 from kg.graph.backend import EmbeddedBackend
@@ -197,7 +198,10 @@ def test_affiliates_named_only_in_the_csl_reach_the_curated_rules(imported: tupl
     assert any(effect == "designates" and reach == "named" for _, effect, reach in longshine)
     assert ("el-huawei-2019", "affiliate listed", "exposure only (no rule extends it)") in longshine
     assert not any(reach == "through parent" for _, _, reach in longshine)
-    assert ("csl-fr-84-22963", "designates", "named") in longshine  # the row cites it first
+    # The row prints the Huawei entry's citations (84 FR 22963 first), but 84 FR 43493 added this
+    # sub-entry (data/entry_additions.csv): it designates it, and no placeholder is minted for 22963.
+    assert ("el-huawei-affiliates-2019-08", "designates", "named") in longshine
+    assert not any(rule.startswith("csl-fr-84-") for rule, _, _ in longshine)
     backend = EmbeddedBackend(store.open_read())
     firm = backend.select(
         'PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> SELECT ?f WHERE '
@@ -214,8 +218,10 @@ def test_citations_link_curated_rules_or_mint_minimal_ones(imported: tuple[Versi
         "tkg:designatedBy|tkg:modifiedBy|tkg:citesRule ?rule . ?rule dcterms:bibliographicCitation ?citation }").rows
     by_citation = {str(r["citation"]): str(r["rule"]).rsplit("/", 1)[-1] for r in rows}
     assert by_citation["84 FR 22961"] == "el-huawei-2019"
-    # A page inside no known page range: a placeholder known only by that citation.
-    assert by_citation["85 FR 36720"] == "csl-fr-85-36720"
+    # A page one after a rule's first page, whose last page is not known: that rule, inferred (DOMAIN E2).
+    assert "85 FR 36720" not in by_citation and by_citation["85 FR 36719"] == "standards-2020"
+    # A page inside no known (printed or inferable) range: a placeholder known only by that citation.
+    assert by_citation["87 FR 55250"] == "csl-fr-87-55250"
     # 84 FR 29373 is a page of 84 FR 29371-29375 (FR Doc 2019-13245): that rule, not a placeholder.
     assert "84 FR 29373" not in by_citation
     assert by_citation["84 FR 29371"] == "el-2019-06-supercomputing"
@@ -251,8 +257,9 @@ def test_a_newer_file_end_dates_rows_it_no_longer_has(realdata: Path, store: Ver
     rows = backend.select(
         "PREFIX tkg: <https://w3id.org/tradekg/ontology#> PREFIX schema: <https://schema.org/> "
         "SELECT ?name ?start ?end WHERE { ?d tkg:cslRecordId ?r ; tkg:listedName ?name ; "
-        "schema:startDate ?start ; schema:endDate ?end }").rows
-    # Not deleted: the designations are still there, with the first-seen start date and an end date.
+        "schema:startDate|tkg:knownSince ?start ; schema:endDate ?end }").rows
+    # Not deleted: the designations are still there, with their start date (or, for rows that print none,
+    # the date of the first file that held them: tkg:knownSince, never a start date) and an end date.
     assert sorted((str(r["name"]), str(r["start"]), str(r["end"])) for r in rows) == [
         ("I. ASH", "2002-03-04", "2056-06-29"),  # its own end date, from the file
         ("Mohammed ABU JHEISHEH", "2025-06-01", "2025-09-01"), ("SME BANK", "2025-06-01", "2025-09-01")]
@@ -306,7 +313,7 @@ def test_screening_an_affiliate_after_import_names_designation_policy_and_rules(
     assert "on Entity List from 2019-05-16" in result.output
     assert "on Entity List from 2019-05-21" not in result.output
     assert "license policy: presumption of denial" in result.output
-    assert "rule: 84 FR 22961 Addition of Huawei" in result.output
+    assert "rule: 84 FR 22961 Entity List rule adding Huawei" in result.output
     # No confirmed page citation: the rule is named by its FR document number (issue 10).
     assert "rule: FR Doc 2022-19415 Authorization of Certain 'Items' to Entities on the Entity List in the " \
            "Context of Specific Standards Activities (authorizes exception, on a list" in result.output
@@ -410,12 +417,30 @@ def test_each_page_citation_of_the_block_is_its_document_or_an_undated_placehold
                                               "modifies-designation> }")
         else:
             resolved[citation] = (name, found.method)
+    inferred = "page range (inferred)"
     assert resolved == {
         "84 FR 22961": ("el-huawei-2019", "citation"),
         "84 FR 29373": ("el-2019-06-supercomputing", "page range"),
         "87 FR 21012": ("el-correction-2022-04", "page range"),
         "87 FR 62202": ("adv-computing-2022", "page range"),
+        # Pages of rules the graph holds whose last page no source printed (issue 19): each is its rule,
+        # inferred, never a second, undated copy of it.
+        "84 FR 22963": ("el-huawei-2019", inferred),
+        "84 FR 43495": ("el-huawei-affiliates-2019-08", inferred),  # not the TGL rule 43487-43493
+        "85 FR 29852": ("fdp-huawei-2020-05", inferred),
+        "85 FR 29853": ("fdp-huawei-2020-05", inferred),
+        "85 FR 36720": ("standards-2020", inferred),
+        "85 FR 51603": ("el-huawei-2020-08", inferred),
     }
+    # Unresolved citations stay one honest placeholder each.
+    assert placeholders == {"85 FR 83769", "86 FR 71559", "87 FR 6026", "87 FR 8182", "87 FR 55250"}
+    # The graph records how each inferred citation was matched, and that the range is inferred.
+    assert backend.ask(PREFIXES + 'ASK { ?d tkg:citationResolution ?how FILTER(STRSTARTS(?how, "84 FR 22963 '
+                                  'inferred to be page 22963 of 84 FR 22961") && CONTAINS(?how, "range inferred")) }')
+    # No placeholder duplicates a held rule: none is cited as a page of a held rule.
+    assert not backend.ask(PREFIXES + 'ASK { ?r a tkg:Rule ; dcterms:bibliographicCitation ?c '
+                                      'FILTER(?c IN ("84 FR 22963", "84 FR 43495", "85 FR 29852", "85 FR 29853", '
+                                      '"85 FR 36720", "85 FR 51603")) }')
     # The import report says how each citation was resolved.
     assert plan.citations["87 FR 62202"] == "87 FR 62202 is page 62202 of 87 FR 62186 (pages 62186-62215)"
     assert plan.citations["87 FR 55250"] == "document not identified: placeholder rule"
@@ -453,3 +478,117 @@ def test_reimporting_the_block_adds_nothing_to_the_curated_entries_it_merged_int
                             store.open_read(), date(2026, 1, 1))
     assert again.additions == [] and again.removals == []
     assert again.merged_designations == 0 and len(again.merged) == 12
+
+
+# --- issue 19: which rule added which entry, dated by the act ---------------------------------------------
+
+def _block_rows() -> list[dict[str, str]]:
+    with (REALDATA / HUAWEI_BLOCK).open(encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def test_sub_entries_of_the_huawei_block_are_dated_by_their_own_rule(
+        imported: tuple[VersionedStore, csl.ImportPlan]) -> None:
+    """The CSL prints the Huawei entry's citations and date (84 FR 22963, 2019-05-21) on every
+    "Affiliated Entity" sub-entry; 84 FR 43493 (effective 2019-08-19) added them (entry_additions.csv)."""
+    store = imported[0]
+    backend = EmbeddedBackend(store.open_read())
+    subs = [r for r in _block_rows() if "Affiliated Entity:" in r["name"]]
+    assert len(subs) == 21
+    rows = backend.select(PREFIXES + """
+        SELECT ?name ?start ?csl ?rule ?basis WHERE {
+          ?d tkg:cslRecordId ?id ; tkg:listedName ?name ; schema:startDate ?start ; tkg:designatedBy ?rule ;
+             tkg:startDateBasis ?basis ; tkg:sourceStartDate ?csl
+          FILTER(CONTAINS(?name, "Affiliated Entity:")) }""").rows
+    assert len(rows) == 21
+    assert {(str(r["start"]), str(r["csl"]), str(r["rule"]).rsplit("/", 1)[-1]) for r in rows} == {
+        ("2019-08-19", "2019-05-21", "el-huawei-affiliates-2019-08")}
+    assert all("entry_additions.csv" in str(r["basis"]) for r in rows)
+    # The parent's May 2019 citation stays on the record (cited), not as a rule that made or changed it.
+    assert not backend.ask(PREFIXES + """ASK { ?d tkg:listedName ?n ; tkg:modifiedBy|tkg:designatedBy
+        <https://w3id.org/tradekg/id/rule/el-huawei-2019> FILTER(CONTAINS(?n, "Affiliated Entity:")) }""")
+    # firms-affected-by-rule for 84 FR 43493 shows the firms it designated (issue 19 found none).
+    firms = run_saved(find_query("firms-affected-by-rule"), {"rule": "84 FR 43493"}, backend).rows
+    designated = {str(r["name"]) for r in firms if str(r["effect"]) == "designates"}
+    assert "Beijing Huawei Longshine Information Technology Co., Ltd." in designated
+    assert len(designated) >= 19
+
+
+def test_one_rule_one_start_date_all_entries_of_84_fr_22961_hold_on_2019_05_18(
+        imported: tuple[VersionedStore, csl.ImportPlan]) -> None:
+    """Curated entries of 84 FR 22961 start 2019-05-16 (effective); CSL-imported ones must too, not the
+    CSL's 2019-05-21 (its publication date), which is kept on the record as the source's own date."""
+    store = imported[0]
+    backend = EmbeddedBackend(store.open_read())
+    made = [r for r in _block_rows() if "Affiliated Entity:" not in r["name"]
+            and csl.parse_citations(r["federal_register_notice"])[0] in ("84 FR 22961", "84 FR 22963")]
+    assert len(made) == 62
+    table = run_saved(find_query("designations"), {"list": "Entity List", "as_of": "2019-05-18"}, backend)
+    held = {str(r["name"]) for r in table.rows}
+    for row in made:
+        printed = csl.split_name(row["name"]).primary
+        parties = backend.select(PREFIXES + "SELECT ?label WHERE { ?d tkg:cslRecordId ?id ; "
+                                 "tkg:designatedParty|tkg:recordOf/tkg:designatedParty ?p . ?p rdfs:label ?label }",
+                                 {"id": Literal(row["_id"])}).rows
+        assert parties and {str(p["label"]) for p in parties} & held, printed
+    # Proven Glory (85 FR 51603, a page of 85 FR 51596): the rule's effective date 2020-08-17, not 2020-08-20.
+    glory = backend.select(PREFIXES + 'SELECT ?s ?c WHERE { ?d tkg:listedName "Proven Glory" ; '
+                           "schema:startDate ?s ; tkg:sourceStartDate ?c }").rows
+    assert [(str(r["s"]), str(r["c"])) for r in glory] == [("2020-08-17", "2020-08-20")]
+
+
+def test_huawei_chile_is_linked_to_huawei_and_covered_by_the_tgl_in_june_2019(
+        imported: tuple[VersionedStore, csl.ImportPlan]) -> None:
+    store, plan = imported
+    backend = EmbeddedBackend(store.open_read())
+    chile = run_saved(find_query("rules-affecting-firm"), {"firm": "Huawei Chile S.A.", "as_of": "2019-06-01"},
+                      backend).rows
+    reached = {(str(r["rule"]).rsplit("/", 1)[-1], str(r["effect"]), str(r["reach"])) for r in chile}
+    assert ("tgl-huawei-2019", "authorizes exception", "affiliate covered by its terms") in reached
+    assert ("el-huawei-2019", "designates", "named") in reached
+    # Every party of the block that a Huawei family rule made is linked to Huawei (51 of 82 were not).
+    unlinked = backend.select(PREFIXES + """
+        SELECT DISTINCT ?label WHERE {
+          ?d tkg:cslRecordId ?id ; tkg:designatedParty ?p ; tkg:designatedBy ?rule .
+          VALUES ?rule { <https://w3id.org/tradekg/id/rule/el-huawei-2019>
+                         <https://w3id.org/tradekg/id/rule/el-huawei-affiliates-2019-08>
+                         <https://w3id.org/tradekg/id/rule/el-huawei-2020-08> }
+          ?p rdfs:label ?label
+          FILTER(?p != <https://w3id.org/tradekg/id/company/huawei>)
+          FILTER NOT EXISTS { ?p tkg:affiliateOf|schema:parentOrganization
+                                 <https://w3id.org/tradekg/id/company/huawei> }
+        }""").rows
+    assert unlinked == []
+    assert plan.linked_to_curated["affiliates linked by the rule that listed them"] >= 50
+
+
+@pytest.mark.parametrize(("printed", "text", "markers"), [
+    ("For all items subject to the EAR, see §§ 734.9(e)1 and 744.11 of the EAR2",
+     "For all items subject to the EAR, see §§ 734.9(e) and 744.11 of the EAR", ["1", "2"]),
+    ("For all items subject to the EAR, see §§ 734.9(e)1, and 744.11 of the EAR2",
+     "For all items subject to the EAR, see §§ 734.9(e), and 744.11 of the EAR", ["1", "2"]),
+    ("For all items subject to the EAR. (See §§ 734.9(e) and 744.11 of the EAR)4",
+     "For all items subject to the EAR. (See §§ 734.9(e) and 744.11 of the EAR)", ["4"]),
+    ("For all items subject to the EAR. (See §§ 734.9(g),3 746.8(a)(3), and 744.21(b) of the EAR)",
+     "For all items subject to the EAR. (See §§ 734.9(g), 746.8(a)(3), and 744.21(b) of the EAR)", ["3"]),
+    ("For all items subject to the EAR, see §§ 736.2(b)(3)(vi), and 744.11 of the EAR, EXCEPT for technology",
+     "For all items subject to the EAR, see §§ 736.2(b)(3)(vi), and 744.11 of the EAR, EXCEPT for technology", []),
+])
+def test_footnote_markers_are_split_from_section_numbers(printed: str, text: str, markers: list[str]) -> None:
+    assert csl.split_footnotes(printed) == (text, markers)
+
+
+def test_a_past_date_does_not_read_todays_licence_text(imported: tuple[VersionedStore, csl.ImportPlan]) -> None:
+    """The CSL prints today's text (the 2020 FDP wording with footnote markers); in June 2019 it was not that."""
+    store = imported[0]
+    backend = EmbeddedBackend(store.open_read())
+    def chile(params: dict[str, str]) -> dict[str, str]:
+        rows = run_saved(find_query("designations"), {"list": "Entity List", **params}, backend).rows
+        return {k: str(v) for k, v in next(r for r in rows if str(r["name"]) == "Huawei Chile S.A.").items()}
+    now = chile({})
+    assert now["requirement"] == "For all items subject to the EAR, see §§ 734.9(e) and 744.11 of the EAR"
+    then = chile({"as_of": "2019-06-01"})
+    assert then["requirement"].startswith("not known on 2019-06-01 (the text printed from ")
+    assert "734.9(e)1" not in then["requirement"] and "EAR2" not in then["requirement"]
+    assert then["policy"].startswith("not known on 2019-06-01")
+    assert backend.ask(PREFIXES + 'ASK { ?d tkg:listedName "Huawei Chile S.A." ; tkg:licenseFootnote "1", "2" }')

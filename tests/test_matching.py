@@ -6,10 +6,12 @@ from kg.sources.matching import (
     BY_CITATION,
     BY_DOCUMENT_NUMBER,
     BY_IDENTIFIER,
+    BY_INFERRED_PAGE,
     BY_NAME,
     BY_NAME_AND_COUNTRY,
     BY_PAGE_RANGE,
     BY_PARTY_AND_LIST,
+    MAX_INFERRED_PAGES,
     DesignationFacts,
     DesignationIndex,
     FrCitation,
@@ -38,7 +40,26 @@ def test_a_page_inside_a_known_range_of_the_same_volume_is_that_document() -> No
     assert index.match("84 FR 22977").iri == "r:2019"  # the last page is inside
     assert index.match("84 FR 22978") is None  # one past it is not
     assert index.match("85 FR 22963") is None  # the same page of another volume is not
-    assert index.match("84 FR 23470") is None  # a rule without a page range has only its citation
+    # A rule whose last page is not known: a page a few after its first is inferred to be it, and says so.
+    found = index.match("84 FR 23470")
+    assert found is not None and (found.iri, found.method) == ("r:tgl", BY_INFERRED_PAGE)
+    assert "range inferred, not printed" in found.explanation
+    assert index.match(f"84 FR {23468 + MAX_INFERRED_PAGES + 1}") is None  # too far to infer
+
+
+def test_a_page_two_documents_share_and_the_pages_after_it() -> None:
+    """84 FR 43487-43493 (the TGL extension, 2019-17920) ends on the page where 2019-17921 begins."""
+    index = RuleIndex()
+    index.add(RuleFacts("r:tgl-ext", "84 FR 43487", "2019-17920", 43487, 43493))
+    index.add(RuleFacts("r:aug", "84 FR 43493", "2019-17921"))  # last page not printed
+    assert (index.match("84 FR 43493").iri, index.match("84 FR 43493").method) == ("r:aug", BY_CITATION)
+    assert (index.match("84 FR 43490").iri, index.match("84 FR 43490").method) == ("r:tgl-ext", BY_PAGE_RANGE)
+    after = index.match("84 FR 43495")
+    assert after is not None and (after.iri, after.method) == ("r:aug", BY_INFERRED_PAGE)
+    # A placeholder minted for an unresolved citation is found by that citation only: never a range.
+    index.add(RuleFacts("r:placeholder", "84 FR 43500", None, placeholder=True))
+    assert index.match("84 FR 43500").iri == "r:placeholder"
+    assert index.match("84 FR 43501").iri == "r:aug"
 
 
 def test_citations_and_document_numbers_match_exactly() -> None:

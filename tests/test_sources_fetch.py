@@ -137,5 +137,5 @@ def test_fetch_missing_completes_the_placeholders_the_api_knows(
         code, out, err = fetch(runner, store, api.base, "--fetch-missing")
     assert code == 0, err
     assert "known only by a citation" in out
-    assert "not found: 84 FR 22963" in err  # placeholders the server does not hold are reported and skipped
+    assert "not found: 85 FR 83769" in err  # placeholders the server does not hold are reported and skipped
     assert not has(store, placeholder, str(TKG.ruleType), ox.NamedNode(concept_iri("rule-type", "fr-document")))

@@ -105,8 +105,9 @@ def test_non_sdn_lands_cmic_entries_on_the_curated_parties(store: VersionedStore
     assert values(store, designation, str(TKG.divestmentDate)) == ["2022-06-03"]
     assert values(store, designation, str(TKG.uscc)) == ["914403001922038216"]
     assert values(store, designation, str(TKG.ofacEntityNumber)) == ["30947"]
-    assert values(store, designation, str(TKG.designatedBy)) == [entity_iri("rule", "ofac-eo-13959"),
-                                                                 entity_iri("rule", "ofac-eo-14032")]
+    # The curated orders (data/rules.csv, found by their executive order number), not minted ones.
+    assert values(store, designation, str(TKG.designatedBy)) == [entity_iri("rule", "eo-13959"),
+                                                                 entity_iri("rule", "eo-14032")]
     for curated in ("huawei-holding", "hikvision", "smic"):
         assert any("Military-Industrial" in lst for lst in designations_of(store, entity_iri("company", curated))
                    .values()), curated
@@ -156,10 +157,31 @@ def test_huawei_block_then_ofac_answers_as_one_party(store: VersionedStore, runn
     # Proven Glory: BIS lists "Proven Glory"; OFAC lists PROVEN GLORY CAPITAL LIMITED a.k.a. PROVEN GLORY.
     glory = {str(r.get("citation")) for r in run_saved(find_query("rules-affecting-firm"), {"firm": "Proven Glory"},
                                                    backend).rows}
-    assert {"85 FR 51603", "EO 13959"} <= glory
+    # 85 FR 51603 is a page of 85 FR 51596 (inferred); EO 13959 by its Federal Register citation
+    assert {"85 FR 51596", "85 FR 73185"} <= glory
     rules = run_saved(find_query("rules-affecting-firm"), {"firm": "Huawei"}, backend).rows
-    cmic = [r for r in rules if str(r.get("citation", "")) == "EO 13959"]
+    cmic = [r for r in rules if str(r.get("citation", "")) == "85 FR 73185"]
     assert cmic and str(cmic[0]["from"]) == "2021-08-02"
+    # Sugon: the CSL's "Sugon" and OFAC's DAWNING INFORMATION INDUSTRY CO., LTD a.k.a. 'SUGON' are one party.
+    sugon = run_saved(find_query("exceptions-for-firm"), {"firm": "Sugon"}, backend)  # no "names 2 entities"
+    assert sugon.rows
+    lists = {str(r["listName"]) for r in run_saved(find_query("designations"), {}, backend).rows
+             if str(r["name"]) == "Sugon"}
+    assert lists == {"Entity List", "Non-SDN Chinese Military-Industrial Complex Companies List"}
+    # A designation record never answers to a party's name: show names the firm.
+    for name, party in (("Hikvision", "company/hikvision"), ("Sugon", None), ("Proven Glory", None)):
+        result = runner.invoke(cli, ["show", name, "--store", str(store.path)])
+        assert result.exit_code == 0, result.output
+        assert "/designation/" not in result.stdout.splitlines()[1].split(",")[0]
+        if party:
+            assert f"https://w3id.org/tradekg/id/{party}," in result.stdout
+    # Proven Glory's address is in the British Virgin Islands (the CSL prints "GB"): its country is VG.
+    assert backend.ask('ASK { ?p <http://www.w3.org/2000/01/rdf-schema#label> "Proven Glory" ; '
+                       '<https://schema.org/addressCountry> "VG" }')
+    # Issue 20: the agency that administers the list acts on the firm.
+    agencies = {str(r["name"]): r for r in run_saved(find_query("agencies-acting-on-firm"), {"firm": "Huawei"},
+                                                      backend).rows}
+    assert int(str(agencies["Office of Foreign Assets Control"]["rules"])) == 2
 
 
 # -- newer files end-date --------------------------------------------------------
@@ -270,3 +292,97 @@ def test_sdn_again_changes_nothing(sdn_store: VersionedStore, realdata: Path) ->
                                       "--store", str(sdn_store.path)])
     assert result.exit_code == 0, result.stderr
     assert "nothing changed" in result.stdout
+
+
+# -- issue 19: dates OFAC does not print, one party across lists, orphan rows ------------------------------
+
+SDN_2021 = "ofac/sdn-2021"
+
+
+def test_screen_rosneft_before_the_first_file_says_not_known(store: VersionedStore, runner: CliRunner,
+                                                             realdata: Path) -> None:
+    """OFAC's legacy files print no listing date for ROSNEFT: never the import date as a start, never
+    'not yet in force' before it, never silence."""
+    assert run(runner, store, "ofac", str(realdata / NON_SDN), "--as-of", "2025-12-19")[0] == 0
+    result = runner.invoke(cli, ["screen", "Rosneft", "--as-of", "2020-01-01", "--store", str(store.path)])
+    assert result.exit_code == 0, result.output
+    first = result.stdout.splitlines()[1]
+    assert "Sectoral Sanctions Identifications List on or before 2025-12-19 [OFAC's file gives no listing date]" \
+        in first
+    assert "not known on 2020-01-01: listed on or before 2025-12-19; OFAC's file gives no listing date" in first
+    assert "not yet in force" not in first and "2025-12-19–in force" not in first
+    today = runner.invoke(cli, ["screen", "Rosneft", "--store", str(store.path)]).stdout.splitlines()[1]
+    assert "not known" not in today and "on or before 2025-12-19" in today
+    backend = EmbeddedBackend(store.open_read())
+    assert not backend.ask("PREFIX tkg: <https://w3id.org/tradekg/ontology#> PREFIX schema: <https://schema.org/> "
+                           'ASK { ?d tkg:listedName "ROSNEFT" ; schema:startDate ?s }')
+    # The CMIC dates OFAC does print start the entry, and the listing date is said.
+    rows = run_saved(find_query("designations"), {"list": "NS-CMIC", "as_of": "2022-01-01"}, backend).rows
+    huawei = [r for r in rows if "HUAWEI TECHNOLOGIES" in str(r["name"]).upper()]
+    assert huawei and str(huawei[0]["from"]) == "2021-08-02"
+    assert str(huawei[0]["status"]) == "holds on 2022-01-01 (listed 2021-06-03)"
+
+
+def test_an_sdn_list_as_of_a_day_before_its_file_answers_not_known_not_nothing(
+        store: VersionedStore, runner: CliRunner, realdata: Path, tmp_path: Path) -> None:
+    # One stray remark for an entity number sdn.csv lacks: warned with its line and skipped, the rest imported.
+    sdn = tmp_path / "sdn"
+    shutil.copytree(realdata / SDN_2021, sdn)
+    comments = sdn / "sdn_comments.csv"
+    raw = comments.read_bytes().rstrip(b"\x1a")
+    comments.write_bytes(raw + b'\r\n99999999,"a remark for an entry the main file lacks"\r\n\x1a')
+    code, _, err = run(runner, store, "ofac", str(sdn), "--as-of", "2021-07-07")
+    assert code == 0, err
+    assert "sdn_comments.csv" in err and "entity number 99999999 is not in sdn.csv" in err and "skipped" in err
+    backend = EmbeddedBackend(store.open_read())
+    rows = run_saved(find_query("designations"), {"list": "SDN", "as_of": "2020-01-01"}, backend).rows
+    assert len(rows) > 7000
+    assert {str(r["status"]) for r in rows} == {
+        "not known on 2020-01-01: listed on or before 2021-07-07; OFAC's file gives no listing date"}
+
+
+def test_an_identifier_both_lists_print_is_one_party(store: VersionedStore, runner: CliRunner, realdata: Path,
+                                                     tmp_path: Path) -> None:
+    """ROSNEFT TRADE LIMITED: the CSL prints "Registration ID, C122790", OFAC "Registration ID C122790". With
+    OFAC's entity number and name changed (so neither can match), the identifier still finds the party."""
+    assert run(runner, store, "csl", str(realdata / WATCHMAN))[0] == 0
+    target = tmp_path / "cons"
+    target.mkdir()
+    for path in (realdata / NON_SDN).iterdir():
+        raw = path.read_bytes().replace(b"\r\n18300,", b"\r\n99918300,").replace(
+            b'"ROSNEFT TRADE LIMITED"', b'"RTL RENAMED LIMITED"').replace(b'"TNK TRADE LIMITED"', b'"RTL OLD NAME"')
+        if raw.startswith(b"18300,"):
+            raw = b"99918300," + raw[len(b"18300,"):]
+        (target / path.name).write_bytes(raw)
+    code, out, err = run(runner, store, "ofac", str(target), "--as-of", "2025-12-19")
+    assert code == 0, err
+    assert "entries on a party with the same identifier" in out
+    backend = EmbeddedBackend(store.open_read())
+    rows = backend.select(
+        'SELECT ?party (COUNT(?d) AS ?n) WHERE { ?d <https://w3id.org/tradekg/ontology#designatedParty> ?party . '
+        '?party <http://www.w3.org/2000/01/rdf-schema#label> ?name FILTER(LCASE(STR(?name)) = "rosneft trade limited") '
+        '} GROUP BY ?party').rows
+    assert len(rows) == 1 and int(str(rows[0]["n"])) == 2
+
+
+def test_a_truncated_file_is_still_refused_and_every_bad_file_is_named(store: VersionedStore, runner: CliRunner,
+                                                                        realdata: Path, tmp_path: Path) -> None:
+    target = tmp_path / "cons"
+    shutil.copytree(realdata / NON_SDN, target)
+    for name in ("cons_prim.csv", "cons_alt.csv"):
+        raw = (target / name).read_bytes()
+        cut = raw.index(b',"', len(raw) // 2) + 5  # a truncated download, cut inside a quoted name
+        (target / name).write_bytes(raw[:cut])
+    code, _, err = run(runner, store, "ofac", str(target), "--as-of", "2025-12-19")
+    assert code != 0
+    assert "cons_prim.csv" in err and "cons_alt.csv" in err
+    assert "nothing was loaded" in err
+
+
+def test_two_ofac_entries_printing_one_registration_number_stay_two_parties(store: VersionedStore,
+                                                                           runner: CliRunner, realdata: Path) -> None:
+    """OFAC prints "NIT # 800160353-2" for both MANAURE S.A. (4579) and AGROPECUARIA LA ROBLEDA S.A. (4486):
+    its own entity numbers say they are two entries, so an identifier never merges them."""
+    assert run(runner, store, "ofac", str(realdata / "ofac/sdn-2021"), "--as-of", "2021-07-07")[0] == 0
+    assert values(store, entity_iri("designation", "ofac-sdn-4579"), str(TKG.designatedParty)) == [
+        entity_iri("company", "ofac-4579")]

@@ -658,13 +658,29 @@ def finish(backend: Backend, ranked: list[Match], limit: int, on: str, include_e
     return ranked[:limit]
 
 
-def _period_status(start: str, end: str, on: str) -> str:
-    """"ended END" / "from START (not yet)" / "" (holds), by ISO text."""
+def _period_status(start: str, end: str, on: str, known_since: str = "", basis: str = "") -> str:
+    """"ended END" / "from START (not yet)" / "" (holds), by ISO text.
+
+    ``known_since`` is set for an entry whose source gives no listing date: before that date (the first
+    file that held it) whether it held is "not known", never "not yet in force".
+    """
     if end and end < on:
         return f"ended {end}"
+    if known_since:
+        if known_since > on:
+            why = basis or "the source gives no listing date"
+            return f"not known on {on}: listed on or before {known_since}; {why}"
+        return ""
     if start and start > on:
         return f"not yet in force on {on}"
     return ""
+
+
+def _since(start: str, known_since: str, basis: str) -> str:
+    """The start of a period as an answer says it: a date, or "listed on or before" when none is known."""
+    if known_since:
+        return f"on or before {known_since} [{basis or 'the source gives no listing date'}]"
+    return start
 
 
 def describe(backend: Backend, found: Match, on: str, include_ended: bool = False,
@@ -720,18 +736,23 @@ def _fill(match: Match, rows: list[dict[str, Any]], on: str, include_ended: bool
         match.label = str(row.get("label", match.label))
         if row.get("designation") is not None:
             end = str(row["end"]) if row.get("end") is not None else ""
-            status = _period_status(str(row["start"]), end, on)
+            known = str(row["knownSince"]) if row.get("knownSince") is not None else ""
+            basis = str(row["basis"]) if row.get("basis") is not None else ""
+            status = _period_status(str(row["start"]), end, on, known, basis)
             if status.startswith("ended") and not include_ended:
                 continue
             designations.setdefault(str(row["designation"]), {
-                "list": str(row["list"]), "start": str(row["start"]), "end": end, "status": status,
+                "list": str(row["list"]), "start": _since(str(row["start"]), known, basis), "end": end,
+                "status": status, "sort": str(row["start"]),
                 "policy": str(row["policy"]) if row.get("policy") is not None else "",
                 "policy_text": str(row["policyText"]) if row.get("policyText") is not None else "",
             })
         if row.get("rule") is not None:
             start = str(row["from"])
             until = str(row["until"]) if row.get("until") is not None else ""
-            status = _period_status(start, until, on)
+            from_known = str(row["fromKnown"]) if row.get("fromKnown") is not None else ""
+            status = _period_status(start, until, on, from_known)
+            start = _since(start, from_known, "")
             if status.startswith("ended") and not include_ended:
                 continue
             suspended_from = str(row["suspendedFrom"]) if row.get("suspendedFrom") is not None else ""
@@ -753,7 +774,7 @@ def _fill(match: Match, rows: list[dict[str, Any]], on: str, include_ended: bool
             entry["how"].add(f"{how}; {period}" + (f"; {status}" if status else ""))
             if row.get("gap") is not None:
                 entry["gap"] = str(row["gap"])
-    match.designations = sorted(designations.values(), key=lambda d: (d["start"], d["list"]))
+    match.designations = sorted(designations.values(), key=lambda d: (d.pop("sort"), d["list"]))
 
     def line(r: dict[str, Any]) -> str:
         return f"{r['text']} ({' | '.join(sorted(r['how']))})" + (f" [{r['gap']}]" if r["gap"] else "")

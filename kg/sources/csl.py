@@ -48,9 +48,11 @@ from kg.graph.backend import EmbeddedBackend
 from kg.graph.terms import graph_to_quads, to_oxigraph
 from kg.loaders import cells
 from kg.loaders.csvfile import _line_at  # also raises csv.field_size_limit for long cells
+from kg.loaders.limits import nul_problem, read_input
 from kg.namespaces import DATA, ELI, SCHEMA, TKG, concept_iri, entity_iri
 from kg.resources import data_mapping, lookup_query
 from kg.sources.matching import (
+    BY_INFERRED_PAGE,
     FR_CITATION,
     DesignationFacts,
     DesignationIndex,
@@ -163,13 +165,21 @@ def read_csl(path: Path, display: str, source_name: str | None = None) -> CslFil
 
     ``display`` names the file in messages; ``source_name`` in the graph.
     """
-    raw = path.read_bytes()
+    raw = read_input(path, display)
+    nul = nul_problem(raw, display)
+    if nul is not None:
+        raise NotACslFile([nul])
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         offset = exc.start + (3 if raw.startswith(b"\xef\xbb\xbf") else 0)
         raise NotACslFile([InputProblem(display, _line_at(raw, offset), None,
                                         f"not UTF-8 text (byte {offset}); save the CSL file as UTF-8")]) from None
+    if text.endswith(",") and text.count("\n") > 0:
+        # The last row stops right after a comma: cut between two fields (its last cell would read empty).
+        raise NotACslFile([InputProblem(display, text.count("\n") + 1, None,
+                                        "the file ends right after a comma, in the middle of a row: it looks cut "
+                                        "short (a truncated download?); nothing was imported")])
     # strict: an unbalanced quote is an error, not a cell that swallows the rest of the file.
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
@@ -208,6 +218,13 @@ def read_csl(path: Path, display: str, source_name: str | None = None) -> CslFil
             raise NotACslFile([InputProblem(display, start, None,
                                             f"not valid CSV: {exc} (check the quotes)")]) from None
         if any(cell.strip() for cell in record):
+            if len(record) < len(header):
+                # Padding a short row made a file cut at a field boundary import its last party as
+                # confirmed with empty columns (issue 26); `load` refuses the same thing.
+                raise NotACslFile([InputProblem(
+                    display, start, None,
+                    f"{len(record)} field(s) where the header has {len(header)}: the row is cut short "
+                    f"(a truncated or damaged file?); nothing was imported")])
             cells = {name: (record[i] if i < len(record) else "") for i, name in enumerate(header)}
             if len(record) > len(header) and any(c.strip() for c in record[len(header):]):
                 cells["__extra__"] = "; ".join(c for c in record[len(header):] if c.strip())
@@ -231,6 +248,27 @@ def parse_citations(text: str) -> list[str]:
         if int(volume) and int(page):  # the Federal Register starts at volume 1, page 1: "0 FR 0" is none
             seen.setdefault(f"{int(volume)} FR {int(page)}", None)
     return list(seen)
+
+
+# Footnote markers the Entity List prints glued to a section number or to "EAR": "734.9(e)1", "the EAR2",
+# "of the EAR)4", "734.9(g),3 746.8": a digit right after ")" (or "),") or after "EAR", then a break.
+_FOOTNOTE = re.compile(r"(?<=\))(?P<comma>,?)(?P<a>[1-9])(?=[\s,;.]|$)|(?<=\bEAR)(?P<b>[1-9])(?=[\s,;.)]|$)")
+
+
+def split_footnotes(text: str) -> tuple[str, list[str]]:
+    """The licence requirement without the Entity List's footnote markers, and the markers in order.
+
+    "see §§ 734.9(e)1 and 744.11 of the EAR2" -> ("see §§ 734.9(e) and 744.11 of the EAR", ["1", "2"]):
+    "734.9(e)1" is section 734.9(e) with footnote 1 (the foreign direct product footnote), not a
+    section "734.9(e)1".
+    """
+    markers: list[str] = []
+
+    def keep(match: re.Match[str]) -> str:
+        markers.append(match.group("a") or match.group("b"))
+        return match.group("comma") or ""
+
+    return _FOOTNOTE.sub(keep, text), list(dict.fromkeys(markers))
 
 
 def split_multi(text: str) -> list[str]:
@@ -291,10 +329,23 @@ def _is_place(text: str) -> bool:
     return not (words & _NOT_A_PLACE) and len(text.split()) <= 6
 
 
+# Territories with their own ISO code that the CSL prints under another country's code
+# ("British Virgin Islands, GB"): the address names the place, and the place decides.
+_TERRITORIES = {"british virgin islands": "VG", "virgin islands, british": "VG", "cayman islands": "KY",
+                "bermuda": "BM", "gibraltar": "GI", "isle of man": "IM", "jersey": "JE", "guernsey": "GG",
+                "anguilla": "AI", "montserrat": "MS",
+                "turks and caicos islands": "TC", "falkland islands": "FK"}
+
+
 def address_country(address: str) -> str | None:
-    """The ISO country code CSL puts at the end of an address ("..., Shenzhen, CN")."""
-    last = address.rsplit(",", 1)[-1].strip()
-    return _country(last)
+    """The ISO country code of an address: CSL puts one at the end ("..., Shenzhen, CN"), unless the
+    address names a territory with a code of its own ("British Virgin Islands, GB" is VG)."""
+    parts = [p.strip() for p in address.split(",")]
+    for part in parts[:-1]:
+        territory = _TERRITORIES.get(normalise(part).strip(". "))
+        if territory:
+            return territory
+    return _country(parts[-1])
 
 
 def _country(code: str) -> str | None:
@@ -362,6 +413,19 @@ def _is_minted(iri: str) -> bool:
     return iri.startswith(str(DATA)) and iri[len(str(DATA)):].split("/", 1)[-1].startswith(MINTED)
 
 
+@dataclass(frozen=True)
+class EntryAddition:
+    """A curated row of entry_additions.csv: which entries of a list a rule added or revised."""
+
+    iri: str
+    rule: str
+    list: str
+    entry: str | None
+    sub_entries: bool
+    action: str
+    affiliate_of: str | None
+
+
 @dataclass
 class StoreView:
     """What the importer needs to know about the store before mapping rows."""
@@ -373,7 +437,30 @@ class StoreView:
     designations: dict[str, dict[str, Any]] = field(default_factory=dict)  # CSL-imported iri -> record
     entries: DesignationIndex = field(default_factory=DesignationIndex)  # designations not imported from a CSL
     designated_by: dict[str, set[str]] = field(default_factory=dict)  # designation -> rules that made it
+    rule_dates: dict[str, str] = field(default_factory=dict)  # rule -> its effective (else publication) date
+    rule_citations: dict[str, str] = field(default_factory=dict)  # rule -> its citation or label, for notes
+    additions: list[EntryAddition] = field(default_factory=list)  # curated: which entries each rule added
     store: ox.Store | None = None
+
+    def sub_entry_addition(self, list_iri: str, parent: PartyName) -> EntryAddition | None:
+        """The curated addition that says which rule added the sub-entries printed under ``parent``."""
+        names = {normalise(n) for n in (parent.primary, parent.printed, *parent.aliases, *parent.match_names)}
+        found = [a for a in self.additions if a.sub_entries and a.action == "added" and a.list == list_iri
+                 and a.entry is not None and normalise(a.entry) in names]
+        return found[0] if len(found) == 1 else None
+
+    def affiliation(self, list_iri: str, rule: str, parent: PartyName | None) -> EntryAddition | None:
+        """The curated addition saying the entries ``rule`` made (or the sub-entries under ``parent``) are
+        affiliates of a firm."""
+        for a in self.additions:
+            if a.action != "added" or a.list != list_iri or a.rule != rule or a.affiliate_of is None:
+                continue
+            if parent is None and not a.sub_entries and a.entry is None:
+                return a
+            if parent is not None and a.sub_entries and a.entry is not None and \
+                    normalise(a.entry) in {normalise(n) for n in (parent.primary, *parent.match_names)}:
+                return a
+        return None
 
     @classmethod
     def of(cls, store: ox.Store | None) -> StoreView:
@@ -390,7 +477,18 @@ class StoreView:
         for row in backend.select(lookup_query("rule-identities")).rows:
             view.rules.add(RuleFacts(
                 str(row["rule"]), _text(row.get("citation")), _text(row.get("documentNumber")),
-                _int(row.get("startPage")), _int(row.get("endPage")), _text(row.get("label"))))
+                _int(row.get("startPage")), _int(row.get("endPage")), _text(row.get("label")),
+                placeholder=_is_minted(str(row["rule"]))))
+            day = _text(row.get("effective")) or _text(row.get("published"))
+            if day:
+                view.rule_dates.setdefault(str(row["rule"]), day)
+            view.rule_citations.setdefault(str(row["rule"]), _text(row.get("citation")) or _text(row.get("label"))
+                                           or str(row["rule"]))
+        for row in backend.select(lookup_query("entry-additions")).rows:
+            view.additions.append(EntryAddition(
+                str(row["addition"]), str(row["rule"]), str(row["list"]), _text(row.get("entry")),
+                str(row.get("subEntries", "false")).lower() in ("true", "1"), str(row["action"]),
+                _text(row.get("affiliateOf"))))
         entries: dict[str, dict[str, Any]] = {}
         for row in backend.select(lookup_query("designation-identities")).rows:
             if row.get("cslRecord") is not None:
@@ -413,6 +511,8 @@ class StoreView:
             view.designations[str(row["designation"])] = {
                 "kind": str(row["kind"]),
                 "list": str(row["list"]), "start": str(row["start"]),
+                "known_since": _text(row.get("knownSince")),
+                "text_from": _text(row.get("textFrom")),
                 "end": str(row["end"]) if row.get("end") is not None else None,
                 "note": str(row["note"]) if row.get("note") is not None else None,
             }
@@ -467,6 +567,7 @@ class _Mapper:
         self.superseded: set[str] = set()  # CSL designations of earlier imports that are now records
         self.merges: list[tuple[int, str, Match]] = []  # (line, printed name, how it was matched)
         self.rule_matches: dict[str, str] = {}  # citation -> how it was resolved
+        self.resolutions: dict[str, str] = {}  # page citations matched to a rule by an inferred range
         self.source = URIRef(entity_iri("source", f"{MINTED}{csl.digest[:16]}"))
         self.confidence = URIRef(concept_iri("confidence", str(self.conf["confidence"])))
         # Provenance by content: the file is named as it was when this content
@@ -546,6 +647,8 @@ class _Mapper:
         if found:
             self.linked["rules"] = self.linked.get("rules", 0) + 1
             self.rule_matches.setdefault(citation, found.explanation)
+            if found.method == BY_INFERRED_PAGE:  # a printed range is a fact; an inferred one is said on the entry
+                self.resolutions[citation] = found.explanation
             return URIRef(found.iri)
         is_page = bool(_CITATION.fullmatch(citation))
         iri = URIRef(entity_iri("rule", f"{MINTED}fr-{_slug(citation.replace(' FR ', '-'))}"))
@@ -589,6 +692,66 @@ class _Mapper:
             if normalise(alias) != normalise(name.primary):
                 self.add(iri, SKOS.altLabel, Literal(alias))
         return iri, None
+
+    # -- dates and family --------------------------------------------------------
+    def dates(self, designation: URIRef, start: date | None, end: date | None, made_by: URIRef | None,
+              made_on: str | None, sub_addition: EntryAddition | None, known: dict[str, Any] | None) -> None:
+        """The entry's start: the effective date of the rule that made it when the graph knows that rule
+        (the CSL's own date kept beside it); else the CSL's start_date; else no start at all, only the
+        date of the first file that held the row (tkg:knownSince): "listed on or before"."""
+        add = self.add
+        csl_day = start.isoformat() if start else None
+        if made_on and (end is None or made_on <= end.isoformat()):
+            add(designation, SCHEMA.startDate, Literal(made_on, datatype=XSD.date))
+            cited = self.view.rule_citations.get(str(made_by), str(made_by))
+            how = (f"the effective date of {cited}, which added this sub-entry under its entry (curated record of "
+                   f"the rule, entry_additions.csv)" if sub_addition is not None
+                   else f"the effective date of {cited}, the rule the CSL cites first for this entry")
+            add(designation, TKG.startDateBasis, Literal(how))
+            if csl_day and csl_day != made_on:
+                add(designation, TKG.sourceStartDate, Literal(csl_day, datatype=XSD.date))
+            return
+        if csl_day:
+            add(designation, SCHEMA.startDate, Literal(csl_day, datatype=XSD.date))
+            add(designation, TKG.startDateBasis, Literal("the CSL's start_date (the rule it cites first has no "
+                                                         "recorded date in the graph)"))
+            return
+        first_seen = (known.get("known_since") or known["start"]) if known else self.as_of.isoformat()
+        if end is not None and end.isoformat() < first_seen:
+            first_seen = end.isoformat()  # it ended before tradekg first read it: held on its end date at least
+        add(designation, TKG.knownSince, Literal(first_seen, datatype=XSD.date))
+        add(designation, SKOS.note, Literal(
+            f"The CSL row gives no start date: the entry was listed on or before {first_seen}, the date of the "
+            "first CSL file that held it; its listing date is not known."))
+
+    def text_dates(self, designation: URIRef, made_by: URIRef | None, rules: list[URIRef],
+                   known: dict[str, Any] | None) -> None:
+        """From when the licence requirement and policy the CSL prints are known to hold: the CSL prints
+        today's text, which a later rule may have rewritten (the FDP footnote of 2020 is not the 2019
+        text). When every rule cited for the entry has a known date, the text holds from the latest;
+        otherwise only from the date of the first file that printed it. Before that, answers say the
+        text of that date is not known."""
+        dates = [self.view.rule_dates.get(str(r)) for r in ([made_by] if made_by else []) + rules]
+        if dates and all(dates):
+            since = max(d for d in dates if d)
+            how = "the date of the latest rule cited for the entry"
+        else:
+            since = (known or {}).get("text_from") or self.as_of.isoformat()
+            how = "the date of the first CSL file that printed it (a rule cited for the entry has no known date)"
+        self.add(designation, TKG.licenseTextFrom, Literal(since, datatype=XSD.date))
+        self.add(designation, TKG.licenseTextBasis, Literal(how))
+
+    def affiliation(self, party: URIRef, party_match: Match | None, list_iri: str, made_by: URIRef | None,
+                    parent: PartyName | None, line: int) -> None:
+        """Link a minted party to the firm the rule that made its entry names it an affiliate of."""
+        if made_by is None or party_match is not None or str(party) not in self.minted:
+            return
+        addition = self.view.affiliation(list_iri, str(made_by), parent)
+        if addition is None or addition.affiliate_of is None or addition.affiliate_of == str(party):
+            return
+        self.add(party, TKG.affiliateOf, URIRef(addition.affiliate_of))
+        self.linked["affiliates linked by the rule that listed them"] = \
+            self.linked.get("affiliates linked by the rule that listed them", 0) + 1
 
     # -- one row ------------------------------------------------------------
     def row(self, row: CslRow) -> None:
@@ -681,31 +844,44 @@ class _Mapper:
             add(designation, TKG.listEntryId, Literal(entry_number))
         add(designation, TKG.listedName, Literal(name.printed))
         known = self.view.designations.get(str(designation))
-        if start is not None:
-            add(designation, SCHEMA.startDate, Literal(start.isoformat(), datatype=XSD.date))
+        notice = _clean(cells.get("federal_register_notice", ""))
+        citations = (*parse_citations(notice), *fr_document_numbers(notice)) if notice else ()
+        rules = list(dict.fromkeys(self.rule(citation, row.line) for citation in citations))
+        for citation in citations:
+            if citation in self.resolutions:
+                add(designation, TKG.citationResolution, Literal(self.resolutions[citation]))
+        # The rule that made this entry: the CSL's first citation, unless the curated record of the
+        # rules says a later rule added this sub-entry under its parent's entry (the CSL prints the
+        # parent's citations and start date on every sub-entry).
+        made_by: URIRef | None = rules[0] if rules else None
+        sub_addition = (self.view.sub_entry_addition(str(list_iri), name.affiliate_of)
+                        if name.affiliate_of is not None else None)
+        if sub_addition is not None:
+            made_by = URIRef(sub_addition.rule)
+        made_on = self.view.rule_dates.get(str(made_by)) if made_by is not None else None
+        if target is None:
+            self.dates(designation, start, end, made_by, made_on, sub_addition, known)
         else:
-            first_seen = known["start"] if known else self.as_of.isoformat()
-            if end is not None and end.isoformat() < first_seen:
-                # An entry that ended before it was first imported: the import date would come after
-                # its end, which the shapes refuse (for the whole file). Its end date is the best bound.
-                add(designation, SCHEMA.startDate, Literal(end.isoformat(), datatype=XSD.date))
-                add(designation, SKOS.note, Literal(
-                    "The CSL row gives no start date and an end date before tradekg first imported it; "
-                    "start_date is set to the end date."))
-            else:
-                add(designation, SCHEMA.startDate, Literal(first_seen, datatype=XSD.date))
-                add(designation, SKOS.note, Literal(
-                    "The CSL row gives no start date; start_date is the date tradekg first imported the row."))
+            add(designation, SCHEMA.startDate, Literal((start.isoformat() if start else self.as_of.isoformat()),
+                                                       datatype=XSD.date))
         if end is not None:
             add(designation, SCHEMA.endDate, Literal(end.isoformat(), datatype=XSD.date))
-        notice = _clean(cells.get("federal_register_notice", ""))
+        self.affiliation(party, party_match, str(list_iri), made_by, name.affiliate_of, row.line)
         if notice:
             add(designation, TKG.federalRegisterNotice, Literal(notice))
-            rules = list(dict.fromkeys(self.rule(citation, row.line)
-                                       for citation in (*parse_citations(notice), *fr_document_numbers(notice))))
             if target is None:
-                for i, rule in enumerate(rules):
-                    add(designation, TKG.designatedBy if i == 0 else TKG.modifiedBy, rule)
+                if made_by is not None:
+                    add(designation, TKG.designatedBy, made_by)
+                for rule in rules:
+                    if rule == made_by:
+                        continue
+                    ruled_on = self.view.rule_dates.get(str(rule))
+                    if sub_addition is not None and made_on and ruled_on and ruled_on < made_on:
+                        # The parent entry's earlier rules did not touch this sub-entry (it was added later):
+                        # the CSL cites them on it, the graph keeps that citation and no more.
+                        add(designation, TKG.citesRule, rule)
+                        continue
+                    add(designation, TKG.modifiedBy, rule)
             else:
                 made_by = self.view.designated_by.get(str(target), set())
                 for i, rule in enumerate(rules):
@@ -718,9 +894,14 @@ class _Mapper:
                         # later page of that same rule) stays with the CSL record, not as a change.
                         continue
                     add(target, TKG.designatedBy if i == 0 else TKG.modifiedBy, rule)
-        requirement = _clean(cells.get("license_requirement", ""))
+        printed = _clean(cells.get("license_requirement", ""))
+        requirement, footnotes = split_footnotes(printed)
         if requirement:
             add(designation, TKG.licenseRequirement, Literal(requirement))
+            for marker in footnotes:
+                add(designation, TKG.licenseFootnote, Literal(marker))
+            if target is None:
+                self.text_dates(designation, made_by, rules, known)
         policy = _clean(cells.get("license_policy", ""))
         if policy:
             add(designation, TKG.licenseReviewPolicy, URIRef(concept_iri("license-policy", license_policy(policy))))

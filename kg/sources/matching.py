@@ -16,8 +16,10 @@ importer, or from anything else):
 * ``RuleIndex``: ``add(RuleFacts(...))`` for every known rule, then
   ``match(citation_or_document_number)`` -> ``RuleMatch`` or None. A citation
   equal to a rule's citation, then a document number equal to a rule's, then
-  an FR page inside exactly one rule's page range (same volume,
-  start <= page <= end) is that rule.
+  an FR page inside exactly one rule's printed page range (same volume,
+  start <= page <= end) is that rule; else a page a few pages after the first
+  page of a rule whose last page is not known, with no other known document
+  starting between them, is that rule, *inferred* (``BY_INFERRED_PAGE``).
 * ``PartyIndex``: ``add(iri, names, country, identifiers, whose)`` for every
   party an import may land on (curated, or made by an importer: ``whose``),
   then ``match(names, countries, identifiers, kind, order)`` -> ``Match`` or
@@ -53,6 +55,10 @@ BY_PARTY_AND_LIST = "party and list"
 BY_CITATION = "citation"
 BY_DOCUMENT_NUMBER = "document number"
 BY_PAGE_RANGE = "page range"
+BY_INFERRED_PAGE = "page range (inferred)"
+# How far after a rule's first page a citation may fall to be inferred as a page of that rule when its
+# last page is not known (85 FR 51603 is page 8 of 85 FR 51596); further than this it stays unresolved.
+MAX_INFERRED_PAGES = 20
 
 # "84 FR 22961", "84 F.R. 22961", "84FR22961": volume and page, ASCII digits not glued to others.
 FR_CITATION = re.compile(r"(?<![0-9])([0-9]{1,3})\s*F\.?\s*R\.?\s*([0-9]{1,6})(?![0-9])", re.IGNORECASE)
@@ -98,6 +104,9 @@ class RuleFacts:
     start_page: int | None = None
     end_page: int | None = None
     label: str | None = None
+    # A node an importer minted for a citation it could not resolve: found by that citation only,
+    # never a page range (its pages are not known) nor a bound on other rules' inferred ranges.
+    placeholder: bool = False
 
 
 @dataclass(frozen=True)
@@ -111,7 +120,7 @@ class RuleMatch:
 class RuleIndex:
     by_citation: dict[str, str] = field(default_factory=dict)
     by_document_number: dict[str, str] = field(default_factory=dict)
-    ranges: dict[int, list[tuple[int, int, RuleFacts]]] = field(default_factory=dict)
+    ranges: dict[int, list[tuple[int, int | None, RuleFacts]]] = field(default_factory=dict)
 
     def add(self, rule: RuleFacts) -> None:
         if rule.citation:
@@ -119,12 +128,21 @@ class RuleIndex:
         if rule.document_number:
             self.by_document_number.setdefault(rule.document_number.strip().upper(), rule.iri)
         cited = parse_fr_citation(rule.citation or "")
-        if cited is not None and rule.start_page is not None:
-            end = rule.end_page if rule.end_page is not None else rule.start_page
-            self.ranges.setdefault(cited.volume, []).append((rule.start_page, end, rule))
+        if cited is None or rule.placeholder:
+            return
+        # A citation "84 FR 22961" is the document's first page: its range starts there even where
+        # no source gave start_page. The last page stays unknown (None) unless a source printed it.
+        start = rule.start_page if rule.start_page is not None else cited.page
+        self.ranges.setdefault(cited.volume, []).append((start, rule.end_page, rule))
 
     def match(self, text: str) -> RuleMatch | None:
-        """The rule a citation or document number names, or None when no known rule fits (or several do)."""
+        """The rule a citation or document number names, or None when no known rule fits (or several do).
+
+        In order: the rule's own citation; its FR document number; a page inside exactly one rule's
+        printed range (first to last page); else a page a few pages after the first page of a rule
+        whose last page is not known, with no other known document starting between them: that match
+        is *inferred* (method ``BY_INFERRED_PAGE``) and says so, because the range was never printed.
+        """
         key = _citation_key(text)
         if key in self.by_citation:
             return RuleMatch(self.by_citation[key], BY_CITATION, f"{text.strip()} is the rule's citation")
@@ -135,13 +153,34 @@ class RuleIndex:
         cited = parse_fr_citation(text)
         if cited is None:
             return None
-        fitting = {r.iri: (start, end, r) for start, end, r in self.ranges.get(cited.volume, [])
-                   if start <= cited.page <= end}
-        if len(fitting) != 1:
+        ranges = self.ranges.get(cited.volume, [])
+        fitting = {r.iri: (start, end, r) for start, end, r in ranges
+                   if end is not None and start <= cited.page <= end}
+        if len(fitting) == 1:
+            start, end, rule = next(iter(fitting.values()))
+            return RuleMatch(rule.iri, BY_PAGE_RANGE,
+                             f"{cited} is page {cited.page} of {rule.citation} (pages {start}-{end})")
+        if fitting:
+            return None  # a page two printed ranges share: which document is meant is not known
+        # No printed range holds the page. The nearest first page at or before it, if its document's
+        # last page is unknown and the gap is small, is that document (DOMAIN E2: strong evidence, not proof).
+        before = [(start, end, r) for start, end, r in ranges if start <= cited.page]
+        if not before:
             return None
-        start, end, rule = next(iter(fitting.values()))
-        return RuleMatch(rule.iri, BY_PAGE_RANGE,
-                         f"{cited} is page {cited.page} of {rule.citation} (pages {start}-{end})")
+        nearest = max(start for start, _, _ in before)
+        candidates = {r.iri: (start, end, r) for start, end, r in before if start == nearest}
+        if len(candidates) != 1:
+            return None
+        start, end, rule = next(iter(candidates.values()))
+        if end is not None or cited.page - start > MAX_INFERRED_PAGES:
+            return None
+        following = [s for s, _, _ in ranges if s > cited.page]
+        bound = f"; the next known document in volume {cited.volume} starts at page {min(following)}" \
+            if following else ""
+        return RuleMatch(rule.iri, BY_INFERRED_PAGE,
+                         f"{cited} inferred to be page {cited.page} of {rule.citation}: "
+                         f"{cited.page - start} page(s) after its first page, its last page not known, "
+                         f"no other known document starting between them{bound} (range inferred, not printed)")
 
 
 def _citation_key(text: str) -> str:
@@ -176,6 +215,34 @@ def whose(iri: str) -> str:
     """Who made the party: "curated" (the project's tables), or the importer whose identifier it bears."""
     local = iri[len(str(DATA)):].split("/", 1)[-1] if iri.startswith(str(DATA)) else ""
     return next((label for prefix, label in _MADE_BY if local.startswith(prefix)), "curated")
+
+
+# The scheme under which PartyIndex holds the identifiers list entries print for their parties.
+PRINTED_IDENTIFIER = "printed identifier"
+
+
+def identifier_key(kind: str, value: str) -> str | None:
+    """One key for an identifier however a list prints it: OFAC's remark "Unified Social Credit Code (USCC)
+    91120000783342508F", a CSL cell "Unified Social Credit Code (USCC), 91120000783342508F, CN", OFAC's
+    "Registration ID C122790" and the CSL's "Registration ID, C122790" meet on "uscc 9112..." and
+    "registration id c122790". ``kind`` is "uscc", "registration" (OFAC's remark forms) or "csl" (a CSL ids
+    value). Identifiers that name no party (web sites, e-mail, gender, directives) give None."""
+    if kind == "uscc":
+        return f"uscc {value.strip().upper()}"
+    if kind == "csl":
+        parts = [p.strip() for p in value.split(",")]
+        if len(parts) < 2 or not parts[1]:
+            return None
+        label, number = parts[0], parts[1]
+        if "USCC" in label or "Unified Social Credit" in label:
+            return f"uscc {number.upper()}"
+        if not re.search(r"registration|registry|company number|tax id|inn\b|ogrn|vat", label, re.IGNORECASE):
+            return None
+        return f"{name_key(label)} {number.casefold()}"
+    if kind == "registration":
+        label, _, number = value.rpartition(" ")
+        return f"{name_key(label)} {number.casefold()}" if label and number else None
+    return None
 
 
 @dataclass(frozen=True)
@@ -220,7 +287,8 @@ class PartyIndex:
 
     def match(self, names: Sequence[str], countries: Sequence[str] = (),
               identifiers: Mapping[str, str] | None = None, kind: str | None = None,
-              order: Sequence[str] | None = None, stop_when_ambiguous: bool = False) -> Match | None:
+              order: Sequence[str] | None = None, stop_when_ambiguous: bool = False,
+              report: list[str] | None = None) -> Match | None:
         """The one party these identifiers, else these names (in order), point to; None when none or several do.
 
         First an identifier of the same scheme held by exactly one party. Then,
@@ -229,13 +297,17 @@ class PartyIndex:
         same ``kind`` when given, whose country (when both sides have one) is one
         of ``countries``. Exactly one is the match; several are no match for that
         name, and with ``stop_when_ambiguous`` no match at all: a wrong merge puts
-        one firm's restrictions on another, which is worse than two nodes.
+        one firm's restrictions on another, which is worse than two nodes. ``report``, when given, is told
+        of every ambiguous identifier or name (for review: never merged silently).
         """
         for scheme, value in (identifiers or {}).items():
             hits = self.identifiers.get((scheme, value.strip()), set())
             if len(hits) == 1:
                 iri = next(iter(hits))
                 return Match(iri, BY_IDENTIFIER, f"same {scheme} {value.strip()!r}", self.whose_of.get(iri, "curated"))
+            if len(hits) > 1 and report is not None:
+                report.append(f"warning: {scheme} {value.strip()!r} is printed for {len(hits)} parties "
+                              f"({', '.join(sorted(hits))}); not merged: review")
         for group in (order or [None]):
             for name in names:
                 fitting: dict[str, _Candidate] = {}
@@ -243,6 +315,9 @@ class PartyIndex:
                     if (group is None or c.whose == group) and (kind is None or kind_of(c.iri) == kind) \
                             and (c.country is None or not countries or c.country in countries):
                         fitting.setdefault(c.iri, c)
+                if len(fitting) > 1 and report is not None:
+                    report.append(f"warning: {names[0]!r}: the name {name!r} fits {len(fitting)} "
+                                  f"{group or 'known'} parties ({', '.join(sorted(fitting))}); not merged: review")
                 if len(fitting) > 1 and stop_when_ambiguous:
                     return None
                 if len(fitting) != 1:

@@ -40,6 +40,7 @@ import pyoxigraph as ox
 from kg.answers.resolve import normalise
 from kg.errors import InputProblem
 from kg.loaders.csvfile import _line_at
+from kg.loaders.limits import nul_problem, read_input
 from kg.namespaces import SCHEMA, TKG, entity_iri
 from kg.pipeline.build import _display
 from kg.resources import data_mapping, lookup_query
@@ -58,7 +59,14 @@ from kg.sources.base import (
     url_lit,
 )
 from kg.sources.federal_register import RuleIndex
-from kg.sources.matching import BY_IDENTIFIER, PartyIndex, name_key, whose
+from kg.sources.matching import (
+    BY_IDENTIFIER,
+    PRINTED_IDENTIFIER,
+    PartyIndex,
+    identifier_key,
+    name_key,
+    whose,
+)
 from kg.sources.ofac_remarks import RemarkFacts, parse_remarks
 
 DCT = "http://purl.org/dc/terms/"
@@ -124,6 +132,9 @@ class OfacSet:
     kind: str  # sdn or cons
     files: dict[str, OfacFile] = field(default_factory=dict)
     entries: list[Entry] = field(default_factory=list)
+    # Rows of alt/add/comments files for an entity number the main file lacks: OFAC's files are
+    # sometimes inconsistent that way; each is reported with its file and line and skipped.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def primary(self) -> OfacFile:
@@ -148,12 +159,15 @@ def _cell(value: str) -> str | None:
 
 def read_file(path: Path, display: str, part: str, source_name: str | None = None) -> OfacFile:
     """One OFAC file: CSV with no header, ``-0-`` for empty, CRLF, a trailing 0x1A."""
-    return parse_file(path.read_bytes(), display, part, source_name)
+    return parse_file(read_input(path, display), display, part, source_name)
 
 
 def parse_file(raw: bytes, display: str, part: str, source_name: str | None = None) -> OfacFile:
     """One OFAC file's bytes (``display`` names it in messages, ``source_name`` in the graph)."""
     body = raw.rstrip(b"\x1a\r\n") if raw.endswith(b"\x1a") else raw
+    nul = nul_problem(body, display)
+    if nul is not None:
+        raise refuse(display, nul.line, nul.message)
     try:
         text_ = body.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -210,13 +224,15 @@ def read_paths(paths: Iterable[Path]) -> list[OfacSet]:
                 raise refuse(_display(path), None, f"not an OFAC file name: expected one of {', '.join(named)} "
                              "(case ignored)")
             chosen.append(path)
-    return assemble_sets((path.name, _display(path), provenance_name(path), path.read_bytes()) for path in chosen)
+    return assemble_sets((path.name, _display(path), provenance_name(path), read_input(path, _display(path)))
+                         for path in chosen)
 
 
 def assemble_sets(files: Iterable[tuple[str, str, str, bytes]]) -> list[OfacSet]:
     """``(file name, display, source name, bytes)`` of OFAC files -> one set per list (a replay reads these)."""
     named = known_files()
     sets: dict[str, OfacSet] = {}
+    broken: list[InputProblem] = []  # every bad file is named, not only the first
     for file_name, display, source_name, raw in files:
         if file_name.lower() not in named:
             raise refuse(display, None, f"not an OFAC file name: expected one of {', '.join(named)} (case ignored)")
@@ -225,7 +241,12 @@ def assemble_sets(files: Iterable[tuple[str, str, str, bytes]]) -> list[OfacSet]
         if part in entry_set.files:
             raise refuse(display, None, f"two {file_name.lower()} files given "
                          f"({entry_set.files[part].display} too); name one of each")
-        entry_set.files[part] = parse_file(raw, display, part, source_name)
+        try:
+            entry_set.files[part] = parse_file(raw, display, part, source_name)
+        except SourceFailed as exc:
+            broken += exc.problems
+    if broken:
+        raise SourceFailed(broken)
     for entry_set in sets.values():
         if "prim" not in entry_set.files:
             first = next(iter(entry_set.files.values()))
@@ -265,9 +286,11 @@ def _assemble(entry_set: OfacSet) -> None:
             number = int(row.cells["ent_num"] or 0)
             entry = entries.get(number)
             if entry is None:
-                raise SourceFailed([InputProblem(file.display, row.line, "ent_num",  # type: ignore[union-attr]
-                                                 f"entity number {number} is not in "
-                                                 f"{Path(prim.display).name}")])
+                what = "alias" if part == "alt" else "address"
+                entry_set.warnings.append(
+                    f"{file.display}:{row.line}: entity number {number} is not in "  # type: ignore[union-attr]
+                    f"{Path(prim.display).name}; its {what} is skipped, the rest is imported")
+                continue
             if part == "alt" and row.cells["alt_name"]:
                 entry.aliases.append((row.cells["alt_type"] or "aka", " ".join(row.cells["alt_name"].split())))
             elif part == "add":
@@ -278,11 +301,12 @@ def _assemble(entry_set: OfacSet) -> None:
                 if row.cells["country"]:
                     entry.countries.append(row.cells["country"])
     if comments:
-        number = next(iter(comments))
         file = entry_set.files["comments"]
-        line = next(r.line for r in file.rows if int(r.cells["ent_num"] or 0) == number)
-        raise SourceFailed([InputProblem(file.display, line, "ent_num",
-                                         f"entity number {number} is not in {Path(prim.display).name}")])
+        for row in file.rows:
+            number = int(row.cells["ent_num"] or 0)
+            if number in comments:
+                entry_set.warnings.append(f"{file.display}:{row.line}: entity number {number} is not in "
+                                          f"{Path(prim.display).name}; its remark is skipped, the rest is imported")
     entry_set.entries = list(entries.values())
 
 
@@ -334,6 +358,13 @@ def _view(store: ox.Store | None) -> _View:
         value = row["attribute"].split(":", 1)[1].strip()
         if value.isdigit() and (row["agency"] is None or row["agency"] == agency):
             found.add(row["party"], [], identifiers={ENTITY_NUMBER: str(int(value))}, whose="CSL-imported")
+    # Identifiers entries of other sources print for their parties (never OFAC's own parties: two OFAC
+    # entries printing one registration number, MANAURE S.A. and AGROPECUARIA LA ROBLEDA S.A. with
+    # "NIT # 800160353-2", are two entries by OFAC's own numbers).
+    for row in select(store, lookup_query("party-identifiers")):
+        key = identifier_key(row["kind"], row["value"])
+        if key and whose(row["party"]) != "OFAC-imported":
+            found.add(row["party"], [], identifiers={PRINTED_IDENTIFIER: key}, whose=whose(row["party"]))
     lists: dict[str, str] = {}
     for row in select(store, lookup_query("csl-lists")):
         if row["kind"] == "list":
@@ -494,11 +525,17 @@ class _Mapper:
         for label, value in entry.extras.items():
             add(designation, TKG.cslAttribute, text(f"{label}: {value}"))
         if not is_minted(party.value, MINTED):
-            for _, alias in entry.aliases:
-                add(designation, SKOS + "altLabel", text(alias))
+            # Kept on the entry as the names it lists, never as names of the record itself: a designation
+            # never answers to a party's name (`show Hikvision` names the firm, not its OFAC entry).
+            for alias in dict.fromkeys([n for _, n in entry.aliases] + facts.aliases):
+                add(designation, TKG.listedAlias, text(alias))
         self.plan.count(f"entries on {self.conf['lists'][list_key]['code']}")
 
     def dates(self, designation: ox.NamedNode, facts: RemarkFacts) -> None:
+        """Dates OFAC prints (CMIC listing and effective dates in the remarks) start the entry; OFAC's
+        legacy files print none for most entries, and then the entry has no start date at all, only the
+        date of the first file that held it (tkg:knownSince: "listed on or before"), never the import
+        date dressed as a listing date."""
         add = self.emit.add
         if facts.listing_date:
             add(designation, TKG.listingDate, date_lit(facts.listing_date))
@@ -507,17 +544,40 @@ class _Mapper:
         start = facts.effective_date or facts.listing_date
         if start:
             add(designation, SCHEMA.startDate, date_lit(start))
+            add(designation, TKG.startDateBasis, text(
+                "the effective date OFAC prints in the entry's remarks" if facts.effective_date
+                else "the listing date OFAC prints in the entry's remarks"))
             return
         known = self.view.designations.get(designation.value)
-        first_seen = str(known["start"]) if known else self.as_of.isoformat()
-        add(designation, SCHEMA.startDate, date_lit(first_seen))
-        add(designation, SKOS + "note", text("OFAC's file gives no listing date for this entry; start_date is the "
-                                             "date tradekg first imported it."))
+        first_seen = min(str(known["start"]), self.as_of.isoformat()) if known else self.as_of.isoformat()
+        add(designation, TKG.knownSince, date_lit(first_seen))
+        add(designation, TKG.startDateBasis, text("OFAC's file gives no listing date"))
+        add(designation, SKOS + "note", text(
+            f"OFAC's file gives no listing date for this entry: it was listed on or before {first_seen}, the "
+            "date of the first OFAC file tradekg imported that holds it. Before that date whether it held is "
+            "not known."))
 
     def party(self, entry: Entry, facts: RemarkFacts) -> ox.NamedNode:
-        match = self.view.parties.match([entry.name, *(n for _, n in entry.aliases)], kind=entry.kind,
+        # An identifier both lists print (USCC, registration numbers) finds the party first; never another
+        # OFAC entry's (OFAC's entity numbers say which entries are one entity: see _view).
+        if entry.kind == "company":
+            for key in dict.fromkeys(k for k in ([identifier_key("uscc", v) for v in facts.uscc]
+                                                 + [identifier_key("registration", v) for v in facts.registrations])
+                                     if k):
+                found = self.view.parties.match([], identifiers={PRINTED_IDENTIFIER: key}, kind="company",
+                                                report=self.plan.problems)
+                if found is not None:
+                    self.plan.linked["entries on a party with the same identifier"] = \
+                        self.plan.linked.get("entries on a party with the same identifier", 0) + 1
+                    node = ox.NamedNode(found.iri)
+                    self.by_name.setdefault(normalise(entry.name), node)
+                    return node
+        # The a.k.a. names OFAC writes in the remarks count too: DAWNING ... a.k.a. 'SUGON' is the CSL's Sugon.
+        names = list(dict.fromkeys([entry.name, *(n for _, n in entry.aliases), *facts.aliases]))
+        match = self.view.parties.match(names, kind=entry.kind,
                                         identifiers={ENTITY_NUMBER: str(entry.number)},
-                                        order=("curated", "CSL-imported"), stop_when_ambiguous=True)
+                                        order=("curated", "CSL-imported"), stop_when_ambiguous=True,
+                                        report=self.plan.problems)
         if match is not None:
             key = ("entries on a CSL party (same entity number)" if match.method == BY_IDENTIFIER
                    else f"entries on a {match.whose} party (same name)")
@@ -566,6 +626,8 @@ def plan_import(sets: list[OfacSet], store: ox.Store | None, as_of: date | None 
     """Map every entry and compute the exact change to the store (nothing is written here)."""
     as_of = as_of or date.today()
     plan = SourcePlan("ofac", [f.source_name for s in sets for f in s.files.values()])
+    for entry_set in sets:
+        plan.problems += [f"warning: {w}" for w in entry_set.warnings]
     mapper = _Mapper(store, plan, as_of)
     mapper.pending_links = []  # type: ignore[attr-defined]
     emitters = []
