@@ -178,6 +178,17 @@ def name_state(found: Fingerprint, known: dict[str, Fingerprint]) -> str | None:
     return next((name for name, fp in known.items() if fp == found), None)
 
 
+def how_it_differs(found: Fingerprint, known: dict[str, Fingerprint]) -> str:
+    """For a store that is none of the known states: how far it is from each, with a few triples it lacks."""
+    parts = []
+    for name, (ground, blank) in known.items():
+        missing, extra = ground - found[0], found[0] - ground
+        sample = "; ".join(" ".join(str(t) for t in triple) for triple in sorted(missing, key=str)[:3])
+        parts.append(f"{name}: {len(missing)} triples missing, {len(extra)} extra, blank nodes "
+                     f"{'same' if blank == found[1] else 'differ'}" + (f" (missing e.g. {sample})" if sample else ""))
+    return " | ".join(parts)
+
+
 def say(text: str) -> None:
     """Report a summary line (seen with `pytest -s`, and in the captured output of a failure)."""
     sys.stdout.write(text + "\n")

@@ -44,6 +44,7 @@ from tests.crashpoints import (
     crash_command,
     current_target,
     fingerprint,
+    how_it_differs,
     kg_command,
     kill_at,
     kill_plans,
@@ -236,11 +237,13 @@ def test_kill_at_each_step_of_the_write(command: str, world: World, tmp_path: Pa
         killed = kill_at(crash_command(point, *args(store)), 120.0, REPO, env, tmp_path / point / "stderr")
         if killed.returncode is not None:
             return point, f"was not killed at {point} (exit {killed.returncode}): {killed.stderr[-500:]}"
+        known = {"before": world.states["before"], "after": world.states[after]}
         with KG:
-            state = name_state(store_fingerprint(store), {"before": world.states["before"],
-                                                          "after": world.states[after]}) or "between"
+            found = store_fingerprint(store)
+            state = name_state(found, known) or "between"
         if state != OUTCOME[point]:
-            return point, f"killed at {point}, the store holds {state}, not {OUTCOME[point]}"
+            detail = f" ({how_it_differs(found, known)})" if state == "between" else ""
+            return point, f"killed at {point}, the store holds {state}, not {OUTCOME[point]}{detail}"
         if point == POINTS[0]:  # one later write through the command line; in this process for the others
             later = kill_at(kg_command("load", str(world.follow_csv), "--store", str(store)), 120.0, REPO, env,
                             tmp_path / point / "later")
@@ -326,9 +329,10 @@ def test_killed_replay_or_rollback_leaves_the_version_before_or_after(
 
     def check(name: str, store: Path, expected: str | None, killed_code: int | None, stderr: str) -> str | None:
         with KG:
-            state = name_state(store_fingerprint(store), known) or "between"
+            found = store_fingerprint(store)
+            state = name_state(found, known) or "between"
         if state == "between":
-            return f"{name}: neither the version before nor the one after"
+            return f"{name}: neither the version before nor the one after ({how_it_differs(found, known)})"
         if expected is not None and state != expected:
             return f"{name}: the store holds {state}, not {expected}"
         if killed_code not in (None, 0):
