@@ -15,6 +15,7 @@ OFFSET="${TRADEKG_FAKE_OFFSET:-+365d}"
 echo "test-dates: the suite again with the clock at $(faketime -f "$OFFSET" date -u +%F)"
 exec faketime -f "$OFFSET" .venv/bin/python -m pytest -q -p no:cacheprovider \
   --ignore=tests/test_remote_virtuoso.py --ignore=tests/test_serve_browser.py \
-  --ignore=tests/test_export_html.py --ignore=tests/test_w3c_shacl.py \
+  --ignore=tests/test_export_html.py --ignore=tests/test_html_view.py \
+  --ignore=tests/test_serve_pages.py --ignore=tests/test_w3c_shacl.py \
   --ignore=tests/test_fuzz_csl.py --ignore=tests/test_fuzz_loaders.py \
   "$@"
