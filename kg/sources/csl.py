@@ -31,7 +31,6 @@ import csv
 import hashlib
 import io
 import re
-import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -43,13 +42,14 @@ from rdflib import RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, SKOS, XSD
 
 from kg.answers.resolve import normalise
-from kg.errors import InputProblem, LoadFailed
+from kg.errors import InputProblem
 from kg.graph.backend import EmbeddedBackend
 from kg.graph.terms import graph_to_quads, to_oxigraph
 from kg.loaders import cells
 from kg.loaders.csvfile import _line_at  # also raises csv.field_size_limit for long cells
-from kg.namespaces import DATA, ELI, SCHEMA, TKG, concept_iri, entity_iri
+from kg.namespaces import ELI, SCHEMA, TKG, concept_iri, entity_iri
 from kg.resources import data_mapping, lookup_query
+from kg.sources.base import SourceFailed, is_minted, short_hash, slug
 from kg.sources.matching import (
     BY_INFERRED_PAGE,
     FR_CITATION,
@@ -94,8 +94,8 @@ _NOT_A_PLACE = {"institute", "lab", "laboratory", "research", "center", "centre"
 _SUCCESSOR = re.compile(r";\s*and any successor.*$", re.IGNORECASE)
 
 
-class NotACslFile(LoadFailed):
-    """The file is not a CSL CSV in a layout we read."""
+class NotACslFile(SourceFailed):
+    """The file is not a CSL CSV in a layout we read (a ``base.SourceFailed``, like every importer's)."""
 
 
 @dataclass(frozen=True)
@@ -394,7 +394,7 @@ def license_policy(text: str) -> str:
 
 
 def _is_minted(iri: str) -> bool:
-    return iri.startswith(str(DATA)) and iri[len(str(DATA)):].split("/", 1)[-1].startswith(MINTED)
+    return is_minted(iri, MINTED)
 
 
 @dataclass(frozen=True)
@@ -523,14 +523,10 @@ def _int(value: Any) -> int | None:
 # Rows to triples
 # --------------------------------------------------------------------------
 
-def _hash(*parts: str) -> str:
-    return hashlib.sha1("|".join(parts).encode("utf-8")).hexdigest()[:16]
-
-
-def _slug(text: str) -> str:
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
-    # Hash the original text, not the folded one: every all-non-ASCII text folds to "".
-    return re.sub(r"[^a-z0-9]+", "-", folded).strip("-") or _hash(text)
+# The identifiers every importer mints (kg.sources.base): the slug hashes the original text, not the
+# folded one, since every all-non-ASCII text folds to "".
+_hash = short_hash
+_slug = slug
 
 
 class _Mapper:
