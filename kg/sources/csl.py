@@ -529,6 +529,33 @@ _hash = short_hash
 _slug = slug
 
 
+@dataclass
+class _Entry:
+    """One row on its way through the mapping steps: its cells, then what each step decided."""
+
+    row: CslRow
+    cells: dict[str, str]
+    source_text: str
+    kind: str
+    start: date | None
+    end: date | None
+    addresses: list[str]
+    countries: list[str]
+    name: PartyName
+    record: str
+    designation: URIRef  # the designation, or the source record once merged into a held entry
+    list_iri: URIRef | None = None
+    party: URIRef = field(default_factory=lambda: URIRef(""))
+    party_match: Match | None = None
+    target: URIRef | None = None  # the held designation this row's record merged into
+    known: dict[str, Any] | None = None  # what the store holds about this designation
+    notice: str = ""
+    rules: list[URIRef] = field(default_factory=list)
+    made_by: URIRef | None = None
+    made_on: str | None = None
+    sub_addition: EntryAddition | None = None
+
+
 class _Mapper:
     def __init__(self, csl: CslFile, view: StoreView, as_of: date):
         self.csl = csl
@@ -733,36 +760,55 @@ class _Mapper:
         self.linked["affiliates linked by the rule that listed them"] = \
             self.linked.get("affiliates linked by the rule that listed them", 0) + 1
 
-    # -- one row ------------------------------------------------------------
+    # -- one row, in named steps ------------------------------------------------
     def row(self, row: CslRow) -> None:
+        """Map one row: check it, then its list and party, the entry, the rules it cites, its dates, the
+        affiliation, the rule links, the licence and the remaining cells (each step below)."""
+        entry = self.accept(row)
+        if entry is None:
+            return
+        self.list_and_party(entry)
+        self.entry_identity(entry)
+        self.rules_cited(entry)
+        self.entry_dates(entry)
+        self.affiliation(entry.party, entry.party_match, str(entry.list_iri), entry.made_by,
+                         entry.name.affiliate_of, row.line)
+        self.rule_links(entry)
+        self.licence(entry)
+        self.attributes(entry)
+        label = parse_source(entry.source_text).name
+        self.rows_per_list[label] = self.rows_per_list.get(label, 0) + 1
+
+    def accept(self, row: CslRow) -> _Entry | None:
+        """The row's parsed cells, or None with a RowProblem saying why the row cannot be mapped."""
         cells = {k: v for k, v in row.cells.items() if k != "__extra__"}
         if "__extra__" in row.cells:
             self.problems.append(RowProblem(row.line, f"more cells than header columns: {row.cells['__extra__']!r}"))
-            return
+            return None
         source_text = _clean(cells.get("source", ""))
         raw_name = cells.get("name", "")
         if not source_text:
             self.problems.append(RowProblem(row.line, "column source is empty: cannot tell which list the row is on"))
-            return
+            return None
         if not _clean(raw_name):
             self.problems.append(RowProblem(row.line, "column name is empty: the row names no party"))
-            return
+            return None
         kind = self.conf["party_types"].get(_clean(cells.get("type", "")).lower())
         if kind is None:
             self.problems.append(RowProblem(
                 row.line, f"unknown party type {cells.get('type')!r}; expected Entity, Individual, Vessel or Aircraft"))
-            return
+            return None
         try:
             start = parse_date(cells.get("start_date", ""))
             end = parse_date(cells.get("end_date", ""))
         except ValueError as exc:
             self.problems.append(RowProblem(row.line, str(exc)))
-            return
+            return None
         if start is not None and end is not None and start > end:
             # The shapes would refuse it too, but then for the whole file: refuse the row, with its line.
             self.problems.append(RowProblem(row.line, f"start_date {start.isoformat()} is after end_date "
                                                       f"{end.isoformat()}"))
-            return
+            return None
         addresses = split_multi(cells.get("addresses", ""))
         countries = [c for c in (address_country(a) for a in addresses) if c]
         for column in ("citizenships", "nationalities"):
@@ -773,127 +819,157 @@ class _Mapper:
         if record in self.record_ids:
             self.problems.append(RowProblem(
                 row.line, f"duplicate record {record!r} (first at line {self.record_ids[record]}); row skipped"))
-            return
+            return None
         designation = URIRef(entity_iri("designation", f"{MINTED}{_slug(record)}"))
         if str(designation) in self.designations:
             # Two record ids with one slug ("ABC" and "abc", "a_1" and "a-1") would merge two rows.
             self.problems.append(RowProblem(
                 row.line, f"record {record!r} gives the same designation identifier as an earlier row "
                           f"({designation.rsplit('/', 1)[-1]}); row skipped"))
-            return
+            return None
         self.record_ids[record] = row.line
-        list_iri = self.list_node(source_text, row)
-        party, party_match = self.party(name, kind, countries, row, split_multi(cells.get("alt_names", "")))
-        if name.affiliate_of is not None:
-            parent, _ = self.party(name.affiliate_of, "company", countries, row)
-            if str(party) in self.minted and party != parent:
-                self.add(party, TKG.affiliateOf, parent)
+        return _Entry(row, cells, source_text, kind, start, end, addresses, countries, name, record, designation)
 
-        entry_number = _clean(cells.get("entity_number", ""))
+    def list_and_party(self, entry: _Entry) -> None:
+        """The list the row is on (and its agency), the party it names and, for an affiliate row, its parent."""
+        row, name = entry.row, entry.name
+        entry.list_iri = self.list_node(entry.source_text, row)
+        entry.party, entry.party_match = self.party(name, entry.kind, entry.countries, row,
+                                                    split_multi(entry.cells.get("alt_names", "")))
+        if name.affiliate_of is not None:
+            parent, _ = self.party(name.affiliate_of, "company", entry.countries, row)
+            if str(entry.party) in self.minted and entry.party != parent:
+                self.add(entry.party, TKG.affiliateOf, parent)
+
+    def entry_identity(self, entry: _Entry) -> None:
+        """The entry's node: a new designation, or (the same listing the graph already holds: a curated entry
+        for this party on this list, kg.sources.matching) a source record of that designation."""
+        row, name, add = entry.row, entry.name, self.add
+        entry_number = _clean(entry.cells.get("entity_number", ""))
         entry_ids = {ENTRY_ID: entry_number} if entry_number else {}
-        # The same listing the graph already holds (a curated entry for this party on this list) is not
-        # a second designation: the row becomes a source record of that designation (kg.sources.matching).
-        merged = self.view.entries.match(str(party), str(list_iri), entry_ids, party_match)
-        add = self.add
-        target: URIRef | None = None
+        merged = self.view.entries.match(str(entry.party), str(entry.list_iri), entry_ids, entry.party_match)
+        designation = entry.designation
         if merged is not None:
-            target = URIRef(merged.iri)
+            entry.target = URIRef(merged.iri)
             if str(designation) in self.view.designations:
                 self.superseded.add(str(designation))  # imported as a designation before merging existed
-            designation = URIRef(entity_iri("record", f"{MINTED}{_slug(record)}"))
+            designation = URIRef(entity_iri("record", f"{MINTED}{_slug(entry.record)}"))
             self.records.add(str(designation))
             self.designations.add(str(designation))
             self.node(designation, TKG.SourceRecord, row.line)
             add(designation, RDFS.label, Literal(f"CSL entry {name.printed}"))
-            add(designation, TKG.recordOf, target)
+            add(designation, TKG.recordOf, entry.target)
             add(designation, TKG.matchMethod, Literal(merged.method))
             add(designation, TKG.matchExplanation, Literal(merged.explanation))
-            add(target, DCTERMS.source, self.source)
+            add(entry.target, DCTERMS.source, self.source)
             self.merges.append((row.line, name.printed, merged))
         else:
             self.designations.add(str(designation))
             self.node(designation, TKG.Designation, row.line)
-            add(designation, TKG.designatedParty, party)
-            add(designation, TKG.onList, list_iri)
-            if party_match is not None:
-                add(designation, TKG.matchMethod, Literal(party_match.method))
+            add(designation, TKG.designatedParty, entry.party)
+            add(designation, TKG.onList, entry.list_iri)
+            if entry.party_match is not None:
+                add(designation, TKG.matchMethod, Literal(entry.party_match.method))
                 add(designation, TKG.matchExplanation, Literal(
-                    f"party: the curated party {party.rsplit('/', 1)[-1]}, {party_match.explanation}"))
-        add(designation, TKG.cslRecordId, Literal(record))
+                    f"party: the curated party {entry.party.rsplit('/', 1)[-1]}, {entry.party_match.explanation}"))
+        entry.designation = designation
+        add(designation, TKG.cslRecordId, Literal(entry.record))
         if entry_number:
             add(designation, TKG.listEntryId, Literal(entry_number))
         add(designation, TKG.listedName, Literal(name.printed))
-        known = self.view.designations.get(str(designation))
-        notice = _clean(cells.get("federal_register_notice", ""))
+        entry.known = self.view.designations.get(str(designation))
+
+    def rules_cited(self, entry: _Entry) -> None:
+        """The rules the federal_register_notice cell cites, and the rule that made this entry: the CSL's first
+        citation, unless the curated record of the rules says a later rule added this sub-entry under its
+        parent's entry (the CSL prints the parent's citations and start date on every sub-entry)."""
+        notice = _clean(entry.cells.get("federal_register_notice", ""))
         citations = (*parse_citations(notice), *fr_document_numbers(notice)) if notice else ()
-        rules = list(dict.fromkeys(self.rule(citation, row.line) for citation in citations))
+        entry.notice = notice
+        entry.rules = list(dict.fromkeys(self.rule(citation, entry.row.line) for citation in citations))
         for citation in citations:
             if citation in self.resolutions:
-                add(designation, TKG.citationResolution, Literal(self.resolutions[citation]))
-        # The rule that made this entry: the CSL's first citation, unless the curated record of the
-        # rules says a later rule added this sub-entry under its parent's entry (the CSL prints the
-        # parent's citations and start date on every sub-entry).
-        made_by: URIRef | None = rules[0] if rules else None
-        sub_addition = (self.view.sub_entry_addition(str(list_iri), name.affiliate_of)
-                        if name.affiliate_of is not None else None)
-        if sub_addition is not None:
-            made_by = URIRef(sub_addition.rule)
-        made_on = self.view.rule_dates.get(str(made_by)) if made_by is not None else None
-        if target is None:
-            self.dates(designation, start, end, made_by, made_on, sub_addition, known)
+                self.add(entry.designation, TKG.citationResolution, Literal(self.resolutions[citation]))
+        entry.made_by = entry.rules[0] if entry.rules else None
+        parent = entry.name.affiliate_of
+        entry.sub_addition = (self.view.sub_entry_addition(str(entry.list_iri), parent)
+                              if parent is not None else None)
+        if entry.sub_addition is not None:
+            entry.made_by = URIRef(entry.sub_addition.rule)
+        entry.made_on = self.view.rule_dates.get(str(entry.made_by)) if entry.made_by is not None else None
+
+    def entry_dates(self, entry: _Entry) -> None:
+        """Start and end: a record merged into a held entry keeps the CSL's start (else the import date);
+        a designation is dated by ``dates``."""
+        start, end = entry.start, entry.end
+        if entry.target is None:
+            self.dates(entry.designation, start, end, entry.made_by, entry.made_on, entry.sub_addition, entry.known)
         else:
-            add(designation, SCHEMA.startDate, Literal((start.isoformat() if start else self.as_of.isoformat()),
-                                                       datatype=XSD.date))
+            self.add(entry.designation, SCHEMA.startDate,
+                     Literal((start.isoformat() if start else self.as_of.isoformat()), datatype=XSD.date))
         if end is not None:
-            add(designation, SCHEMA.endDate, Literal(end.isoformat(), datatype=XSD.date))
-        self.affiliation(party, party_match, str(list_iri), made_by, name.affiliate_of, row.line)
-        if notice:
-            add(designation, TKG.federalRegisterNotice, Literal(notice))
-            if target is None:
-                if made_by is not None:
-                    add(designation, TKG.designatedBy, made_by)
-                for rule in rules:
-                    if rule == made_by:
-                        continue
-                    ruled_on = self.view.rule_dates.get(str(rule))
-                    if sub_addition is not None and made_on and ruled_on and ruled_on < made_on:
-                        # The parent entry's earlier rules did not touch this sub-entry (it was added later):
-                        # the CSL cites them on it, the graph keeps that citation and no more.
-                        add(designation, TKG.citesRule, rule)
-                        continue
-                    add(designation, TKG.modifiedBy, rule)
-            else:
-                made_by = self.view.designated_by.get(str(target), set())
-                for i, rule in enumerate(rules):
+            self.add(entry.designation, SCHEMA.endDate, Literal(end.isoformat(), datatype=XSD.date))
+
+    def rule_links(self, entry: _Entry) -> None:
+        """The notice as printed, and which rule made and which modified the entry (or, for a record merged
+        into a held entry, what the CSL adds to that entry)."""
+        if not entry.notice:
+            return
+        add, designation, rules, made_by = self.add, entry.designation, entry.rules, entry.made_by
+        add(designation, TKG.federalRegisterNotice, Literal(entry.notice))
+        if entry.target is None:
+            if made_by is not None:
+                add(designation, TKG.designatedBy, made_by)
+            for rule in rules:
+                if rule == made_by:
+                    continue
+                ruled_on = self.view.rule_dates.get(str(rule))
+                if entry.sub_addition is not None and entry.made_on and ruled_on and ruled_on < entry.made_on:
+                    # The parent entry's earlier rules did not touch this sub-entry (it was added later):
+                    # the CSL cites them on it, the graph keeps that citation and no more.
                     add(designation, TKG.citesRule, rule)
-                    if str(rule) in made_by:
-                        continue
-                    if i == 0 and made_by:
-                        # The CSL's first citation is the document it says made the entry; the entry
-                        # already names the rule that made it, so a different first citation (often a
-                        # later page of that same rule) stays with the CSL record, not as a change.
-                        continue
-                    add(target, TKG.designatedBy if i == 0 else TKG.modifiedBy, rule)
-        printed = _clean(cells.get("license_requirement", ""))
+                    continue
+                add(designation, TKG.modifiedBy, rule)
+        else:
+            held_by = self.view.designated_by.get(str(entry.target), set())
+            for i, rule in enumerate(rules):
+                add(designation, TKG.citesRule, rule)
+                if str(rule) in held_by:
+                    continue
+                if i == 0 and held_by:
+                    # The CSL's first citation is the document it says made the entry; the entry
+                    # already names the rule that made it, so a different first citation (often a
+                    # later page of that same rule) stays with the CSL record, not as a change.
+                    continue
+                add(entry.target, TKG.designatedBy if i == 0 else TKG.modifiedBy, rule)
+
+    def licence(self, entry: _Entry) -> None:
+        """The licence requirement (without its footnote markers), from when its text holds, and the policy."""
+        add, designation = self.add, entry.designation
+        printed = _clean(entry.cells.get("license_requirement", ""))
         requirement, footnotes = split_footnotes(printed)
         if requirement:
             add(designation, TKG.licenseRequirement, Literal(requirement))
             for marker in footnotes:
                 add(designation, TKG.licenseFootnote, Literal(marker))
-            if target is None:
-                self.text_dates(designation, made_by, rules, known)
-        policy = _clean(cells.get("license_policy", ""))
+            if entry.target is None:
+                self.text_dates(designation, entry.made_by, entry.rules, entry.known)
+        policy = _clean(entry.cells.get("license_policy", ""))
         if policy:
             add(designation, TKG.licenseReviewPolicy, URIRef(concept_iri("license-policy", license_policy(policy))))
             add(designation, TKG.licensePolicyText, Literal(policy))
+
+    def attributes(self, entry: _Entry) -> None:
+        """Remarks, programs, addresses, countries, identifiers and the cells with no term of their own."""
+        add, designation, cells = self.add, entry.designation, entry.cells
         remarks = _clean(cells.get("remarks", ""))
         if remarks:
             add(designation, TKG.remarks, Literal(remarks))
         for program in split_multi(cells.get("programs", "")):
             add(designation, TKG.program, Literal(program))
-        for address in addresses:
+        for address in entry.addresses:
             add(designation, TKG.address, Literal(address))
-        for country in countries:
+        for country in entry.countries:
             add(designation, TKG.listedCountry, Literal(country))
         for identifier in split_multi(cells.get("ids", "")):
             add(designation, TKG.identifier, Literal(identifier))
@@ -901,8 +977,6 @@ class _Mapper:
             value = _clean(cells.get(column, ""))
             if value:
                 add(designation, TKG.cslAttribute, Literal(f"{column}: {value}"))
-        label = parse_source(source_text).name
-        self.rows_per_list[label] = self.rows_per_list.get(label, 0) + 1
 
 
 def plan_import(csl: CslFile, store: ox.Store | None, as_of: date | None = None,
