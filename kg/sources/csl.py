@@ -38,18 +38,18 @@ from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-from rdflib import RDF, RDFS, Graph, Literal, URIRef
+from rdflib import RDFS, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, SKOS, XSD
 
 from kg.answers.resolve import normalise
 from kg.errors import InputProblem
 from kg.graph.backend import EmbeddedBackend
-from kg.graph.terms import graph_to_quads, to_oxigraph
+from kg.graph.terms import to_oxigraph
 from kg.loaders import cells
 from kg.loaders.csvfile import _line_at  # also raises csv.field_size_limit for long cells
 from kg.namespaces import ELI, SCHEMA, TKG, concept_iri, entity_iri
 from kg.resources import data_mapping, lookup_query
-from kg.sources.base import SourceFailed, is_minted, short_hash, slug
+from kg.sources.base import Emitter, SourceFailed, SourcePlan, is_minted, short_hash, slug
 from kg.sources.matching import (
     BY_INFERRED_PAGE,
     FR_CITATION,
@@ -124,16 +124,19 @@ class CslFile:
     source_name: str = ""
 
 
-@dataclass
-class ImportPlan:
-    """What importing one CSL file changes in the store, before it is written."""
+@dataclass(kw_only=True)
+class ImportPlan(SourcePlan):
+    """What importing one CSL file changes in the store, before it is written.
+
+    A ``base.SourcePlan`` (removals, additions, focus, entries ended and
+    active per list, ``mass_endings``), with what the CSL import reports:
+    rows per list, the rows it could not map, designations new, merged,
+    changed, unchanged and ended, and how each citation was resolved.
+    """
 
     file: CslFile
     rows_per_list: dict[str, int] = field(default_factory=dict)
-    problems: list[RowProblem] = field(default_factory=list)
-    removals: list[ox.Quad] = field(default_factory=list)
-    additions: list[ox.Quad] = field(default_factory=list)
-    focus: set[str] = field(default_factory=set)
+    problems: list[RowProblem] = field(default_factory=list)  # type: ignore[assignment]
     new_designations: int = 0
     merged_designations: int = 0  # entries that became source records of a designation the store held
     merged: list[tuple[int, str, str, str, str]] = field(default_factory=list)  # line, name, into, how, why
@@ -141,14 +144,11 @@ class ImportPlan:
     changed_designations: int = 0
     unchanged_designations: int = 0
     ended_designations: int = 0
-    linked_to_curated: dict[str, int] = field(default_factory=dict)
-    ended_by_list: dict[str, int] = field(default_factory=dict)
-    active_by_list: dict[str, int] = field(default_factory=dict)
 
-    def mass_endings(self, share: float = 0.5, at_least: int = 10) -> dict[str, tuple[int, int]]:
-        """Lists where this file would end more than ``share`` of the imported entries (a subset file?)."""
-        return {lst: (n, self.active_by_list[lst]) for lst, n in self.ended_by_list.items()
-                if n >= at_least and n > share * self.active_by_list.get(lst, 0)}
+    @property
+    def linked_to_curated(self) -> dict[str, int]:
+        """Rows and citations that landed on nodes the store held (``SourcePlan.linked``)."""
+        return self.linked
 
     @property
     def changes(self) -> bool:
@@ -529,6 +529,19 @@ _hash = short_hash
 _slug = slug
 
 
+class _CslEmitter(Emitter):
+    """The shared Emitter (kg.sources.base), stating the file's hash on every node it mints, as the CSL
+    importer always has (OFAC's and the Federal Register's state it on their source node only)."""
+
+    def node(self, s: ox.NamedNode, cls: ox.NamedNode | str, line: int, source_file: str | None = None,
+             source: ox.NamedNode | None = None) -> bool:
+        if not super().node(s, cls, line, source_file, source):
+            return False
+        if str(cls) != str(TKG.Source) and self.source_hash is not None:
+            self.add(s, TKG.sourceHash, self.source_hash)
+        return True
+
+
 @dataclass
 class _Entry:
     """One row on its way through the mapping steps: its cells, then what each step decided."""
@@ -562,12 +575,10 @@ class _Mapper:
         self.view = view
         self.as_of = as_of
         self.conf = mapping()
-        self.graph = Graph()
         self.problems: list[RowProblem] = []
         self.rows_per_list: dict[str, int] = {}
         self.designations: set[str] = set()
         self.lists: set[str] = set()
-        self.minted: set[str] = set()
         self.record_ids: dict[str, int] = {}
         self.linked: dict[str, int] = {}
         self.records: set[str] = set()  # source records merged into designations the store holds
@@ -576,32 +587,25 @@ class _Mapper:
         self.rule_matches: dict[str, str] = {}  # citation -> how it was resolved
         self.resolutions: dict[str, str] = {}  # page citations matched to a rule by an inferred range
         self.source = URIRef(entity_iri("source", f"{MINTED}{csl.digest[:16]}"))
-        self.confidence = URIRef(concept_iri("confidence", str(self.conf["confidence"])))
-        # Provenance by content: the file is named as it was when this content
-        # (this source node) was first imported, so the same bytes under a new
-        # name (a dated daily download) change nothing.
-        first = [q.object.value for q in view.subject_quads(str(self.source))
-                 if q.predicate.value == str(TKG.sourceFile)]
-        self.file_name = Literal(first[0] if first else (csl.source_name or Path(csl.display).name))
-        self.file_hash = Literal(f"sha256:{csl.digest}")
+        # Provenance by content (base.first_name): the file is named as it was when this content (this
+        # source node) was first imported, so the same bytes under a new name (a dated daily download)
+        # change nothing.
+        self.emit = _CslEmitter(view.store, ox.NamedNode(str(self.source)), str(self.conf["confidence"]),
+                                csl.source_name or Path(csl.display).name, csl.digest)
+        self.file_name = Literal(self.emit.source_file)
 
     # -- helpers ------------------------------------------------------------
+    @property
+    def minted(self) -> set[str]:
+        """The nodes this import mints (and so owns: replaced as a whole by what this file says)."""
+        return self.emit.owned
+
     def add(self, s: URIRef, p: URIRef, o: Any) -> None:
-        self.graph.add((s, p, o))
+        self.emit.add(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o))  # type: ignore[arg-type]
 
     def node(self, iri: URIRef, cls: URIRef, line: int) -> bool:
-        """Give a minted node its type and bookkeeping once; False if it already has them."""
-        if str(iri) in self.minted:
-            return False
-        self.minted.add(str(iri))
-        self.add(iri, RDF.type, cls)
-        self.add(iri, TKG.sourceFile, self.file_name)
-        self.add(iri, TKG.sourceHash, self.file_hash)
-        self.add(iri, TKG.sourceLine, Literal(line, datatype=XSD.integer))
-        if cls != TKG.Source:
-            self.add(iri, DCTERMS.source, self.source)
-            self.add(iri, TKG.confidence, self.confidence)
-        return True
+        """Give a minted node its type and bookkeeping once (``Emitter.node``); False if it already has them."""
+        return self.emit.node(ox.NamedNode(str(iri)), str(cls), line)
 
     def source_node(self) -> None:
         if self.node(self.source, TKG.Source, 1):
@@ -997,42 +1001,33 @@ def plan_import(csl: CslFile, store: ox.Store | None, as_of: date | None = None,
     mapper.source_node()
     for row in (progress(csl.rows) if progress else csl.rows):
         mapper.row(row)
-    plan = ImportPlan(csl, dict(sorted(mapper.rows_per_list.items())), mapper.problems)
-    plan.linked_to_curated = dict(mapper.linked)
-
-    new_by_subject: dict[str, set[ox.Quad]] = {}
-    for quad in graph_to_quads(mapper.graph):
-        new_by_subject.setdefault(quad.subject.value, set()).add(quad)
+    emit = mapper.emit
+    plan = ImportPlan(source="csl", files=[csl.source_name or csl.display], file=csl,
+                      rows_per_list=dict(sorted(mapper.rows_per_list.items())), problems=mapper.problems,
+                      linked=dict(mapper.linked))
     plan.merged = [(line, printed, match.iri, match.method, match.explanation)
                    for line, printed, match in mapper.merges]
     plan.citations = dict(sorted(mapper.rule_matches.items()))
-    for subject, new in new_by_subject.items():
-        old = view.subject_quads(subject)
-        if not _is_minted(subject):
-            # A node the importer did not mint (a curated designation this file's entry merged into):
-            # only add to it (its source, the rules the entry cites), never replace what it says.
-            if new - old:
-                plan.additions += sorted(new - old, key=str)
-                plan.focus.add(subject)
-            continue
+    # What the importer minted it owns: replaced as a whole by what this file says. Any other node (a
+    # curated designation this file's entry merged into) only gets additions (its source, the rules the
+    # entry cites), never a rewrite.
+    emit.owned.update(subject for subject in emit.by_subject if _is_minted(subject))
+    for subject in mapper.designations:
+        new = emit.by_subject[subject]
+        old = emit.stored(subject)
         if old == new:
-            if subject in mapper.designations:
-                plan.unchanged_designations += 1
-            continue
-        if subject in mapper.designations:
-            if old:
-                plan.changed_designations += 1
-            elif subject in mapper.records:
-                plan.merged_designations += 1
-            else:
-                plan.new_designations += 1
-        plan.removals += sorted(old - new, key=str)
-        plan.additions += sorted(new - old, key=str)
-        plan.focus.add(subject)
+            plan.unchanged_designations += 1
+        elif old:
+            plan.changed_designations += 1
+        elif subject in mapper.records:
+            plan.merged_designations += 1
+        else:
+            plan.new_designations += 1
     for subject in sorted(mapper.superseded):
         # An entry an earlier import made a designation of, now a record of the curated designation.
-        plan.removals += sorted(view.subject_quads(subject), key=str)
-        plan.focus.add(subject)
+        for quad in emit.stored(subject):
+            emit.drop(quad)
+    emit.plan(plan)
 
     ended_note = Literal(f"No longer in the CSL file {mapper.file_name} imported on {as_of.isoformat()}; "
                          "the end date is that import date, not the date of delisting.")
@@ -1055,6 +1050,5 @@ def plan_import(csl: CslFile, store: ox.Store | None, as_of: date | None = None,
         plan.ended_designations += 1
     if plan.ended_designations and str(mapper.source) not in plan.focus:
         # The ended designations cite this file: its source node must exist.
-        plan.additions += sorted(new_by_subject[str(mapper.source)] - view.subject_quads(str(mapper.source)),
-                                 key=str)
+        plan.additions += sorted(emit.by_subject[str(mapper.source)] - emit.stored(str(mapper.source)), key=str)
     return plan
