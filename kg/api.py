@@ -20,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import os
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +28,15 @@ from rdflib import BNode, Literal
 from rdflib.term import Node
 
 from kg.errors import LoadFailed, NotFound, TradekgError
-from kg.graph.backend import Backend, EmbeddedBackend, QueryRejected, QueryTimeout, ResultTable, query_timeout_from
+from kg.graph.backend import (
+    Backend,
+    EmbeddedBackend,
+    QueryRejected,
+    QueryTimeout,
+    ResultTable,
+    allowed_services,
+    query_timeout_from,
+)
 from kg.graph.sparqltext import with_default_prefixes
 from kg.graph.store import VersionedStore, default_store_path
 
@@ -115,19 +123,21 @@ class Result:
 
 
 def open_backend(store: str | Path | None = None, endpoint: str | None = None, graph: str | None = None,
-                 timeout: float | None = None, query_timeout: float | None = None) -> Backend:
+                 timeout: float | None = None, query_timeout: float | None = None,
+                 allow_service: Iterable[str] | None = None) -> Backend:
     """The graph to read: the server at ``endpoint`` if given, else the embedded store.
 
     ``query_timeout`` (seconds; default TRADEKG_QUERY_TIMEOUT or 120, 0 for no
     limit) bounds every query run through the backend; ``timeout`` bounds
-    each wait on a server.
+    each wait on a server. ``allow_service`` names the endpoints a query's
+    SERVICE may call (default TRADEKG_ALLOW_SERVICE, else none: refused).
     """
     deadline = query_timeout_from(query_timeout)
     if not endpoint:
         if graph:
             raise TradekgError("--graph names a graph on a SPARQL server; pass --endpoint URL too")
         return EmbeddedBackend(VersionedStore(Path(store) if store else default_store_path()).open_read(),
-                               timeout=deadline)
+                               timeout=deadline, allow_service=allowed_services(allow_service))
     from kg.graph.remote import DEFAULT_TIMEOUT, Endpoint, RemoteBackend
 
     return RemoteBackend(Endpoint(endpoint, graph=graph or None, timeout=timeout or DEFAULT_TIMEOUT),
@@ -186,30 +196,37 @@ class Graph:
         return str(resolve_entity(self.backend, name, types or tuple(load_catalog().tables)))
 
     def screen(self, name: str, country: str | None = None, limit: int = 10,
-               threshold: float | None = None) -> Result:
+               threshold: float | None = None, identifiers: Sequence[str] = ()) -> Result:
         """Names in the graph like ``name``, scored and explained, with their lists and rules.
 
         The index of names is built on the first call and kept for the next ones.
+        ``identifiers`` (USCC, registration or IMO numbers) decide as in
+        ``tradekg screen --identifier``. When nothing reaches the threshold,
+        ``near_misses`` names the closest candidates below it.
         """
         from kg.answers import screen as screening
 
         if self._index is None:
             self._index = screening.Index.from_backend(self.backend)
-        found = screening.screen(self.backend, name, country, limit,
-                                 screening.DEFAULT_THRESHOLD if threshold is None else threshold, index=self._index)
-        return ScreenResult(screening.as_table(found), found)
+        cut = screening.DEFAULT_THRESHOLD if threshold is None else threshold
+        found = screening.screen(self.backend, name, country, limit, cut, index=self._index,
+                                 identifiers=identifiers)
+        near = [] if found else screening.near_misses(self._index, name, country, cut, identifiers)
+        return ScreenResult(screening.as_table(found), found, near)
 
 
 class ScreenResult(Result):
     """A screening answer: the table, and the ``matches`` behind it."""
 
-    def __init__(self, table: ResultTable, matches: list[Match]):
+    def __init__(self, table: ResultTable, matches: list[Match], near_misses: list[Match] | None = None):
         super().__init__(table)
         self.matches = matches
+        self.near_misses = near_misses or []  # the closest candidates below the threshold, when nothing matched
 
 
 def open(store: str | Path | None = None, endpoint: str | None = None, graph: str | None = None,
-         timeout: float | None = None, query_timeout: float | None = None) -> Graph:
+         timeout: float | None = None, query_timeout: float | None = None,
+         allow_service: Iterable[str] | None = None) -> Graph:
     """The graph the command line would read: ``endpoint`` (or TRADEKG_ENDPOINT), else the store.
 
     ``store`` defaults to TRADEKG_STORE, else ``.tradekg/store``; ``graph``
@@ -217,5 +234,5 @@ def open(store: str | Path | None = None, endpoint: str | None = None, graph: st
     """
     endpoint = endpoint or os.environ.get(ENDPOINT_ENV) or None
     graph = graph or (os.environ.get(GRAPH_ENV) or None if endpoint else None)
-    return Graph(open_backend(store, endpoint, graph, timeout, query_timeout))
+    return Graph(open_backend(store, endpoint, graph, timeout, query_timeout, allow_service))
 

@@ -47,7 +47,7 @@ def test_query_table_and_csv(store_dir: Path, runner: CliRunner) -> None:
     assert "Other Corp" in table.output and "(2 rows)" in table.output
     csv_out = runner.invoke(cli, ["query", "designations", "--store", str(store_dir)])  # piped: csv
     assert csv_out.output.splitlines()[0] == \
-        "party,name,list,listName,rules,documents,from,until,status,policy,requirement"
+        "party,name,list,listName,rules,documents,from,until,status,policy,requirement,listing,held"
 
 
 def test_query_list_names_every_query_and_parameter(runner: CliRunner) -> None:

@@ -313,7 +313,7 @@ def test_screening_an_affiliate_after_import_names_designation_policy_and_rules(
     assert "on Entity List from 2019-05-16" in result.output
     assert "on Entity List from 2019-05-21" not in result.output
     assert "license policy: presumption of denial" in result.output
-    assert "rule: 84 FR 22961 Addition of Huawei" in result.output
+    assert "rule: 84 FR 22961 Entity List rule adding Huawei" in result.output
     # No confirmed page citation: the rule is named by its FR document number (issue 10).
     assert "rule: FR Doc 2022-19415 Authorization of Certain 'Items' to Entities on the Entity List in the " \
            "Context of Specific Standards Activities (authorizes exception, on a list" in result.output

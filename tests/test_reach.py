@@ -180,7 +180,7 @@ def test_screen_shows_what_holds_today_and_ended_items_only_on_request(
 def test_curated_tiktok_law_names_the_parties_and_its_delays_hold(curated_backend: EmbeddedBackend) -> None:
     rows = _rows(curated_backend, "rules-affecting-firm", firm="TikTok", as_of="2025-03-01")
     assert [r["effect"] for r in rows] == ["restricts (named in the rule)"]
-    assert rows[0]["status"].startswith("suspended on 2025-03-01 by Application of Protecting Americans")
+    assert rows[0]["status"].startswith("not enforced on 2025-03-01 by Application of Protecting Americans")
     rows = _rows(curated_backend, "rules-affecting-firm", firm="ByteDance", as_of="2025-01-19")
     assert rows[0]["status"] == "holds on 2025-01-19"
 

@@ -116,7 +116,7 @@ def _get(served: Served, path: str, **params: str) -> tuple[int, dict[str, str],
 def test_manifest_names_spaces_types_and_services(served: Served) -> None:
     status, headers, body = _get(served, "/reconcile")
     assert status == 200
-    assert headers["access-control-allow-origin"] == "*"
+    assert "access-control-allow-origin" not in headers  # private unless told (--cors), as every page
     manifest = json.loads(body)
     assert "0.2" in manifest["versions"]
     assert manifest["identifierSpace"] == ID
@@ -131,6 +131,19 @@ def test_manifest_names_spaces_types_and_services(served: Served) -> None:
     status, _, page = _get(served, manifest["view"]["url"].replace(served.base, "").replace("{{id}}",
                                                                                              "company/huawei"))
     assert status == 200 and b"Huawei Technologies Co., Ltd." in page
+
+
+def test_another_site_cannot_read_the_graph_through_jsonp(served: Served) -> None:
+    """A page elsewhere that loads /reconcile as a script gets no JSONP answer: the browser says
+    cross-site (Sec-Fetch-Site) and the server refuses it without --cors; a link followed stays fine."""
+    path = "/reconcile?" + urllib.parse.urlencode({"callback": "steal"})
+    status, _, body = request(served.base + path, headers={"Sec-Fetch-Site": "cross-site",
+                                                            "Sec-Fetch-Mode": "no-cors",
+                                                            "Sec-Fetch-Dest": "script"})
+    assert status == 403 and b"steal" not in body
+    status, _, _ = request(served.base + "/reconcile", headers={"Sec-Fetch-Site": "cross-site",
+                                                                 "Sec-Fetch-Mode": "navigate"})
+    assert status == 200
 
 
 def test_manifest_as_jsonp_for_older_clients(served: Served) -> None:

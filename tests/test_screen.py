@@ -92,3 +92,123 @@ def test_screen_command_outputs_json_with_explanations(curated_store: VersionedS
     assert {"score", "matched_name", "lists", "license_policy", "rules", "explanation"} <= set(rows[0])
     text = runner.invoke(cli, ["screen", "Acme Widgets", "--store", str(curated_store.path), "--format", "text"])
     assert "no name in the graph matches" in text.output
+
+
+# --- Issue 21: names as counterparty files write them, in any script -------------------------------------------
+
+@pytest.mark.parametrize(("typed", "party"), [
+    ("Zhejiang Dahua Technology Co., Ltd.", "dahua"),  # province before the name
+    ("Hikvision USA Inc", "hikvision"),  # a place after: a subsidiary named after the listed firm
+    ("Hikvision (Shenzhen) Co", "hikvision"),
+    ("Hikvision Digital", "hikvision"),  # business words after the distinctive name
+    ("ByteDance Technology Co", "bytedance"),
+    ("Kaspersky Labs", "kaspersky-inc"),
+    ("Semiconductor Manufacturing Intl. Corp.", "smic"),  # abbreviations
+    ("Tik Tok", "tiktok"),  # split words
+    ("Amperex", "catl"),  # the distinctive word alone
+])
+def test_variants_counterparty_files_write_find_the_listed_firm(curated_backend: EmbeddedBackend, index: Index,
+                                                                typed: str, party: str) -> None:
+    matches = screen(curated_backend, typed, index=index)
+    assert matches, typed
+    assert any(str(m.party).endswith(f"/company/{party}") for m in matches[:3]), \
+        [(m.score, m.matched_name) for m in matches]
+
+
+def test_a_firm_named_after_the_listed_one_is_a_hit_to_review(curated_backend: EmbeddedBackend,
+                                                              index: Index) -> None:
+    top = screen(curated_backend, "Hikvision USA Inc", index=index)[0]
+    assert str(top.party).endswith("/company/hikvision")
+    assert "branch or subsidiary named after the listed party? review" in top.explanation
+    assert "distinctive name 'hikvision'" in top.explanation
+
+
+@pytest.mark.parametrize("typed", ["Acme Technologies", "Pacific Trading Co", "China Trading Co", "China Mobile",
+                                   "Digital Technology Co., Ltd.", "Zhejiang Trading", "Semiconductor Labs",
+                                   "Zhongxun Wangluo", "Huaxin Keji"])
+def test_common_words_alone_do_not_match(curated_backend: EmbeddedBackend, index: Index, typed: str) -> None:
+    found = screen(curated_backend, typed, index=index)
+    assert found == [], [(m.score, m.matched_name) for m in found]
+
+
+def test_four_letter_acronyms_one_letter_apart_do_not_match() -> None:
+    from rdflib import URIRef
+
+    index = Index.from_names([(URIRef("urn:x:somic"), "SOMIC ENGINEERING AND MANAGEMENT COMPANY", []),
+                              (URIRef("urn:x:somic2"), "SOMIC", []), (URIRef("urn:x:smit"), "SMIT", [])])
+    from kg.answers.screen import match
+
+    assert match(index, "SMIC") == []
+    assert [m.party for m in match(index, "SOMIC")][:1] == [URIRef("urn:x:somic2")]
+
+
+@pytest.mark.parametrize(("typed", "party"), [
+    ("华为技术有限公司", "huawei"), ("海康威视", "hikvision"), ("中芯国际", "smic"),
+    ("杭州海康威视数字技术股份有限公司", "hikvision"), ("浙江大华技术股份有限公司", "dahua"),
+    ("Huawei Jishu Youxian Gongsi", "huawei"), ("Haikang Weishi", "hikvision"), ("Zhongxin Guoji", "smic"),
+    ("宁德时代新能源科技股份有限公司", "catl"),  # simplified characters against the traditional registered name
+    ("Касперский", "kaspersky-ao"),  # Cyrillic through anyascii
+])
+def test_chinese_characters_their_pinyin_and_cyrillic_match(curated_backend: EmbeddedBackend, index: Index,
+                                                           typed: str, party: str) -> None:
+    matches = screen(curated_backend, typed, index=index)
+    assert matches, typed
+    assert any(str(m.party).endswith(f"/company/{party}") for m in matches[:3]), \
+        [(m.score, m.matched_name) for m in matches]
+
+
+def test_pinyin_one_letter_apart_is_another_firm(curated_backend: EmbeddedBackend, index: Index) -> None:
+    """中芯 (zhongxin, SMIC) and 中兴 (zhongxing, ZTE) are two firms: no fuzzy pinyin."""
+    matches = screen(curated_backend, "Zhongxin Guoji", index=index)
+    assert all(not str(m.party).endswith("/company/zte") for m in matches)
+
+
+def test_an_identifier_decides_and_a_conflicting_one_lowers_the_score(curated_backend: EmbeddedBackend,
+                                                                      index: Index) -> None:
+    found = screen(curated_backend, "Some Shenzhen Firm", index=index, identifiers=["USCC 914403001922038216"])
+    assert found and str(found[0].party).endswith("/company/huawei") and found[0].score == 100
+    assert "identifier 914403001922038216 (uscc) is the one the graph holds" in found[0].explanation
+    plain = screen(curated_backend, "Hikvision", index=index)[0]
+    conflict = screen(curated_backend, "Hikvision", index=index, identifiers=["914403001922038216"], threshold=0)
+    mine = next(m for m in conflict if str(m.party).endswith("/company/hikvision"))
+    assert mine.score < plain.score and "identifier conflict: uscc 914403001922038216 typed" in mine.explanation
+
+
+def test_no_match_names_the_near_misses(curated_backend: EmbeddedBackend, index: Index) -> None:
+    from kg.answers.screen import as_text, near_misses
+
+    assert screen(curated_backend, "Dahau Tech Holdings", index=index) == []
+    near = near_misses(index, "Dahau Tech Holdings")
+    assert near and str(near[0].party).endswith("/company/dahua") and near[0].score < 82
+    text = as_text([], "Dahau Tech Holdings", near)
+    assert "nearest below the threshold" in text and "Dahua" in text
+
+
+def test_cli_shows_near_misses_and_takes_identifiers(curated_store: VersionedStore) -> None:
+    runner = CliRunner()
+    out = runner.invoke(cli, ["screen", "Dahau Tech Holdings", "--format", "text", "--store",
+                              str(curated_store.path)])
+    assert out.exit_code == 0, out.output
+    assert "nearest below the threshold" in out.output and "Dahua Technology Company" in out.output
+    out = runner.invoke(cli, ["screen", "Unknown Firm", "--identifier", "914403001922038216", "--format", "json",
+                              "--store", str(curated_store.path)])
+    assert out.exit_code == 0, out.output
+    first = json.loads(out.output)["results"]["bindings"][0]
+    assert first["party"]["value"].endswith("/company/huawei")
+
+
+def test_file_takes_identifier_and_address_columns_and_writes_near_misses(curated_store: VersionedStore,
+                                                                          tmp_path) -> None:
+    source = tmp_path / "counterparties.csv"
+    source.write_text("id,name,identifier,address\n"
+                      "a,Unknown Firm,914403001922038216,\n"
+                      "b,Dahau Tech Holdings,,\"No. 1 Binan Road, Hangzhou, China\"\n", encoding="utf-8")
+    out = CliRunner().invoke(cli, ["screen", "--file", str(source), "--format", "json", "--store",
+                                   str(curated_store.path)])
+    assert out.exit_code == 0, out.output
+    rows = json.loads(out.output[out.output.index("["):out.output.rindex("]") + 1])
+    first = [r for r in rows if r["input_id"] == "a"]
+    assert first[0]["party"].endswith("/company/huawei") and first[0]["input_identifier"] == "914403001922038216"
+    second = [r for r in rows if r["input_id"] == "b"]
+    assert second[0]["party"] == "" and "Dahua Technology Company" in second[0]["near_misses"]
+    assert second[0]["input_country"] == "CN"

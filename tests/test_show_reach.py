@@ -117,12 +117,17 @@ def test_the_bolivian_affiliate_is_named_by_84_fr_22961_and_exposed_through_huaw
     assert not any("Chinese Military" in line or "86 FR 33994" in line for line in legal)
 
 
-def test_huawei_itself_is_designated_by_1260h_and_exposed_through_its_parent(curated_store: VersionedStore,
-                                                                             runner: CliRunner) -> None:
+def test_huawei_itself_is_listed_on_1260h_and_exposed_through_its_parent(curated_store: VersionedStore,
+                                                                        runner: CliRunner) -> None:
     output = _show(runner, curated_store, "Huawei")
     legal = _section(output, LEGAL)
-    assert ("86 FR 33994 — designates (named; entry on the Chinese Military Companies List (Section 1260H)), "
-            "since 2021-06-03 — holds on 2026-12-04") in legal
+    # The 1260H list prohibits nothing by itself: the entry is a listing, and
+    # section 805 of the FY2024 NDAA is the legal reach, with its own date.
+    assert not any("86 FR 33994" in line for line in legal)
+    assert ("Pub. L. 118-31, sec. 805 — restricts as a listed party (on a list; entry on the Chinese Military "
+            "Companies List (Section 1260H)), since 2026-06-30 — holds on 2026-12-04") in legal
+    assert ("86 FR 33994 — listed (the list prohibits nothing by itself) (named; entry on the Chinese Military "
+            "Companies List (Section 1260H)), since 2021-06-03 — holds on 2026-12-04") in output
     exposure = _section(output, EXPOSURE)
     assert exposure and all(line.startswith("parent listed: Huawei Investment & Holding Co., Ltd. on ")
                             for line in exposure)

@@ -105,8 +105,9 @@ def test_non_sdn_lands_cmic_entries_on_the_curated_parties(store: VersionedStore
     assert values(store, designation, str(TKG.divestmentDate)) == ["2022-06-03"]
     assert values(store, designation, str(TKG.uscc)) == ["914403001922038216"]
     assert values(store, designation, str(TKG.ofacEntityNumber)) == ["30947"]
-    assert values(store, designation, str(TKG.designatedBy)) == [entity_iri("rule", "ofac-eo-13959"),
-                                                                 entity_iri("rule", "ofac-eo-14032")]
+    # The curated orders (data/rules.csv, found by their executive order number), not minted ones.
+    assert values(store, designation, str(TKG.designatedBy)) == [entity_iri("rule", "eo-13959"),
+                                                                 entity_iri("rule", "eo-14032")]
     for curated in ("huawei-holding", "hikvision", "smic"):
         assert any("Military-Industrial" in lst for lst in designations_of(store, entity_iri("company", curated))
                    .values()), curated
@@ -156,9 +157,10 @@ def test_huawei_block_then_ofac_answers_as_one_party(store: VersionedStore, runn
     # Proven Glory: BIS lists "Proven Glory"; OFAC lists PROVEN GLORY CAPITAL LIMITED a.k.a. PROVEN GLORY.
     glory = {str(r.get("citation")) for r in run_saved(find_query("rules-affecting-firm"), {"firm": "Proven Glory"},
                                                    backend).rows}
-    assert {"85 FR 51596", "EO 13959"} <= glory  # 85 FR 51603 is a page of 85 FR 51596 (inferred)
+    # 85 FR 51603 is a page of 85 FR 51596 (inferred); EO 13959 by its Federal Register citation
+    assert {"85 FR 51596", "85 FR 73185"} <= glory
     rules = run_saved(find_query("rules-affecting-firm"), {"firm": "Huawei"}, backend).rows
-    cmic = [r for r in rules if str(r.get("citation", "")) == "EO 13959"]
+    cmic = [r for r in rules if str(r.get("citation", "")) == "85 FR 73185"]
     assert cmic and str(cmic[0]["from"]) == "2021-08-02"
     # Sugon: the CSL's "Sugon" and OFAC's DAWNING INFORMATION INDUSTRY CO., LTD a.k.a. 'SUGON' are one party.
     sugon = run_saved(find_query("exceptions-for-firm"), {"firm": "Sugon"}, backend)  # no "names 2 entities"
@@ -176,6 +178,10 @@ def test_huawei_block_then_ofac_answers_as_one_party(store: VersionedStore, runn
     # Proven Glory's address is in the British Virgin Islands (the CSL prints "GB"): its country is VG.
     assert backend.ask('ASK { ?p <http://www.w3.org/2000/01/rdf-schema#label> "Proven Glory" ; '
                        '<https://schema.org/addressCountry> "VG" }')
+    # Issue 20: the agency that administers the list acts on the firm.
+    agencies = {str(r["name"]): r for r in run_saved(find_query("agencies-acting-on-firm"), {"firm": "Huawei"},
+                                                      backend).rows}
+    assert int(str(agencies["Office of Foreign Assets Control"]["rules"])) == 2
 
 
 # -- newer files end-date --------------------------------------------------------

@@ -37,6 +37,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 from rdflib import URIRef
 
+from kg.answers import names
 from kg.graph.backend import Backend, ResultTable
 from kg.resources import lookup_query
 
@@ -45,6 +46,9 @@ LEGAL_FORMS = frozenset([
     "plc", "gmbh", "ag", "kg", "sa", "sas", "sarl", "srl", "spa", "nv", "bv", "kk", "pte", "pvt", "private", "pty",
     "oy", "ab", "as", "asa", "jsc", "pjsc", "ojsc", "cjsc", "oao", "ooo", "zao", "ltda", "sl", "sp", "zoo", "sro",
     "doo", "ad", "ead",
+    # Chinese legal forms in pinyin ("Youxian Gongsi": limited company; "Gufen": joint-stock).
+    "youxian", "gongsi", "youxiangongsi", "gufen", "gufenyouxiangongsi", "zeren", "youxianzerengongsi",
+    "fze", "fzco", "fzc", "fzllc", "bhd", "tbk",
 ])
 COUNTRY_BONUS = 5.0
 COUNTRY_PENALTY = 10.0
@@ -52,6 +56,18 @@ COUNTRY_PENALTY = 10.0
 DEFAULT_THRESHOLD = 82.0
 BLOCK_SIZE = 40  # candidates the exact scorer sees per query, after blocking
 WORD_MATCH = 80.0  # rapidfuzz ratio at or above which two words count as the same word (typos)
+# The distinctive-name scores (see _core_score): the same distinctive name with other place or business
+# words; the same with a letter off; one name holding the other's distinctive name and more.
+CORE_SAME = 92.0
+CORE_TYPO = 88.0
+CORE_CONTAINED = 76.0  # with the whole-name share (at most 5) below the default threshold: a near miss
+CORE_ALL_WORDS = 84.0  # every word of the listed name, with only place or business words added
+CORE_STEP = 3.0  # off for each side naming a place the other does not
+COMMON_CORES = 6  # a word in the distinctive part of more different names than this is a common word
+CORE_TIE = 5.0  # up to this much of the whole-name score orders equal distinctive names
+DISJOINT_PENALTY = 10.0  # both names have distinctive words and none is the other's ("Yili" vs "Huawei")
+DISJOINT_FLOOR = 60.0  # below this the penalty changes nothing that matters
+SHORT_CAP = 79.0  # an acronym-like one-word name matches another only as written or swapped
 
 
 @functools.lru_cache(maxsize=65536)
@@ -63,13 +79,16 @@ def normalise_name(text: str) -> str:
     "'Abd al-Rahman"), and a typed name often leaves them out. A legal-form
     word with one typo ("Compnay", "Corportion") is dropped like the word itself.
     """
+    text = names.latin(text)  # Chinese as pinyin words, other scripts through anyascii
     text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
     text = text.replace("&", " and ")
     text = _APOSTROPHES.sub("", text)
     text = re.sub(r"\b([a-z])\.(?=[a-z]\.)", r"\1", text)  # s.r.l. -> srl. ; k.k. -> kk.
     text = re.sub(r"[^\w\s]+", " ", text)
-    words = [w for w in text.split() if w not in LEGAL_FORMS and not _misspelt_legal_form(w)]
+    words = [names.ABBREVIATIONS.get(w) or names.PINYIN_ENGLISH.get(w, w) for w in text.split()]
+    words = " ".join(words).split()
+    words = [w for w in words if w not in LEGAL_FORMS and not _misspelt_legal_form(w)]
     return " ".join(words)
 
 
@@ -82,16 +101,22 @@ def _misspelt_legal_form(word: str) -> bool:
     return len(word) >= 4 and any(OSA.distance(word, form, score_cutoff=1) <= 1 for form in _TYPO_LEGAL_FORMS)
 
 
+_DIGIT = re.compile(r"[0-9]")
+
+
+@functools.lru_cache(maxsize=1 << 18)
 def word_similarity(a: str, b: str) -> float:
-    """How alike two words are (0-100): rapidfuzz's ratio, and one typo in words of four letters counts as 80.
+    """How alike two words are (0-100): rapidfuzz's ratio, and one typo in words of five letters counts as 80.
 
     An edit ratio punishes one wrong letter in a short word hard ("musa" and
     "muas" score 75), so a single substitution, insertion, deletion or swap of
-    neighbours (optimal string alignment distance 1) counts as WORD_MATCH.
+    neighbours (optimal string alignment distance 1) counts as WORD_MATCH. A
+    name that is one short acronym-like word is held to stricter terms in
+    ``score`` (SMIC is not SOMIC).
     """
     if a == b:
         return 100.0
-    if any(c.isdigit() for c in a + b):  # numbers (years, hull and tail numbers) match exactly or not at all
+    if _DIGIT.search(a) or _DIGIT.search(b):  # numbers (years, hull and tail numbers) match exactly or not at all
         return 0.0
     ratio = fuzz.ratio(a, b)
     if ratio < WORD_MATCH and min(len(a), len(b)) >= 4 and OSA.distance(a, b, score_cutoff=1) <= 1:
@@ -101,12 +126,76 @@ def word_similarity(a: str, b: str) -> float:
 
 
 
+_USCC = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXY]{10}$")
+_ISIN = re.compile(r"^[A-Z]{2}[A-Z0-9]{9}[0-9]$")
+IDENTIFIER_CONFLICT = 15.0  # taken off when the party holds another identifier of the same kind
+
+
+def normalise_identifier(text: str) -> str:
+    """The identifying characters of a printed identifier: "Tax ID No. 7744001497 (Russia)" -> "7744001497".
+
+    Upper case, without the country in brackets, the words with no digit
+    ("IMO", "Tax ID No.") and separators.
+    """
+    text = re.sub(r"\([^)]*\)", " ", text.upper())
+    tokens = [re.sub(r"[^0-9A-Z]", "", t) for t in text.split()]
+    return "".join(t for t in tokens if any(c.isdigit() for c in t))
+
+
+def identifier_scheme(text: str) -> str:
+    """uscc, isin, imo or other: identifiers of the same scheme that differ conflict."""
+    value = normalise_identifier(text)
+    if _USCC.match(value):
+        return "uscc"
+    if _ISIN.match(value):
+        return "isin"
+    if "IMO" in text.upper() or (value.isdigit() and len(value) == 7):
+        return "imo"
+    return "other"
+
+
 @dataclass
 class Candidate:
     party: URIRef
     name: str
     normalised: str
     countries: frozenset[str]
+    shape: Shape | None = None
+
+
+@dataclass(frozen=True)
+class Shape:
+    """A normalised name cut into what decides and what does not (see kg.answers.names)."""
+
+    core: tuple[str, ...]  # distinctive words: without place, business and legal-form words
+    key: str  # the core without spaces: "Tik Tok" and "TikTok" meet
+    han: str  # the distinctive Chinese characters, when the name is written in them
+    places: frozenset[str]
+    person: bool = False  # written "FAMILY, Given" as lists write people: no distinctive-name rules
+
+
+@functools.lru_cache(maxsize=65536)
+def shape_of(text: str) -> Shape:
+    words = normalise_name(text).split()
+    core = tuple(names.core_words(words))
+    return Shape(core, "".join(core), names.han_core(text) if names.has_han(text) else "",
+                 frozenset(names.places_in(words)), _person_form(text))
+
+
+def _person_form(text: str) -> bool:
+    """Written as lists write people: "FAMILY, Given" (up to three words before the comma, none a legal form,
+    a business or a place word): "HAQQANI, Siraj" is, "Huawei Technologies Switzerland AG, Liebefeld" is not."""
+    if "," not in text:
+        return False
+    before, after = text.split(",", 1)
+    if "(" in before or not before.strip():
+        return False
+    after_words = re.sub(r"[^\w\s'-]", " ", after.casefold()).split()
+    if not after_words or any(w in LEGAL_FORMS or names.is_generic(w) for w in after_words):
+        return False  # "NIO, Inc.", "SMIC, Americas"
+    raw = re.sub(r"[^\w\s'-]", " ", before.casefold()).split()
+    return len(raw) <= 3 and not any(w in LEGAL_FORMS for w in raw) \
+        and not any(names.is_generic(w) for w in normalise_name(before).split())
 
 
 def _deletions(word: str) -> set[str]:
@@ -134,6 +223,23 @@ class Index:
     neighbours: dict[str, list[str]] = field(default_factory=dict)  # deletion form -> words
     vocabulary: list[str] = field(default_factory=list)  # sorted, for prefix look-ups
     weights: list[float] = field(default_factory=list)  # summed idf of each candidate's words
+    # Words that occur in the cores of many different names ("banco", "nacional"): not distinctive.
+    common: frozenset[str] = frozenset()
+    identifiers: dict[str, set[URIRef]] = field(default_factory=dict)  # normalised identifier -> parties
+    party_identifiers: dict[URIRef, set[tuple[str, str]]] = field(default_factory=dict)  # party -> (scheme, value)
+    first: dict[URIRef, int] = field(default_factory=dict)  # party -> its first candidate
+    joined: dict[str, tuple[str, str]] = field(default_factory=dict)  # "provenglory" -> ("proven", "glory")
+
+    def add_identifiers(self, found: Iterable[tuple[URIRef, str]]) -> None:
+        """Identifiers (USCC, registration, passport, IMO numbers, ISIN) the graph holds for its parties."""
+        if not self.first:
+            for i, c in enumerate(self.candidates):
+                self.first.setdefault(c.party, i)
+        for party, text in found:
+            value = normalise_identifier(text)
+            if value and party in self.first:
+                self.identifiers.setdefault(value, set()).add(party)
+                self.party_identifiers.setdefault(party, set()).add((identifier_scheme(text), value))
 
     @classmethod
     def from_names(cls, names: Iterable[tuple[URIRef, str, Iterable[str]]]) -> Index:
@@ -144,7 +250,7 @@ class Index:
             normalised = normalise_name(label)
             if normalised and (party, label) not in seen:
                 seen.add((party, label))
-                candidates.append(Candidate(party, label, normalised, frozenset(countries)))
+                candidates.append(Candidate(party, label, normalised, frozenset(countries), shape_of(label)))
         postings: dict[str, list[int]] = {}
         for i, c in enumerate(candidates):
             for word in set(c.normalised.split()):
@@ -157,13 +263,23 @@ class Index:
                 for form in _deletions(word):
                     neighbours.setdefault(form, []).append(word)
         weights = [sum(idf[w] for w in set(c.normalised.split())) for c in candidates]
-        return cls(candidates, idf, math.log(1 + total), postings, neighbours, sorted(postings), weights)
+        cores: dict[str, set[str]] = {}
+        for c in candidates:
+            assert c.shape is not None
+            for word in c.shape.core:
+                cores.setdefault(word, set()).add(c.shape.key)
+        common = frozenset(w for w, keys in cores.items() if len(keys) > COMMON_CORES)
+        joined = {a + b: (a, b) for c in candidates for a, b in zip(c.normalised.split(), c.normalised.split()[1:],
+                                                                      strict=False) if a + b not in postings}
+        return cls(candidates, idf, math.log(1 + total), postings, neighbours, sorted(postings), weights, common,
+                   joined=joined)
 
     @classmethod
     def from_backend(cls, backend: Backend, extra: Iterable[tuple[URIRef, str, Iterable[str]]] = ()) -> Index:
         """Every name and alias of every party in the graph (and ``extra`` entries, if given)."""
         names: dict[URIRef, set[str]] = {}
         countries: dict[URIRef, set[str]] = {}
+        identifiers: list[tuple[URIRef, str]] = []
         for row in backend.select(lookup_query("screen-names")).rows:
             party = row["party"]
             assert isinstance(party, URIRef)
@@ -171,9 +287,13 @@ class Index:
                 names.setdefault(party, set()).add(str(row["name"]))
             if row.get("country") is not None:
                 countries.setdefault(party, set()).add(str(row["country"]))
+            if row.get("identifier") is not None:
+                identifiers.append((party, str(row["identifier"])))
         entries = [(party, label, countries.get(party, set())) for party, labels in names.items()
                    for label in sorted(labels)]
-        return cls.from_names([*entries, *extra])
+        index = cls.from_names([*entries, *extra])
+        index.add_identifiers(identifiers)
+        return index
 
     def similar_words(self, word: str) -> list[str]:
         """Indexed words equal to ``word``, one edit from it, or that it abbreviates."""
@@ -272,6 +392,98 @@ def _aligned(q_words: list[str], c_words: list[str]) -> str:
     return " ".join(sorted(q_words, key=key))
 
 
+def _distinctive(word: str, index: Index) -> bool:
+    """A word that can identify a firm: not ordinary in a language (kg.answers.names), not in many names' cores."""
+    return len(word) >= 3 and word not in index.common and not names.is_ordinary(word)
+
+
+def _acronym_like(word: str) -> bool:
+    """Four letters or fewer (SMIC, AMEC), or five with at most two vowels (CNCEC, ZEMIC, SOMIC)."""
+    return len(word) <= 4 or (len(word) == 5 and sum(c in "aeiouy" for c in word) <= 2)
+
+
+def _acronym_pair(q_words: list[str], c_words: list[str]) -> bool:
+    """The listed one-word name reads as an acronym and the typed one differs by more than two swapped letters."""
+    if len(q_words) != 1 or len(c_words) != 1 or q_words == c_words:
+        return False
+    a, b = q_words[0], c_words[0]
+    if not _acronym_like(b):
+        return False
+    return not (len(a) == len(b) and sorted(a) == sorted(b) and OSA.distance(a, b, score_cutoff=1) <= 1)
+
+
+def _share_core(q: Shape, c: Shape) -> bool:
+    """Some distinctive word of one is (within a typo) one of the other's, or one core holds the other's key."""
+    if q.key in c.key or c.key in q.key:
+        return True
+    return any(word_similarity(a, b) >= WORD_MATCH for a in q.core for b in c.core)
+
+
+def _inside(short: tuple[str, ...], long: tuple[str, ...]) -> bool:
+    """``short`` is a run of whole words of ``long`` (and shorter)."""
+    n = len(short)
+    return 0 < n < len(long) and any(long[i:i + n] == short for i in range(len(long) - n + 1))
+
+
+def _core_score(q: Shape, c: Shape, index: Index) -> tuple[float, str]:
+    """The score of the distinctive names alone, and why; 0 when they do not decide.
+
+    Counterparty files add place and business words to a listed name, drop
+    them, or write the firm in Chinese characters or pinyin; what stays is the
+    distinctive part ("hikvision" of "Hangzhou Hikvision Digital Technology").
+    Two names whose distinctive parts are the same score CORE_SAME less
+    CORE_STEP for each side naming a place the other does not. A distinctive
+    part made only of words common among the cores of the index ("banco
+    nacional") decides nothing; neither does one of four letters or fewer
+    unless it is the same (SMIC is not SOMIC). A distinctive part decides only
+    through a word that is not an ordinary word of a language ("state",
+    "transportation", "glory"): coined names such as Hikvision do.
+    """
+    if not q.key or not c.key or q.person or c.person:
+        return 0.0, ""
+    if q.han and c.han:
+        if q.han == c.han:
+            base, how = CORE_SAME, f"the distinctive Chinese characters {c.han} are the same"
+        elif names.pinyin(q.han) == names.pinyin(c.han):
+            base, how = CORE_TYPO, (f"the distinctive Chinese characters read the same ({names.pinyin(c.han)}) "
+                                    f"but are written {q.han} and {c.han} (traditional and simplified, or another "
+                                    "firm): review")
+        else:
+            return 0.0, ""
+    else:
+        if not any(_distinctive(w, index) for w in c.core) and not (len(c.core) >= 2 and q.key == c.key):
+            # (two or more ordinary words decide only all together, spaced as they may: "Magni ficent Tower")
+            return 0.0, ""
+        shown = " ".join(c.core)
+        if q.key == c.key or sorted(q.core) == sorted(c.core):
+            base, how = CORE_SAME, f"the distinctive name '{shown}' is the same"
+        elif min(len(q.key), len(c.key)) >= 8 and not c.han and len(q.core) == len(c.core) and all(
+                word_similarity(a, b) >= WORD_MATCH for a, b in zip(sorted(q.core), sorted(c.core), strict=True)):
+            # word against word (BICENTENARIO VI is not V); not for pinyin: zhongxin and zhongxing are two
+            # firms, 中芯 and 中兴
+            base, how = CORE_TYPO, f"the distinctive name '{' '.join(q.core)}' is one letter from '{shown}'"
+        elif len(c.key) >= 5 and _inside(c.core, q.core):
+            extra = " ".join(w for w in q.core if w not in c.core)
+            base, how = CORE_CONTAINED, (f"the name holds the listed party's distinctive name '{shown}' and more "
+                                         f"('{extra}'): a firm named after the listed party? review")
+        elif len(q.key) >= 5 and _inside(q.core, c.core) and any(_distinctive(w, index) for w in q.core):
+            base, how = CORE_ALL_WORDS, f"the listed name '{shown}' holds the distinctive name '{' '.join(q.core)}'"
+        else:
+            return 0.0, ""
+        if len(c.key) <= 4 and q.key != c.key:
+            return 0.0, ""
+    total = base
+    notes = [how]
+    if q.places - c.places:
+        total -= CORE_STEP
+        notes.append(f"the name adds the place {', '.join(sorted(q.places - c.places))}: a branch or subsidiary "
+                     "named after the listed party? review")
+    if c.places - q.places:
+        total -= CORE_STEP
+        notes.append(f"the listed name adds the place {', '.join(sorted(c.places - q.places))}")
+    return total, "; ".join(notes)
+
+
 def score(query: str, candidate: Candidate, index: Index, country: str | None = None) -> tuple[float, str]:
     """The score (0-100) of ``candidate`` for ``query`` and the sentence that explains it."""
     q_words = normalise_name(query).split()
@@ -285,6 +497,30 @@ def score(query: str, candidate: Candidate, index: Index, country: str | None = 
     total = 0.5 * sort_ratio + 0.5 * weighted
     parts = [f"{total:.0f} = mean of token_sort_ratio {sort_ratio:.0f} and rarity-weighted word match "
              f"{weighted:.0f} on '{q_text}' vs '{candidate.normalised}'"]
+    q_shape, c_shape = shape_of(query), candidate.shape or shape_of(candidate.name)
+    core, why = _core_score(q_shape, c_shape, index)
+    if core < CORE_ALL_WORDS and len(c_words) >= 2 and cc >= 0.999 and \
+            all(names.is_generic(w) for w in q_words if w not in c_words):
+        # Every word of the listed name typed ("Phoenix Optics", "Semiconductor Manufacturing South China"),
+        # with place or business words added: ordinary words too, since all of them are there.
+        core = CORE_ALL_WORDS - CORE_STEP * bool(c_shape.places - q_shape.places)
+        why = "every word of the listed name is in the name, which adds only place or business words"
+        if q_shape.places - c_shape.places:
+            why += (f" (the place {', '.join(sorted(q_shape.places - c_shape.places))}: a branch or subsidiary "
+                    "named after the listed party? review)")
+    if core > total:
+        # Equal distinctive names tie; the whole-name score orders them (the Huawei family shares "huawei").
+        core = min(99.0, core + CORE_TIE * total / 100)
+        total = core
+        parts = [f"{core:.0f}: {why} (whole names: {parts[0]})"]
+    elif q_shape.core and c_shape.core and total >= DISJOINT_FLOOR and not _share_core(q_shape, c_shape):
+        total -= DISJOINT_PENALTY
+        parts.append(f"no distinctive word in common ('{' '.join(q_shape.core)}' vs '{' '.join(c_shape.core)}'; "
+                     f"-{DISJOINT_PENALTY:.0f})")
+    if total > SHORT_CAP and _acronym_pair(q_words, c_words):
+        total = SHORT_CAP
+        parts.append(f"a short name of few vowels (an acronym?) matches only as written or with two letters "
+                     f"swapped (at most {SHORT_CAP:.0f})")
     if notes:
         parts.append(f"abbreviations expanded: {', '.join(notes)}")
     if country:
@@ -299,8 +535,44 @@ def score(query: str, candidate: Candidate, index: Index, country: str | None = 
     return total, "; ".join(parts)
 
 
+def _identifier_check(index: Index, party: URIRef, typed: list[tuple[str, str]]) -> tuple[float, str]:
+    """(100, why) when a typed identifier is the party's; (-IDENTIFIER_CONFLICT, why) when it conflicts."""
+    held = index.party_identifiers.get(party, set())
+    for scheme, value in typed:
+        if (scheme, value) in held or any(value == v for _, v in held):
+            return 100.0, f"identifier {value} ({scheme}) is the one the graph holds for this party"
+    for scheme, value in typed:
+        if scheme == "other":
+            continue
+        others = sorted(v for s, v in held if s == scheme)
+        if others:
+            return -IDENTIFIER_CONFLICT, (f"identifier conflict: {scheme} {value} typed, the graph holds "
+                                          f"{', '.join(others)} for this party (-{IDENTIFIER_CONFLICT:.0f}): "
+                                          "probably another entity")
+    return 0.0, ""
+
+
+def _split_run_together(index: Index, words: list[str]) -> list[str]:
+    """Each unknown word of six letters or more that is two neighbouring words of an indexed name run together
+    ("provenglory" for "Proven Glory"), split in two.
+
+    A word within one typo of an indexed word ("shippeng") is a typo, and an
+    ordinary word ("indian") a word, not two.
+    """
+    out: list[str] = []
+    for word in words:
+        if len(word) >= 6 and word not in index.postings and not word.isdigit() and not names.is_ordinary(word) \
+                and not index.similar_words(word):
+            pair = index.joined.get(word)
+            if pair is not None:
+                out.extend(pair)
+                continue
+        out.append(word)
+    return out
+
+
 def match(index: Index, name: str, country: str | None = None, limit: int = 10,
-          threshold: float = DEFAULT_THRESHOLD) -> list[Match]:
+          threshold: float = DEFAULT_THRESHOLD, identifiers: Iterable[str] = ()) -> list[Match]:
     """The parties whose names in ``index`` best match ``name``, best first, one per party; no graph look-ups.
 
     Equal scores keep the order of their matched names; ``screen`` breaks such
@@ -308,15 +580,29 @@ def match(index: Index, name: str, country: str | None = None, limit: int = 10,
     """
     country = country.upper() if country else None
     wanted = normalise_name(name)
-    if not wanted:
+    given = [(identifier_scheme(t), normalise_identifier(t)) for t in identifiers if normalise_identifier(t)]
+    if not wanted and not given:
         return []
     typed = " ".join(name.casefold().split())
     # Blocking on shared words keeps the exact scorer off most of a large index.
-    pool = index.block(wanted.split(), limit=max(BLOCK_SIZE, limit * 5))
+    split = _split_run_together(index, wanted.split())
+    if split != wanted.split():  # "ProvenGlory" is "proven glory" when the index knows both words
+        name, wanted = " ".join(split), " ".join(split)
+    words = wanted.split()
+    key = shape_of(name).key
+    pool = index.block(words + ([key] if key and key not in words else []), limit=max(BLOCK_SIZE, limit * 5))
+    for _, value in given:  # the parties holding a typed identifier are scored whatever their names
+        pool.extend(index.first[p] for p in index.identifiers.get(value, ()))
     best: dict[URIRef, Match] = {}
-    for i in pool:
+    for i in dict.fromkeys(pool):
         candidate = index.candidates[i]
-        total, why = score(name, candidate, index, country)
+        total, why = score(name, candidate, index, country) if wanted else (0.0, "no name typed")
+        if given:
+            change, said = _identifier_check(index, candidate.party, given)
+            if change == 100.0:
+                total, why = 100.0, f"{said}; name: {why}"
+            elif change:
+                total, why = max(0.0, total + change), f"{why}; {said}"
         if total < threshold:
             continue
         exactness = 0 if " ".join(candidate.name.casefold().split()) == typed else \
@@ -328,9 +614,20 @@ def match(index: Index, name: str, country: str | None = None, limit: int = 10,
     return sorted(best.values(), key=lambda m: (-m.score, m.exactness, m.matched_name))[: limit * 2]
 
 
+def near_misses(index: Index, name: str, country: str | None = None, threshold: float = DEFAULT_THRESHOLD,
+                identifiers: Iterable[str] = (), k: int = 3, floor: float = 50.0) -> list[Match]:
+    """The ``k`` closest candidates below ``threshold`` (and at or above ``floor``), for a "no match" answer.
+
+    A "no match" that hides a 79 is a near miss an analyst never sees; this
+    names them, each marked below the threshold by the caller.
+    """
+    return [m for m in match(index, name, country, k, floor, identifiers) if m.score < threshold][:k]
+
+
 def screen(backend: Backend, name: str, country: str | None = None, limit: int = 10,
            threshold: float = DEFAULT_THRESHOLD, index: Index | None = None, on: str | None = None,
-           include_ended: bool = False, cache: dict[URIRef, Match] | None = None) -> list[Match]:
+           include_ended: bool = False, cache: dict[URIRef, Match] | None = None,
+           identifiers: Iterable[str] = ()) -> list[Match]:
     """The parties whose names best match ``name``, best first, one answer per party.
 
     Each answer says what holds on ``on`` (an ISO date; default today, or
@@ -346,7 +643,8 @@ def screen(backend: Backend, name: str, country: str | None = None, limit: int =
 
         on = str(today())
     index = index or Index.from_backend(backend)
-    return finish(backend, match(index, name, country, limit, threshold), limit, on, include_ended, cache)
+    return finish(backend, match(index, name, country, limit, threshold, identifiers), limit, on, include_ended,
+                  cache)
 
 
 def finish(backend: Backend, ranked: list[Match], limit: int, on: str, include_ended: bool = False,
@@ -505,9 +803,18 @@ def as_table(matches: list[Match]) -> ResultTable:
     return table
 
 
-def as_text(matches: list[Match], name: str) -> str:
+def near_text(near: list[Match]) -> str:
+    """"76.2 Dahua Technology Company; 60.1 ...": near misses on one line."""
+    return "; ".join(f"{m.score:.1f} {m.matched_name}" for m in near)
+
+
+def as_text(matches: list[Match], name: str, near: list[Match] | None = None) -> str:
     if not matches:
-        return f"no name in the graph matches {name!r} at or above the threshold"
+        text = f"no name in the graph matches {name!r} at or above the threshold"
+        if near:
+            text += "\nnearest below the threshold (not matches; review if the name is close):\n" + "\n".join(
+                f"{m.score:5.1f}  {m.matched_name}\n       {m.party}\n       why: {m.explanation}" for m in near)
+        return text
     blocks = []
     for m in matches:
         lines = [f"{m.score:5.1f}  {m.matched_name}" + (f"  (party: {m.label})" if m.label and m.label != m.matched_name

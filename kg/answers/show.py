@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from rdflib import RDF, Literal, URIRef
-from rdflib.namespace import DCTERMS
+from rdflib.namespace import DCTERMS, XSD
 from rdflib.term import Node
 
 from kg.answers.queries import today
@@ -42,9 +42,20 @@ class Description:
     sources: list[tuple[str, str]] = field(default_factory=list)  # (title, url)
     is_firm: bool = False
     reach: list[Reach] = field(default_factory=list)  # legal reach and exposure, in date order
+    status: str | None = None  # a rule's status on today's date (rule_status)
+    history: list[str] = field(default_factory=list)  # a rule's dated events, oldest first
+    person_terms: list[str] = field(default_factory=list)  # a person's posts and terms
+    list_held: str | None = None  # a list: how many of its entries the graph holds
+
+    def listings(self) -> list[Reach]:
+        """Entries on a list that prohibits nothing by itself (effect "listed", "listed again")."""
+        return [r for r in self.reach if not r.exposure and r.listing]
+
+    def exporter_side(self) -> list[Reach]:
+        return [r for r in self.reach if not r.exposure and r.exporter]
 
     def legal_reach(self) -> list[Reach]:
-        return [r for r in self.reach if not r.exposure]
+        return [r for r in self.reach if not r.exposure and not r.listing and not r.exporter]
 
     def exposure(self) -> list[Reach]:
         return [r for r in self.reach if r.exposure]
@@ -65,11 +76,22 @@ class Description:
         for r in self.reach:
             table.rows.append({"entity": self.entity, "property": TKG.reach, "value": r.effect,
                                "valueLabel": Literal(f"{r.section}: {r.line}")})
+        # A rule's status and history, a person's terms, a list's held entries: the
+        # lines `show` prints, one row each, so CSV and JSON readers get them too.
+        extra = ([(TKG.ruleStatus, f"status {self.status}")] if self.status else []) + \
+            [(TKG.ruleHistory, h) for h in (self.history if self.status else [])] + \
+            [(TKG.postHeld, t) for t in self.person_terms] + \
+            ([(TKG.entriesHeld, self.list_held)] if self.list_held else [])
+        for prop, text in extra:
+            table.rows.append({"entity": self.entity, "property": prop, "value": Literal(text),
+                               "valueLabel": Literal(text)})
         return table
 
 
 LEGAL_REACH = "legal reach"
 EXPOSURE = "exposure (not a designation of this firm)"
+LISTING = "listed (on a list that prohibits nothing by itself; its legal reach is the acts above)"
+EXPORTER = "exporter-side (licence requirements on its own exports, not a restriction on dealing with it)"
 
 
 @dataclass
@@ -81,10 +103,14 @@ class Reach:
     exposure: bool  # reach:exposure: a listed parent or affiliate, not legal reach
     line: str
     status: str = ""  # "holds on ...", "ended ...", "not yet in force on ...", "suspended on ..."
+    listing: bool = False  # effect "listed" / "listed again": a listing, not a prohibition
+    exporter: bool = False  # reach "as the exporter": exporter-side
 
     @property
     def section(self) -> str:
-        return EXPOSURE if self.exposure else LEGAL_REACH
+        if self.exposure:
+            return EXPOSURE
+        return LISTING if self.listing else EXPORTER if self.exporter else LEGAL_REACH
 
 
 def describe(backend: Backend, text: str, tables: tuple[str, ...] | None = None) -> Description:
@@ -126,10 +152,107 @@ def describe(backend: Backend, text: str, tables: tuple[str, ...] | None = None)
     description.is_firm = any(s.property == RDF.type and s.value == TKG.Company for s in description.statements)
     if description.is_firm:
         description.reach = firm_reach(backend, entity)
+    types = {s.value for s in description.statements if s.property == RDF.type}
+    if TKG.Rule in types:
+        description.status, description.history = rule_status(backend, entity, str(today()))
+    if TKG.Person in types:
+        description.person_terms = person_terms(backend, entity)
+    if TKG.RestrictedPartyList in types:
+        description.list_held = list_held(backend, entity, str(today()))
     return description
 
 
+def _name(row: dict[str, Node]) -> str:
+    by = str(row.get("byLabel", "")) or shorten(str(row.get("by", "")))
+    citation = row.get("byCitation")
+    return f"{by} ({citation})" if citation is not None and str(citation) not in by else by
+
+
+def rule_status(backend: Backend, rule: URIRef, on: str) -> tuple[str, list[str]]:
+    """A rule's status on ``on`` and its history, from queries/lookup/rule-lifecycle.rq.
+
+    In force, not yet in force, suspended / not enforced / rescinded (from, to,
+    by what), superseded, no longer in force: each said with its date and the
+    act behind it, so that no answer treats a suspended or unenforced rule as
+    in force. A suspension that has ended says what its own terms were.
+    """
+    rows = backend.select(lookup_query("rule-lifecycle"), {"entity": rule}).rows
+    dates: dict[str, str] = {}
+    history: list[str] = []
+    status = ""
+    ended_suspension = ""
+    for row in rows:
+        event, date = str(row["event"]), str(row.get("date", "")) or "date not recorded"
+        if event in ("signed", "published", "in force", "no longer in force"):
+            dates.setdefault(event, date)
+            history.append(f"{date}  {event}")
+        elif event == "suspension":
+            kind = str(row.get("kind", "")) or "suspended"
+            words = {"suspended": "suspended", "not-enforced": "not enforced", "rescinded": "rescinded"}[kind]
+            until = str(row["until"]) if row.get("until") is not None else None
+            span = f"to {until}" if until else "end not recorded"
+            history.append(f"{date}  {words} by {_name(row)} ({span})")
+            if until:
+                history.append(f"{until}  {words} until this day (by its terms)")
+            if date <= on and (until is None or until >= on):
+                status = f"{words} since {date} by {_name(row)} ({span})"
+            elif until is not None and until < on:
+                ended_suspension = f"; it was {words} from {date} to {until} by {_name(row)}"
+                if row.get("note") is not None:
+                    ended_suspension += f" ({row['note']})"
+        else:  # amended, superseded
+            history.append(f"{date}  {event} by {_name(row)}")
+            if event == "superseded" and date <= on and not status:
+                status = f"superseded since {date} by {_name(row)}"
+    start = dates.get("in force") or dates.get("published") or dates.get("signed")
+    end = dates.get("no longer in force")
+    if not status:
+        if start is None:
+            status = "not known: no date of the rule is recorded"
+        elif start > on:
+            status = f"not yet in force (in force from {start})"
+        elif end is not None and end < on:
+            status = f"no longer in force since {end}"
+        else:
+            if "in force" in dates:
+                status = f"in force since {start}{ended_suspension}"
+            else:
+                how = "signed" if "signed" in dates else "published"
+                status = f"in force: {how} {start} (its effective date is not recorded){ended_suspension}"
+    return f"on {on}: {status}", sorted(dict.fromkeys(history))
+
+
+def person_terms(backend: Backend, person: URIRef) -> list[str]:
+    """A person's posts: "Under Secretary ... (Bureau of Industry and Security), 2022-04-19 to 2025-01"."""
+    lines: list[str] = []
+    for row in backend.select(lookup_query("person-terms"), {"entity": person}).rows:
+        span = f"{row.get('start', 'start not recorded')} to {row['end']}" if row.get("end") is not None \
+            else f"since {row.get('start', 'start not recorded')}"
+        extra = []
+        if row.get("nominated") is not None:
+            extra.append(f"nominated {row['nominated']}")
+        if row.get("confirmed") is not None:
+            extra.append(f"confirmed {row['confirmed']}")
+        more = f"; {', '.join(extra)}" if extra else ""
+        lines.append(f"{row['post']} ({row['agency']}), {span}{more}")
+    return lines
+
+
+def list_held(backend: Backend, lst: URIRef, on: str) -> str:
+    """"6 of 134 entries held (entities on the January 2025 edition, 2025-01-07)", or why M is not known."""
+    rows = backend.select(lookup_query("list-held"), {"entity": lst, "on": Literal(on, datatype=XSD.date)}).rows
+    held = next((int(str(r["held"])) for r in rows if r.get("held") is not None), 0)
+    sized = [r for r in rows if r.get("entries") is not None]
+    if not sized:
+        return f"{held} entries held on {on}; the list's size is not recorded, so the graph may hold only part of it"
+    r = sized[-1]
+    return (f"{r['heldThen']} of {r['entries']} entries held ({r['counted']}, {r['asOf']}); "
+            f"{held} held on {on}")
+
+
 _EXPOSURE = CONCEPT["reach/exposure"]
+_EXPORTER = CONCEPT["reach/exporter"]
+_LISTING_KINDS = {CONCEPT["effect-kind/lists"], CONCEPT["effect-kind/relists"]}
 
 
 def firm_reach(backend: Backend, firm: URIRef, on: Literal | None = None) -> list[Reach]:
@@ -159,7 +282,8 @@ def firm_reach(backend: Backend, firm: URIRef, on: Literal | None = None) -> lis
         seen.add((exposure, line))
         effect, rule_iri = row["effectNode"], row["rule"]
         assert isinstance(effect, URIRef) and isinstance(rule_iri, URIRef)
-        found.append(Reach(effect, rule_iri, exposure, line, status))
+        found.append(Reach(effect, rule_iri, exposure, line, status, listing=row["kind"] in _LISTING_KINDS,
+                           exporter=row["reachConcept"] == _EXPORTER))
     return found
 
 
@@ -205,6 +329,15 @@ def render_description(d: Description) -> str:
     types = [s.value_label or shorten(str(s.value)) for s in d.statements if s.property == RDF.type]
     if types:
         lines.append(f"  type: {', '.join(types)}")
+    if d.status:
+        lines.append(f"  status {d.status}")
+        lines.append("  history:")
+        lines.extend(f"    {h}" for h in d.history or ["no dated event recorded"])
+    if d.person_terms:
+        lines.append("  posts held:")
+        lines.extend(f"    {t}" for t in d.person_terms)
+    if d.list_held:
+        lines.append(f"  entries held: {d.list_held}")
     origin_file = next((str(s.value) for s in d.statements if s.property == TKG.sourceFile), None)
     origin_line = next((str(s.value) for s in d.statements if s.property == TKG.sourceLine), None)
     origin_hash = next((str(s.value) for s in d.statements if s.property == TKG.sourceHash), None)
@@ -221,7 +354,10 @@ def render_description(d: Description) -> str:
         for prop, subject, kind in d.incoming:
             lines.append(f"    {subject}{f' [{kind}]' if kind else ''} — {prop}")
     if d.is_firm:
-        for section, found in ((LEGAL_REACH, d.legal_reach()), (EXPOSURE, d.exposure())):
+        for section, found in ((LEGAL_REACH, d.legal_reach()), (LISTING, d.listings()),
+                               (EXPORTER, d.exporter_side()), (EXPOSURE, d.exposure())):
+            if section in (LISTING, EXPORTER) and not found:
+                continue
             lines.append(f"  {section}:")
             if not found:
                 lines.append("    none in the graph" if section == LEGAL_REACH else

@@ -46,7 +46,8 @@ def _register() -> None:
                     query_commands.query, query_commands.sparql, query_commands.show,
                     export_commands.export, push_commands.push, csl_commands.import_group,
                     screen_commands.screen, serve_commands.serve, history_commands.history,
-                    history_commands.rollback, monitor_commands.update, monitor_commands.sources_command,
+                    history_commands.rollback, history_commands.check, monitor_commands.update,
+                    monitor_commands.sources_command,
                     monitor_commands.changes, monitor_commands.watch, monitor_commands.evidence):
         cli.add_command(command)
 

@@ -90,6 +90,15 @@ def query_timeout_option(func: F) -> F:
     )(func)
 
 
+def service_option(func: F) -> F:
+    """``--allow-service URL``: an endpoint a query's SERVICE may call (none by default)."""
+    return click.option(
+        "--allow-service", "allow_service", multiple=True, metavar="URL",
+        help="Let a query's SERVICE call this SPARQL endpoint (repeat for several; also "
+             "TRADEKG_ALLOW_SERVICE). Without it, a query naming another server is refused.",
+    )(func)
+
+
 def store_option(func: F) -> F:
     return click.option(
         "--store", "store_path", type=click.Path(path_type=Path), envvar=STORE_ENV,
@@ -130,7 +139,8 @@ def endpoint_options(func: F) -> F:
 
 
 def open_backend(store_path: Path | None, endpoint: str | None = None, graph_iri: str | None = None,
-                 timeout: float | None = None, query_timeout: float | None = None) -> Backend:
+                 timeout: float | None = None, query_timeout: float | None = None,
+                 allow_service: tuple[str, ...] = ()) -> Backend:
     """The graph to read: the server at ``endpoint`` if given, else the embedded store.
 
     ``query_timeout`` (seconds; default TRADEKG_QUERY_TIMEOUT or 120, 0 for no
@@ -138,7 +148,8 @@ def open_backend(store_path: Path | None, endpoint: str | None = None, graph_iri
     """
     from kg.api import open_backend as api_open_backend
 
-    return api_open_backend(store_path, endpoint, graph_iri, timeout, query_timeout)
+    return api_open_backend(store_path, endpoint, graph_iri, timeout, query_timeout,
+                            allow_service=allow_service or None)
 
 
 def format_option(func: F) -> F:

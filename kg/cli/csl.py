@@ -9,6 +9,7 @@ import click
 
 from kg.cli.common import handle_errors, open_store, store_option
 from kg.errors import TradekgError
+from kg.loaders.limits import read_input
 from kg.pipeline.build import _display, provenance_name
 from kg.progress import progress
 
@@ -51,7 +52,7 @@ def csl(file: Path, as_of: object, strict: bool, partial: bool, end_missing: boo
     store.current_version()  # no graph yet: say so before the lock creates the directory
     day = as_of.date() if as_of is not None else date.today()  # type: ignore[attr-defined]
     options = {"as_of": day.isoformat(), "partial": partial, "strict": strict, "end_missing": end_missing}
-    data = file.read_bytes()  # read once: these bytes are imported and kept in the ledger
+    data = read_input(file, _display(file))  # read once: these bytes are imported and kept in the ledger
     name = provenance_name(file, store.path)
     # Planned and committed under the writer lock: a plan read from a version
     # another writer is replacing would be committed on top of its result.

@@ -78,3 +78,48 @@ def rollback(version: str | None, store_path: Path | None) -> None:
     counted = f" ({triples:,} triples)" if isinstance(triples, int) else ""
     click.echo(f"rolled back to version {target.number} ({target.command} of "
                f"{target.manifest.get('written_at', '?')}){counted}; now version {now.number}\nstore: {store.path}")
+
+
+@click.command()
+@store_option
+@handle_errors
+def check(store_path: Path | None) -> None:
+    """Check the store and each kept version: manifest, ledger, database, inputs.
+
+    Says which versions are sound, so you know what `tradekg rollback N` can
+    bring back. Exit status 1 when anything is damaged.
+
+    \b
+    Example:
+      tradekg check
+    """
+    from kg.pipeline.verify import check_store
+
+    store = open_store(store_path)
+    checks = check_store(store)
+    click.echo(f"store {store.path}: {len(checks)} kept version{'s' if len(checks) != 1 else ''} "
+               "(oldest first; * is current)")
+    for item in checks:
+        mark = "*" if item.current else " "
+        if item.sound:
+            ledger = len((item.manifest or {}).get("ledger", []))
+            click.echo(f"  {mark} {item.number:>4}  sound: {item.quads:,} triples, ledger of {ledger} "
+                       f"entr{'y' if ledger == 1 else 'ies'} with its inputs  ({item.path.name})")
+        else:
+            click.echo(f"  {mark} {item.number:>4}  DAMAGED ({item.path.name}):")
+            for problem in item.problems:
+                click.echo(f"           {problem}")
+    current = next((c for c in checks if c.current), None)
+    sound = [c for c in checks if c.sound and c.manifest]
+    if current is not None and current.sound and len(sound) == len(checks):
+        click.echo("every kept version is sound")
+        return
+    if current is not None and current.sound:
+        click.echo("the current version is sound; the damaged ones above cannot be rolled back to")
+    elif sound:
+        click.echo(f"the current version is damaged: `tradekg rollback {sound[-1].number}` brings back the newest "
+                   "sound one with its ledger; then redo the loads and imports that came after it")
+    else:
+        click.echo("no kept version is sound: `tradekg build` rebuilds the graph from data/ "
+                   "(loads and imports must then be done again)")
+    raise SystemExit(1)

@@ -18,6 +18,7 @@ from kg.cli.common import (
     open_backend,
     output_format,
     query_timeout_option,
+    service_option,
     store_option,
 )
 from kg.errors import TradekgError
@@ -27,8 +28,9 @@ from kg.namespaces import bind_prefixes
 
 
 def _backend(store_path: Path | None, endpoint: str | None = None, graph_iri: str | None = None,
-             timeout: float | None = None, query_timeout: float | None = None) -> Backend:
-    return open_backend(store_path, endpoint, graph_iri, timeout, query_timeout)
+             timeout: float | None = None, query_timeout: float | None = None,
+             allow_service: tuple[str, ...] = ()) -> Backend:
+    return open_backend(store_path, endpoint, graph_iri, timeout, query_timeout, allow_service)
 
 
 def _parse_params(params: tuple[str, ...]) -> dict[str, str]:
@@ -75,10 +77,11 @@ def _list_queries(fmt: str) -> None:
 @store_option
 @endpoint_options
 @query_timeout_option
+@service_option
 @handle_errors
 def query(name: str | None, params: tuple[str, ...], list_queries: bool, fmt: str | None,
           store_path: Path | None, endpoint: str | None, graph_iri: str | None, timeout: float | None,
-          query_timeout: float | None) -> None:
+          query_timeout: float | None, allow_service: tuple[str, ...]) -> None:
     """Run the saved query NAME.
 
     \b
@@ -97,7 +100,7 @@ def query(name: str | None, params: tuple[str, ...], list_queries: bool, fmt: st
         raise click.UsageError("name a saved query, or pass --list to see them")
     saved = find_query(name)
     result = run_saved(saved, _parse_params(params),
-                       _backend(store_path, endpoint, graph_iri, timeout, query_timeout))
+                       _backend(store_path, endpoint, graph_iri, timeout, query_timeout, allow_service))
     render(result, fmt, sys.stdout)
 
 
@@ -109,10 +112,11 @@ def query(name: str | None, params: tuple[str, ...], list_queries: bool, fmt: st
 @store_option
 @endpoint_options
 @query_timeout_option
+@service_option
 @handle_errors
 def sparql(text: str | None, query_file: click.utils.LazyFile | None, fmt: str | None,
            store_path: Path | None, endpoint: str | None, graph_iri: str | None, timeout: float | None,
-           query_timeout: float | None) -> None:
+           query_timeout: float | None, allow_service: tuple[str, ...]) -> None:
     """Run your own read-only SPARQL query (SELECT, ASK, CONSTRUCT, DESCRIBE).
 
     Updates (INSERT, DELETE, LOAD, CLEAR, DROP...) are refused: the graph
@@ -124,7 +128,7 @@ def sparql(text: str | None, query_file: click.utils.LazyFile | None, fmt: str |
     if (text is None) == (query_file is None):
         raise click.UsageError("give the query as an argument or with -f FILE, not both")
     query_text = text if text is not None else query_file.read()  # type: ignore[union-attr]
-    result = _backend(store_path, endpoint, graph_iri, timeout, query_timeout).query_any(
+    result = _backend(store_path, endpoint, graph_iri, timeout, query_timeout, allow_service).query_any(
         with_default_prefixes(query_text))
     if isinstance(result, bool):
         click.echo("true" if result else "false")
@@ -141,10 +145,11 @@ def sparql(text: str | None, query_file: click.utils.LazyFile | None, fmt: str |
 @store_option
 @endpoint_options
 @query_timeout_option
+@service_option
 @handle_errors
 def show(entity: str, tables: tuple[str, ...], fmt: str | None, store_path: Path | None,
          endpoint: str | None, graph_iri: str | None, timeout: float | None,
-         query_timeout: float | None) -> None:
+         query_timeout: float | None, allow_service: tuple[str, ...]) -> None:
     """Everything about one ENTITY (IRI, id, name or alias), with its sources.
 
     For a company, also its legal reach (rules that restrict it, change its
@@ -157,8 +162,8 @@ def show(entity: str, tables: tuple[str, ...], fmt: str | None, store_path: Path
       tradekg show Huawei
       tradekg show "84 FR 22961"
     """
-    description = describe(_backend(store_path, endpoint, graph_iri, timeout, query_timeout), entity,
-                           tables or None)
+    backend = _backend(store_path, endpoint, graph_iri, timeout, query_timeout, allow_service)
+    description = describe(backend, entity, tables or None)
     fmt = output_format(fmt)
     if fmt == "table":
         click.echo(wrap_text(render_description(description)))

@@ -15,6 +15,9 @@ from kg.cli.common import fail, handle_errors, open_backend, store_option
 @click.command()
 @click.argument("name", required=False)
 @click.option("--country", default=None, help="ISO 3166-1 alpha-2 country of the party (bonus when it matches).")
+@click.option("--identifier", "identifiers", multiple=True, metavar="ID",
+              help="An identifier of the party (USCC, registration, passport or IMO number, ISIN): the party "
+                   "holding it matches; a party holding another of the same kind scores lower. Repeatable.")
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 1000),
               help="Most answers to show (per input row with --file).")
 @click.option("--threshold", default=screening.DEFAULT_THRESHOLD, show_default=True, type=click.FloatRange(0, 100),
@@ -26,6 +29,12 @@ from kg.cli.common import fail, handle_errors, open_backend, store_option
               help="With --file: the column holding the ISO country code (optional column).")
 @click.option("--id-column", default="id", show_default=True,
               help="With --file: the column holding your own id of the row (optional column; else the line).")
+@click.option("--identifier-column", default="identifier", show_default=True,
+              help="With --file: the column holding the party's identifiers (USCC, registration or IMO number; "
+                   "several separated by ';'; optional column).")
+@click.option("--address-column", default="address", show_default=True,
+              help="With --file: the column holding the party's address (optional column); a place it names "
+                   "counts as the name's place.")
 @click.option("--format", "fmt", type=click.Choice(["text", "table", "csv", "json"]), default=None,
               help="Output format (default: text on a terminal, csv when piped; --file: csv or json).")
 @click.option("--as-of", "as_of", default=None, metavar="YYYY-MM-DD",
@@ -37,9 +46,10 @@ from kg.cli.common import fail, handle_errors, open_backend, store_option
                    "every source, each answer) to this JSON file; `tradekg evidence check` re-runs it.")
 @store_option
 @handle_errors
-def screen(name: str | None, country: str | None, limit: int, threshold: float, batch_file: Path | None,
-           name_column: str, country_column: str, id_column: str, fmt: str | None,
-           as_of: str | None, include_ended: bool, evidence_file: Path | None, store_path: Path | None) -> None:
+def screen(name: str | None, country: str | None, identifiers: tuple[str, ...], limit: int, threshold: float,
+           batch_file: Path | None, name_column: str, country_column: str, id_column: str, identifier_column: str,
+           address_column: str, fmt: str | None, as_of: str | None, include_ended: bool, evidence_file: Path | None,
+           store_path: Path | None) -> None:
     """Match NAME (or every name in --file) against every name and alias in the graph.
 
     Answers with the score (and how it was made), the matched name, the lists
@@ -47,7 +57,8 @@ def screen(name: str | None, country: str | None, limit: int, threshold: float, 
     it (named, on a list, as a covered affiliate, or owned by listed parties),
     apart from exposure (a listed parent or affiliate, which no rule extends
     to it). By default only what holds today; --include-ended adds what ended,
-    marked ended. Exit code 0 whether or not anything matches.
+    marked ended. When nothing reaches the threshold, the nearest names below
+    it are shown, marked so. Exit code 0 whether or not anything matches.
 
     With --file, writes one row per input row and candidate (input line, id
     and name, score, matched name, party, the lists it is on, rules, exposure,
@@ -78,26 +89,31 @@ def screen(name: str | None, country: str | None, limit: int, threshold: float, 
                        limit, threshold, on, include_ended, evidence_file)
         return
     if batch_file is not None:
-        _screen_file(backend, batch_file, name_column, country_column, id_column, fmt, limit, threshold, on,
-                     include_ended)
+        _screen_file(backend, batch_file, name_column, country_column, id_column, identifier_column,
+                     address_column, fmt, limit, threshold, on, include_ended)
         return
     assert name is not None
-    matches = screening.screen(backend, name, country, limit, threshold, on=on, include_ended=include_ended)
+    index = screening.Index.from_backend(backend)
+    matches = screening.screen(backend, name, country, limit, threshold, index=index, on=on,
+                               include_ended=include_ended, identifiers=identifiers)
     fmt = fmt or ("text" if sys.stdout.isatty() else "csv")
     if fmt == "text":
-        click.echo(wrap_text(screening.as_text(matches, name)))
+        near = [] if matches else screening.near_misses(index, name, country, threshold, identifiers)
+        click.echo(wrap_text(screening.as_text(matches, name, near)))
     else:
         render(screening.as_table(matches), fmt, sys.stdout)
 
 
 def _screen_file(backend: screening.Backend, path: Path, name_column: str, country_column: str, id_column: str,
-                 fmt: str | None, limit: int, threshold: float, on: str | None, include_ended: bool) -> None:
+                 identifier_column: str, address_column: str, fmt: str | None, limit: int, threshold: float,
+                 on: str | None, include_ended: bool) -> None:
     from kg.answers.batch import screen_file
 
     if fmt in ("text", "table"):
         raise click.UsageError("--file writes csv or json (--format csv|json)")
     report = screen_file(backend, path, sys.stdout, fmt or "csv", name_column, country_column, id_column,
-                         limit=limit, threshold=threshold, on=on, include_ended=include_ended)
+                         limit=limit, threshold=threshold, on=on, include_ended=include_ended,
+                         identifier_column=identifier_column, address_column=address_column)
     sys.stdout.flush()
     click.echo(f"screened {report.screened:,} rows: {report.matched:,} with a match at or above {threshold:g}, "
                f"{report.written:,} rows written", err=True)

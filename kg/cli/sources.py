@@ -16,6 +16,7 @@ import click
 
 from kg.cli.common import handle_errors, open_store, store_option
 from kg.cli.csl import import_group
+from kg.loaders.limits import read_input
 from kg.pipeline.build import user_files
 from kg.progress import progress
 
@@ -75,7 +76,8 @@ def federal_register_command(files: tuple[Path, ...], fetch: tuple[str, ...], se
     store.current_version()  # no graph yet: say so before the lock creates the directory
     # Every file read and every answer fetched is kept in the ledger (by the name the graph
     # gives it: project-relative, or the URL), so `build` replays this import offline.
-    parsed = [federal_register.parse_json(f.path.read_bytes(), f.display, f.source_name) for f in user_files(files)]
+    parsed = [federal_register.parse_json(read_input(f.path, f.display), f.display, f.source_name)
+              for f in user_files(files)]
     client = FrClient() if (fetch or searches or fetch_missing) else None
     if client is not None:
         wanted = list(fetch)

@@ -138,6 +138,10 @@ KINDS: dict[str, Kind] = {k.table: k for k in (
     Kind("posts", "#d4b9da", "box", "round-rectangle", record=True),
     Kind("tenures", "#d4b9da", "ellipse", "ellipse", record=True),
     Kind("appropriations", "#c9a98f", "ellipse", "ellipse", record=True),
+    # A rule naming a party with no list in between (the TikTok law, section 889): a record like a designation.
+    Kind("rule_parties", "#ff9da7", "diamond", "diamond", record=True),
+    # An act attaching a consequence to a list (section 805 and the 1260H list): a record between the two.
+    Kind("list_consequences", "#76b7b2", "parallelogram", "rhomboid", record=True),
 )}
 DEFAULT_KIND = Kind("other", "#bbbbbb", "ellipse", "ellipse")
 
@@ -145,7 +149,7 @@ DEFAULT_KIND = Kind("other", "#bbbbbb", "ellipse", "ellipse")
 IN_OFFICE = "urn:tradekg:picture:issued-in-term-of"
 
 # Tables whose rows are not drawn: sources become node attributes.
-NOT_NODES = frozenset({"sources"})
+NOT_NODES = frozenset({"sources", "list_sizes"})  # a list's recorded size is said on the list, not drawn
 # The focus walk does not go from a node of the key table to its entries of the value table
 # (from a list to everyone listed on it; see the module docstring).
 HUB_ENTRIES: dict[str, str] = {"lists": "designations"}
@@ -493,6 +497,15 @@ def _label_nodes(g: nx.MultiDiGraph) -> None:
             list_short = nodes[lst]["short_label"].replace("\n", " ") if lst else "list"
             data["label"] = f"{party_name} on the {list_name}" + (f", {span}" if span else "")
             data["short_label"] = f"on {list_short}\n{span}" if span else f"on {list_short}"
+        elif kind == "rule_parties":
+            party = _neighbour(g, node, str(TKG.namedParty))
+            rule = _neighbour(g, node, str(TKG.namingRule))
+            party_name = nodes[party]["label"] if party else "?"
+            rule_short = nodes[rule]["short_label"].split("\n")[0] if rule else "a rule"
+            data["label"] = f"{party_name} named in {rule_short}" + (f", {span}" if span else "")
+            # Wrapped as narrow as the other records: a wide node widens every ring of the rings layout.
+            named = _wrap(f"named in {rule_short}", 18, 2)
+            data["short_label"] = f"{named}\n{span}" if span else named
         elif kind == "tenures":
             person = _neighbour(g, node, str(ORG.member))
             post = _neighbour(g, node, str(TKG.post))

@@ -16,7 +16,8 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Callable
+import traceback
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
@@ -35,6 +36,7 @@ class QueryRejected(TradekgError):
 
 
 QUERY_TIMEOUT_ENV = "TRADEKG_QUERY_TIMEOUT"
+SERVICE_ENV = "TRADEKG_ALLOW_SERVICE"
 DEFAULT_QUERY_TIMEOUT = 120.0
 
 T = TypeVar("T")
@@ -83,6 +85,7 @@ def run_with_deadline(work: Callable[[threading.Event], T], seconds: float | Non
         try:
             outcome["value"] = work(cancelled)
         except BaseException as exc:  # handed to the caller below
+            _drop_locals(exc)
             outcome["error"] = exc
 
     worker = threading.Thread(target=target, name="tradekg-query", daemon=True)
@@ -98,6 +101,22 @@ def run_with_deadline(work: Callable[[threading.Event], T], seconds: float | Non
 
 
 _abandoned: list[threading.Thread] = []
+
+
+def _drop_locals(exc: BaseException | None) -> None:
+    """Clear the variables of the frames in ``exc``'s tracebacks (and its causes'), here on this thread.
+
+    An error handed to another thread carries its traceback, and the frames in
+    it keep their variables: a pyoxigraph result among them is then dropped on
+    the other thread, which pyoxigraph refuses to do, so the result and the
+    whole in-memory store it reads were never freed (issue 26: +345 MB per
+    version switch after a failed SERVICE). The lines of the traceback stay.
+    """
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        traceback.clear_frames(exc.__traceback__)
+        exc = exc.__cause__ or exc.__context__
 
 
 def abandoned_queries() -> list[threading.Thread]:
@@ -290,16 +309,74 @@ class QueryForms:
         return result
 
 
+class ServiceRefused(QueryRejected):
+    """The query names a SERVICE (another server) that this process was not told it may call."""
+
+
+def allowed_services(endpoints: Iterable[str] | None = None) -> frozenset[str]:
+    """The endpoints a query may call with SERVICE: ``endpoints``, else TRADEKG_ALLOW_SERVICE
+    (separated by spaces or commas), else none.
+
+    A query that names a SERVICE makes this process send an HTTP request to
+    the address it names and hand back the answer (or an error saying whether
+    the port is open). A server reachable by a web page would let that page
+    read anything its host can reach, so nothing is called unless named here.
+    """
+    if endpoints is None:
+        endpoints = re.split(r"[\s,]+", os.environ.get(SERVICE_ENV, ""))
+    allowed = set()
+    for endpoint in endpoints:
+        endpoint = endpoint.strip()
+        if not endpoint:
+            continue
+        if not re.fullmatch(r"https?://[^\s<>\"{}|^`\\]+", endpoint):
+            raise TradekgError(f"--allow-service {endpoint!r}: name an endpoint as a full http(s) URL")
+        allowed.add(endpoint)
+    return frozenset(allowed)
+
+
+def refuse_service(query: str, allowed: frozenset[str] = frozenset()) -> None:
+    """Raise ``ServiceRefused`` if ``query`` calls a SERVICE not in ``allowed``.
+
+    The SERVICE keyword is found the way update keywords are (outside strings,
+    IRIs and comments, any letter case); its endpoint must then be written as
+    a full IRI (``SERVICE <https://...>``, SILENT or not) and be one of
+    ``allowed``: a variable or prefixed name cannot be checked before the
+    engine resolves it, so it is refused too.
+    """
+    tokens = [(m.group("word"), m.group(0)) for m in _TOKEN.finditer(query)
+              if not m.group(0).startswith("#")]
+    for i, (word, _) in enumerate(tokens):
+        if not word or word.upper() != "SERVICE":
+            continue
+        rest = tokens[i + 1:i + 3]
+        if rest and rest[0][0] and rest[0][0].upper() == "SILENT":
+            rest = rest[1:]
+        target = rest[0][1] if rest else ""
+        endpoint = target[1:-1] if target.startswith("<") and target.endswith(">") else None
+        if endpoint is not None and endpoint in allowed and "\\" not in endpoint:
+            continue
+        named = target[:200] or "?"
+        hint = (f"pass --allow-service {endpoint} (or set {SERVICE_ENV}) to let queries call it"
+                if endpoint is not None else "write the endpoint as a full <IRI> and allow it with --allow-service")
+        raise ServiceRefused(
+            f"this query calls another server (SERVICE {named}); tradekg does not reach into the network "
+            f"unless told: {hint}")
+
+
 class EmbeddedBackend(QueryForms):
     """Reads one Oxigraph store (read-only on disk, or in memory for derivation)."""
 
-    def __init__(self, store: ox.Store, timeout: float | None = None):
+    def __init__(self, store: ox.Store, timeout: float | None = None,
+                 allow_service: frozenset[str] = frozenset()):
         self.store = store
         self.timeout = timeout  # seconds a query may run (None: no limit), see run_with_deadline
+        self.allow_service = allow_service  # endpoints a SERVICE may call (none by default)
 
     def _run(self, query: str, bindings: dict[str, Node] | None) -> object:
         if update_keyword(query) is not None:
             raise QueryRejected(_UPDATE_REFUSED)
+        refuse_service(query, self.allow_service)
         try:
             return self.store.query(with_values(query, bindings))
         except SyntaxError as exc:
@@ -317,6 +394,14 @@ class EmbeddedBackend(QueryForms):
                   cancelled: threading.Event) -> ResultTable | Graph | bool:
         result = self._run(query, bindings)
         try:
+            return self._convert(result, cancelled)
+        finally:
+            # Dropped here, on the thread that made it: a pyoxigraph result dropped on another thread
+            # (through a traceback handed to the caller) is never freed, and it holds the whole store.
+            del result
+
+    def _convert(self, result: object, cancelled: threading.Event) -> ResultTable | Graph | bool:
+        try:
             if isinstance(result, ox.QueryBoolean):
                 return bool(result)
             if isinstance(result, ox.QueryTriples):
@@ -329,13 +414,26 @@ class EmbeddedBackend(QueryForms):
             assert isinstance(result, ox.QuerySolutions)
             variables = [v.value for v in result.variables]
             rows = []
+            # Each distinct term is converted once: a big answer repeats the same lists,
+            # rules, labels and dates on thousands of rows, and an rdflib Literal costs
+            # about 10 us to make (a date is parsed). Reading a solution as a tuple
+            # (its values in projection order) is cheaper than looking each name up.
+            converted: dict[object, Node] = {}
             for s in result:
                 if cancelled.is_set():  # given up: stop reading rows nobody will see
                     break
-                rows.append({n: to_rdflib(s[n]) for n in variables if s[n] is not None})
+                row = {}
+                for name, term in zip(variables, s, strict=True):
+                    if term is not None:
+                        value = converted.get(term)
+                        if value is None:
+                            value = converted[term] = to_rdflib(term)
+                        row[name] = value
+                rows.append(row)
             return ResultTable(variables, rows)
         except OSError as exc:
-            raise QueryRejected(f"the query failed: {exc}") from None
+            message = str(exc)
+        raise QueryRejected(f"the query failed: {message}")
 
     def all_triples(self) -> Graph:
         return quads_to_graph(self.store.quads_for_pattern(None, None, None, ox.DefaultGraph()))

@@ -175,12 +175,79 @@ def _in_use(version: Path) -> bool:
     return False
 
 
+class StoreDamaged(TradekgError):
+    """Part of the store cannot be read: a manifest (and the ledger in it), or a version's database."""
+
+
+class ManifestDamaged(StoreDamaged):
+    """A version's manifest exists but cannot be read: its ledger is not lost silently."""
+
+    def __init__(self, path: Path, why: str):
+        self.path = path
+        store = path.parent.parent.parent
+        super().__init__(
+            f"the manifest {path} cannot be read ({why}); it holds the ledger of loads and imports that "
+            f"`tradekg build` replays, so nothing is written until it is sound again. To recover: "
+            f"`tradekg check --store {store}` says which kept versions are sound; `tradekg rollback N` "
+            f"makes one current with its ledger (the inputs of every load and import stay in "
+            f"{store / 'inputs'}), then redo the loads and imports that came after it")
+
+
 def read_manifest(version: Path) -> dict[str, Any] | None:
-    """A version's manifest, or None for a directory a killed writer left without one."""
+    """A version's manifest, or None for a directory a killed writer left without one.
+
+    A manifest that is there but cannot be read (cut short, emptied, not
+    JSON) raises ``ManifestDamaged``: treating it as absent would start an
+    empty ledger, and the next build would drop every load and import.
+    """
+    path = version / MANIFEST
     try:
-        return json.loads((version / MANIFEST).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
         return None
+    except NotADirectoryError:
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ManifestDamaged(path, str(exc)) from None
+    try:
+        info = json.loads(text)
+    except ValueError as exc:
+        raise ManifestDamaged(path, f"not JSON: {exc}" if text.strip() else "it is empty") from None
+    if not isinstance(info, dict):
+        raise ManifestDamaged(path, "not a JSON object")
+    return info
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write ``path`` whole or not at all: a temporary file beside it, fsync, rename, fsync of the folder."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+    _fsync_dir(path.parent)
+
+
+def open_version(version: Path) -> ox.Store:
+    """A version's database, read-only; a damaged one is a one-line ``StoreDamaged`` with the way out."""
+    try:
+        return ox.Store.read_only(str(version))
+    except (OSError, RuntimeError) as exc:  # RocksDB reports corruption as RuntimeError
+        raise damaged_version(version, exc) from None
+
+
+def damaged_version(version: Path, exc: BaseException) -> StoreDamaged:
+    """The error for a version whose database RocksDB cannot read (a cut file, an emptied CURRENT)."""
+    store = version.parent.parent
+    first = str(exc).strip().splitlines()[0][:300] if str(exc).strip() else type(exc).__name__
+    return StoreDamaged(
+        f"the store version {version} cannot be read ({first}); `tradekg check --store {store}` says which "
+        f"kept versions are sound, and `tradekg rollback N` makes one of them current")
 
 
 def lock_wait_seconds() -> float:
@@ -228,23 +295,46 @@ class VersionedStore:
         """
         version = self.current_version()
         _hold_reader_lock(version)
-        return ox.Store.read_only(str(version))
+        return open_version(version)
 
     def manifest(self) -> dict[str, Any]:
+        """The current version's manifest ({} for none); ``ManifestDamaged`` if it cannot be read."""
         return read_manifest(self.current_version()) or {}
 
-    def history(self) -> list[tuple[Path, dict[str, Any]]]:
-        """Every version that was published and is still kept, oldest first, with its manifest."""
+    def kept(self) -> list[tuple[Path, dict[str, Any] | ManifestDamaged]]:
+        """Every published version still kept, oldest first, with its manifest or the error reading it."""
         if not self.versions.is_dir():
             return []
         current = self.current_version() if self.exists() else None
-        kept = []
+        kept: list[tuple[Path, dict[str, Any] | ManifestDamaged]] = []
         for version in sorted(self.versions.iterdir(), key=lambda p: p.name):
-            info = read_manifest(version) if version.name.startswith("v-") else None
-            if info is None or (current is not None and version.name > current.name):
+            if not version.name.startswith("v-") or (current is not None and version.name > current.name):
                 continue
-            kept.append((version, info))
+            try:
+                info = read_manifest(version)
+            except ManifestDamaged as exc:
+                kept.append((version, exc))
+                continue
+            if info is not None:
+                kept.append((version, info))
         return kept
+
+    def history(self, damaged_current: bool = False) -> list[tuple[Path, dict[str, Any]]]:
+        """Every version that was published and is still kept, oldest first, with its manifest.
+
+        An older version whose manifest cannot be read is left out (``tradekg
+        check`` names it); the current one's raises ``ManifestDamaged`` unless
+        ``damaged_current`` (a rollback away from it), when it is left out too.
+        """
+        current = self.current_version() if self.exists() else None
+        sound = []
+        for version, info in self.kept():
+            if isinstance(info, ManifestDamaged):
+                if version == current and not damaged_current:
+                    raise info
+                continue
+            sound.append((version, info))
+        return sound
 
     # -- the inputs of loads and imports, by content -------------------------------------------
     @property
@@ -347,10 +437,18 @@ class VersionedStore:
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
             target = self.versions / f"v-{stamp}-{os.getpid()}"
             previous = self.current_version() if self.exists() else None
+            # The manifest the new version's number and ledger follow: read (or refused) before any work.
+            try:
+                before = (read_manifest(previous) or {}) if previous is not None else {}
+            except ManifestDamaged:
+                if from_version is None:
+                    raise
+                before = {"version": max((int(i.get("version", 0)) for _, i in self.history(damaged_current=True)),
+                                         default=0)}
             if from_version is not None:
-                ox.Store.read_only(str(from_version)).backup(str(target))
+                _backup(from_version, target)
             elif from_current and self.exists():
-                ox.Store.read_only(str(self.current_version())).backup(str(target))
+                _backup(self.current_version(), target)
             published = False
             try:
                 store = ox.Store(str(target))
@@ -364,11 +462,9 @@ class VersionedStore:
                 info = dict(manifest or {})
                 info.setdefault("written_at", datetime.now(UTC).isoformat(timespec="seconds"))
                 # A serial number that stays with the version: what `history` and `rollback` call it.
-                before = (read_manifest(previous) or {}) if previous is not None else {}
-                info["version"] = int(before.get("version", len(self.history()))) + 1
+                info["version"] = int(before.get("version", len(self.history(damaged_current=True)))) + 1
                 info["previous"] = previous.name if previous is not None else None
-                (target / MANIFEST).write_text(json.dumps(info, indent=2, sort_keys=True), encoding="utf-8")
-                _fsync_dir(target)
+                write_atomic(target / MANIFEST, json.dumps(info, indent=2, sort_keys=True).encode("utf-8"))
                 self._publish(target)
                 published = True
             finally:
@@ -396,8 +492,14 @@ class VersionedStore:
         for version in sorted(self.versions.iterdir(), key=lambda p: p.name):
             if version.resolve() in keep or version.resolve() == current:
                 continue
-            info = read_manifest(version) if version.name.startswith("v-") else None
-            if info is None or (current is not None and version.name > current.name):
+            if not version.name.startswith("v-") or (current is not None and version.name > current.name):
+                leftovers.append(version)
+                continue
+            try:
+                info = read_manifest(version)
+            except ManifestDamaged:
+                continue  # kept as it is, for whoever recovers it; `tradekg check` names it
+            if info is None:
                 leftovers.append(version)
             else:
                 published.append(version)
@@ -425,13 +527,24 @@ class VersionedStore:
             return
         named: set[str] = set()
         for version in self.versions.iterdir():
-            info = read_manifest(version)
+            try:
+                info = read_manifest(version)
+            except ManifestDamaged:
+                return  # which inputs it names is unknown: keep them all
             if info is None:
                 continue
             named |= {str(i.get("sha256")) for e in info.get("ledger", []) for i in e.get("inputs", [])}
         for item in self.inputs.iterdir():
             if item.name not in named and not item.name.startswith("."):
                 item.unlink(missing_ok=True)
+
+
+def _backup(source: Path, target: Path) -> None:
+    """A checkpoint copy of ``source`` at ``target`` (hard links); a damaged source is a plain error."""
+    try:
+        open_version(source).backup(str(target))
+    except (OSError, RuntimeError) as exc:
+        raise damaged_version(source, exc) from None
 
 
 def _fsync_dir(path: Path) -> None:

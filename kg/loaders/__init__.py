@@ -30,6 +30,7 @@ from kg.graph.ontology import concept_notations
 from kg.graph.terms import Triple, triples_to_ntriples, triples_to_quads
 from kg.loaders import cells, dateorder
 from kg.loaders.csvfile import CsvFile, read_csv
+from kg.loaders.limits import read_input
 from kg.loaders.tables import Catalog, ColumnSpec, TableSpec, load_catalog
 from kg.namespaces import TKG, bind_prefixes, entity_iri
 
@@ -128,7 +129,7 @@ class _Loader:
             self.unreadable_tables.add(table.name)
             return
         self.rows_per_table[table.name] = self.rows_per_table.get(table.name, 0) + len(parsed.rows)
-        digest = hashlib.sha256(item.path.read_bytes()).hexdigest()
+        digest = hashlib.sha256(read_input(item.path, item.display)).hexdigest()
         self.origin[parsed.display] = (Literal(item.source_name or item.display), Literal(f"sha256:{digest}"))
         for row in parsed.rows:
             self._row(table, parsed.display, row.line, row.cells)

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from kg.errors import InputProblem
+from kg.loaders.limits import read_input
 
 # Large enough for any real cell (CSL addresses run to a few KB); small enough
 # that a file with an unbalanced quote fails instead of swallowing itself.
@@ -65,7 +66,7 @@ def read_csv(path: Path, display: str | None = None) -> tuple[CsvFile | None, li
     """Parse ``path``; return the rows or the problems that stop it being read."""
     display = display or str(path)
     try:
-        data = path.read_bytes()
+        data = read_input(path, display)
     except OSError as exc:
         return None, [InputProblem(display, None, None, f"cannot read file: {exc.strerror}")]
     text, problems = _decode(data, display)

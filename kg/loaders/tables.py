@@ -77,7 +77,9 @@ class Catalog:
 
         ``companies.csv``, ``companies-2025.csv`` and ``companies_new.csv`` all
         belong to ``companies``; a file named otherwise belongs to the one table
-        whose columns its header names exactly.
+        whose columns its header names exactly, or else to the one table whose
+        required columns it names and whose columns hold all of its header (so
+        a file written before a table gained an optional column still loads).
         """
         stem = path.stem.lower()
         for table in sorted(self.tables.values(), key=lambda t: -len(t.name)):
@@ -88,6 +90,12 @@ class Catalog:
             matches = [t for t in self.tables.values() if set(header) == set(t.columns)]
             if len(matches) == 1:
                 return matches[0]
+            if not matches:
+                subset = [t for t in self.tables.values()
+                          if set(header) <= set(t.columns)
+                          and {n for n, c in t.columns.items() if c.required} <= set(header)]
+                if len(subset) == 1:
+                    return subset[0]
         return None
 
 

@@ -58,24 +58,30 @@ class Version:
         return "; ".join(x for x in [text, *extra] if x)
 
 
-def versions(store: VersionedStore) -> list[Version]:
-    """The kept versions, oldest first, numbered by their serial (stable across pruning)."""
+def versions(store: VersionedStore, damaged_current: bool = False) -> list[Version]:
+    """The kept versions, oldest first, numbered by their serial (stable across pruning).
+
+    A current version whose manifest cannot be read raises ``ManifestDamaged``,
+    unless ``damaged_current`` (a rollback away from it): then it is left out.
+    """
     current = store.current_version()
     found = []
-    for position, (path, info) in enumerate(store.history(), start=1):
+    for position, (path, info) in enumerate(store.history(damaged_current=damaged_current), start=1):
         found.append(Version(int(info.get("version", position)), path, info, path == current))
     return found
 
 
 def find(store: VersionedStore, spec: str | None) -> Version:
     """The version ``spec`` names: its number, its directory name, or (None) the one before the current."""
-    kept = versions(store)
+    kept = versions(store, damaged_current=True)
     if spec is None:
-        current = next(v for v in kept if v.current)
-        earlier = [v for v in kept if v.number < current.number]
-        if not earlier:
+        current = next((v for v in kept if v.current), None)
+        earlier = [v for v in kept if current is None or v.number < current.number]
+        if current is None and earlier:
+            return earlier[-1]  # the current version's manifest is damaged: the newest sound one
+        if current is None or not earlier:
             raise TradekgError(f"the store {store.path} keeps no version before the current one "
-                               f"(version {current.number}); nothing to roll back to")
+                               f"(version {current.number if current else '?'}); nothing to roll back to")
         return earlier[-1]
     wanted = spec.strip().lstrip("#")
     for version in kept:

@@ -184,7 +184,7 @@ def _commit_delta(store: VersionedStore, removals: list[ox.Quad], additions: lis
 # Additions that can change the rule effects of parties they do not name:
 # they send a change down the slow path (re-derive everything).
 _WIDE = {str(TKG.changesTermsOf), str(TKG.coversList), str(TKG.includesAffiliates), str(TKG.ownerList),
-         str(TKG.suspendsRule)}
+         str(TKG.suspendsRule), str(TKG.consequenceOfList), str(TKG.restrictsByItself)}
 # A new ownership record changes what reaches the firm it owns (tkg:ownedEntity)
 # and, through it, the firms below; its owner's own effects stay as they were.
 _PARTY_LINKS = {str(TKG.designatedParty), str(TKG.coversParty), str(TKG.namedParty), str(TKG.ownedEntity)}

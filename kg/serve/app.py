@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import hmac
 import io
+import logging
 import re
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -39,10 +41,20 @@ from kg.graph.backend import QueryRejected, QueryTimeout, ResultTable
 from kg.graph.sparqltext import with_default_prefixes
 from kg.namespaces import PREFIXES, bind_prefixes
 from kg.serve import described, pictures, reconcile, views
-from kg.serve.snapshot import Current, Snapshot
-from kg.serve.sparql import REFUSED, ProtocolError, evaluate, refuse_updates
+from kg.serve.snapshot import Current, LRUCache, Snapshot
+from kg.serve.sparql import (
+    REFUSED,
+    Answer,
+    ProtocolError,
+    cached_answer,
+    evaluate,
+    keep_answer,
+    refuse_updates,
+)
+from kg.serve.workers import Busy, ChildError, Pool, Stopped
 
 HERE = Path(__file__).resolve().parent
+log = logging.getLogger("tradekg.serve")
 TOKEN_COOKIE = "tradekg_token"
 # Pages another page may frame: the graph picture (our own), the reconciliation preview (OpenRefine's).
 _FRAMED = ("/graph/", "/reconcile/preview")
@@ -51,6 +63,7 @@ _FRAMED = ("/graph/", "/reconcile/preview")
 PAGE_CSP = ("default-src 'none'; style-src 'self'; img-src 'self' data:; frame-src 'self'; "
             "form-action 'self'; base-uri 'none'; frame-ancestors 'self'; connect-src 'none'; object-src 'none'")
 MAX_QUERY_CHARS = 1_000_000
+MAX_BODY_BYTES = MAX_QUERY_CHARS * 4  # any request's body (a query of MAX_QUERY_CHARS in UTF-8 fits)
 
 _templates = Environment(loader=FileSystemLoader(str(HERE / "templates")),
                          autoescape=select_autoescape(default=True, default_for_string=True))
@@ -59,21 +72,125 @@ _templates.filters["iri"] = views.breakable_iri
 
 
 class Server:
-    """State shared by the handlers: the current snapshot and the query deadline."""
+    """State shared by the handlers: the current snapshot, the query deadline and the worker pool."""
 
-    def __init__(self, current: Current, timeout: float | None):
+    def __init__(self, current: Current, timeout: float | None, pool: Pool | None = None):
         self.current = current
         self.timeout = timeout
+        self.pool = pool  # None: the work runs in the server's threads (no deadline stops it)
+        self.handlers: dict[str, Callable[[Request], Response]] = {}  # what a worker may be asked to run
+        self.router: Any = None  # the application's router, for url_for in a worker
+
+    # -- work a deadline can stop ------------------------------------------------
+
+    def warm_up(self) -> None:
+        """Make, once in the server, what every page would otherwise make again in its worker process:
+        the compiled templates (470 ms on this machine), the modules a page imports on first use
+        (result writers, rdflib's Turtle serialiser) and the caches a first page fills."""
+        for name in _templates.list_templates():
+            if name.endswith(".html"):
+                _templates.get_template(name)
+        snapshot = self.current.snapshot
+        try:
+            found = list(snapshot.store.query(
+                "SELECT ?s WHERE { ?s a <https://w3id.org/tradekg/ontology#Company> } LIMIT 1"))
+            if found:
+                iri = found[0]["s"].value
+                self._entity(snapshot, iri)
+                run_saved(find_query("firm-timeline"), {"firm": iri}, snapshot.backend)
+            views.search_index(snapshot).search("a")
+            render_csv(ResultTable(["a"]), io.StringIO())
+            render_json(ResultTable(["a"]), io.StringIO())
+            bind_prefixes(Graph()).serialize(format="turtle")
+        except Exception as exc:  # a graph without companies or queries: nothing to warm
+            log.debug("warm-up: %s", exc)
+
+    def offloaded(self, handler: Callable[[Request], Response]) -> Callable[[Request], Response]:
+        """``handler`` run in a worker process (kg.serve.workers): stopped at the deadline, memory bounded."""
+        name = handler.__name__
+        self.handlers[name] = handler
+
+        def run(request: Request) -> Response:
+            if self.pool is None:
+                return handler(request)
+            snapshot = self.current.snapshot
+            scope = {key: request.scope[key] for key in _SCOPE_KEYS if key in request.scope}
+            try:
+                status, headers, body = self._in_worker(snapshot, ("page", name, scope), "the page")
+            except Busy as exc:
+                return self.error(snapshot, 503, "Busy", "The server is answering as many requests as it may at "
+                                  f"once. Try again in {exc.retry_after} s.",
+                                  headers={"Retry-After": str(exc.retry_after)})
+            except Stopped as exc:
+                return self.error(snapshot, 503, "Too slow" if exc.reason == "deadline" else "Too big",
+                                  exc.message)
+            except ChildError as exc:
+                log.error("%s failed: %s: %s", request.url.path, exc.kind, exc.message)
+                return self.error(snapshot, 500, "Something went wrong", "This page could not be made.")
+            response = Response(body, status_code=status)
+            response.raw_headers = headers
+            return response
+
+        return run
+
+    def _in_worker(self, snapshot: Snapshot, message: tuple[Any, ...], label: str) -> Any:
+        assert self.pool is not None
+        return self.pool.run((snapshot.version, snapshot.loaded_at), lambda: _worker_ready(self, snapshot),
+                             self._serve, message, self.timeout, label)
+
+    def _serve(self, message: tuple[Any, ...]) -> Any:
+        """In a worker: one page or one protocol query, as plain values."""
+        if message[0] == "page":
+            _, name, scope = message
+            request = Request({**scope, "router": self.router})
+            return _frozen(self.handlers[name](request))
+        _, text, accept, default_graphs, named_graphs = message
+        return evaluate(self.current.snapshot, text, accept, default_graphs=default_graphs,
+                        named_graphs=named_graphs, timeout=None)
+
+    def _evaluate(self, snapshot: Snapshot, text: str, accept: str, default_graphs: list[str] | None,
+                  named_graphs: list[str] | None) -> Answer:
+        """A protocol answer, from the answer cache or a worker (``ProtocolError`` for every refusal)."""
+        if self.pool is None:
+            return evaluate(snapshot, text, accept, default_graphs=default_graphs, named_graphs=named_graphs,
+                            timeout=self.timeout)
+        refuse_updates(text)
+        known = cached_answer(snapshot, text, accept, default_graphs, named_graphs)
+        if known is not None:
+            return known
+        try:
+            answer = self._in_worker(snapshot, ("sparql", text, accept, default_graphs, named_graphs), "the query")
+        except Busy as exc:
+            raise ProtocolError(503, "the server is answering as many queries as it may at once; try again",
+                                retry_after=exc.retry_after) from None
+        except Stopped as exc:
+            raise ProtocolError(400, exc.message) from None
+        except ChildError as exc:
+            raise ProtocolError(exc.detail or 500, exc.message) from None
+        keep_answer(snapshot, text, accept, default_graphs, named_graphs, answer)
+        return answer  # type: ignore[no-any-return]
 
     # -- helpers -------------------------------------------------------------
 
     def page(self, snapshot: Snapshot, template: str, status: int = 200, **values: Any) -> HTMLResponse:
         html = _templates.get_template(template).render(version=snapshot.version, triples=snapshot.triples,
-                                                        **values)
+                                                        status=status, **values)
         return HTMLResponse(html, status_code=status)
 
-    def error(self, snapshot: Snapshot, status: int, heading: str, message: str) -> HTMLResponse:
-        return self.page(snapshot, "error.html", status, status=status, heading=heading, message=message)
+    def error(self, snapshot: Snapshot, status: int, heading: str, message: str,
+              headers: dict[str, str] | None = None) -> HTMLResponse:
+        response = self.page(snapshot, "error.html", status, heading=heading, message=message)
+        response.headers.update(headers or {})
+        return response
+
+    async def not_found(self, request: Request, exc: Exception) -> Response:
+        """Starlette's 404 and 405 (no such route, or a method a route does not take) as pages."""
+        status = getattr(exc, "status_code", 404)
+        if status == 405:
+            return PlainTextResponse("this server only reads the graph", status_code=405,
+                                     headers=getattr(exc, "headers", None))
+        return self.error(self.current.snapshot, 404, "No such page",
+                          "There is nothing at this address. Search for a name, or start from the home page.")
 
     # -- pages ---------------------------------------------------------------
 
@@ -244,9 +361,10 @@ class Server:
         text: str | None = None
         if request.method == "POST":
             media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-            body = await request.body()
-            if len(body) > MAX_QUERY_CHARS * 4:
-                return PlainTextResponse("the request is too large", status_code=413)
+            body = await _bounded_body(request, MAX_QUERY_CHARS * 4)
+            if body is None:
+                return PlainTextResponse(f"the request is too large (at most {MAX_QUERY_CHARS * 4:,} bytes)",
+                                         status_code=413)
             if media == "application/sparql-update":
                 return _cors(PlainTextResponse(REFUSED, status_code=403))
             if media == "application/sparql-query":
@@ -282,11 +400,11 @@ class Server:
             return RedirectResponse("/sparql/results?" + urlencode({"query": text}), status_code=303)
         accept = (params.get("format") or [request.headers.get("accept", "")])[0]
         try:
-            answer = await _in_thread(lambda: evaluate(
-                snapshot, text, accept, default_graphs=params.get("default-graph-uri"),
-                named_graphs=params.get("named-graph-uri"), timeout=self.timeout))
+            answer = await _in_thread(lambda: self._evaluate(
+                snapshot, text, accept, params.get("default-graph-uri"), params.get("named-graph-uri")))
         except ProtocolError as exc:
-            return _cors(PlainTextResponse(exc.message, status_code=exc.status))
+            busy = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+            return _cors(PlainTextResponse(exc.message, status_code=exc.status, headers=busy))
         media = answer.media_type + ("; charset=utf-8" if answer.media_type.startswith("text/") else "")
         return _cors(Response(answer.body, media_type=media, headers={"Vary": "Accept"}))
 
@@ -332,6 +450,46 @@ ORDER BY ?label
 LIMIT 50"""
 
 
+async def _bounded_body(request: Request, limit: int) -> bytes | None:
+    """The request body, or None as soon as it is over ``limit`` bytes: by its Content-Length before
+    anything is read, else while it streams (a 400 MB POST took the server to 890 MB before its 413)."""
+    declared = request.headers.get("content-length", "")
+    if declared.strip().isdigit() and int(declared) > limit:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _frozen(response: Response) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """A response as plain values, to cross from a worker process."""
+    return response.status_code, list(response.raw_headers), bytes(response.body)
+
+
+# What a page handler reads of its request's scope (the rest is the server's: router, app, state).
+_SCOPE_KEYS = ("type", "http_version", "method", "scheme", "path", "raw_path", "root_path", "query_string",
+               "headers", "server", "client", "path_params")
+
+
+def _worker_ready(server: Server, snapshot: Snapshot) -> None:
+    """In a new worker, before its first request: it serves ``snapshot`` only, with new locks for what
+    other threads may have held at the fork, and no deadline thread per query (the server's deadline
+    kills the whole worker)."""
+    server.current._snapshot = snapshot
+    snapshot.lock = threading.Lock()
+    for value in list(snapshot.cache.values()):
+        if isinstance(value, LRUCache):
+            value._lock = threading.Lock()
+    snapshot.backend.timeout = None
+    cache = getattr(_templates, "cache", None)
+    if cache is not None and hasattr(cache, "_wlock"):
+        cache._wlock = threading.Lock()
+
+
 def _wants_html(request: Request) -> bool:
     """A browser's Accept header: text/html before any SPARQL result or RDF type."""
     from kg.serve.sparql import accepted
@@ -351,19 +509,75 @@ async def _in_thread(work: Callable[[], Any]) -> Any:
 
 
 def _cors(response: Response) -> Response:
-    """The protocol endpoint answers any origin (YASGUI in a browser); it only ever reads."""
-    response.headers["Access-Control-Allow-Origin"] = "*"
+    """What a browser may send to the protocol endpoint; whether another origin may read the answer
+    is the Guard's decision (``--cors``)."""
     response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
     response.headers["Access-Control-Allow-Headers"] = "Accept, Content-Type, Authorization"
     return response
 
 
-class Guard:
-    """ASGI middleware: read-only methods, the token (when one is set), and security headers."""
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "ip6-localhost"})
 
-    def __init__(self, app: ASGIApp, token: str | None):
+
+def _host_name(value: str) -> str:
+    """The name in a Host header or an origin's authority, without its port, lower case."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        return value[1:].split("]", 1)[0]
+    return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
+
+
+class Guard:
+    """ASGI middleware: read-only methods, the token (when one is set), Host and Origin, security headers.
+
+    On loopback without a token, anything that can reach 127.0.0.1 can read
+    the server, and a web page in the user's browser can too: through
+    DNS rebinding (its own name pointed at 127.0.0.1, so the browser calls it
+    same-origin) or by asking cross-origin. So there only the server's own
+    names are answered (``hosts``), and a request from another origin (its
+    ``Origin`` header) is refused unless that origin was named with
+    ``--cors``; only those get ``Access-Control-Allow-Origin``.
+    """
+
+    def __init__(self, app: ASGIApp, token: str | None, hosts: frozenset[str] | None = None,
+                 cors: frozenset[str] = frozenset()):
         self.app = app
         self.token = token
+        self.hosts = hosts  # None: any Host (a token guards the server, or --public)
+        self.cors = cors
+
+    def _foreign(self, scope: Scope, request: Request) -> Response | None:
+        """A refusal for a Host this server is not, or an Origin it was not told to answer."""
+        host = request.headers.get("host", "")
+        if self.hosts is not None and host and _host_name(host) not in self.hosts:
+            return PlainTextResponse(
+                f"this server answers only to its own address ({', '.join(sorted(self.hosts))}), "
+                "not to the name this request was sent to", status_code=403)
+        origin = request.headers.get("origin")
+        if origin is None:
+            # A browser sends no Origin when another site's page loads this server's answer as a
+            # script or an image (JSONP from /reconcile would hand it over); it says so in
+            # Sec-Fetch-Site. Following a link (navigate) stays allowed.
+            fetched_from = request.headers.get("sec-fetch-site", "").lower()
+            embedded = request.headers.get("sec-fetch-mode", "").lower() not in ("", "navigate")
+            if fetched_from == "cross-site" and embedded and "*" not in self.cors:
+                return PlainTextResponse(
+                    "this server does not answer requests from other web sites; to let one read it, "
+                    "start it with --cors ORIGIN", status_code=403)
+            return None
+        if self._allowed_origin(origin, host):
+            return None
+        return PlainTextResponse(
+            "this server does not answer requests from other web sites; to let one read it, start it "
+            f"with --cors {origin if origin.startswith('http') else 'ORIGIN'}", status_code=403)
+
+    def _allowed_origin(self, origin: str, host: str) -> bool:
+        return self._same_origin(origin, host) or "*" in self.cors or origin.strip().lower() in self.cors
+
+    @staticmethod
+    def _same_origin(origin: str, host: str) -> bool:
+        origin, host = origin.strip().lower(), host.strip().lower()
+        return bool(host) and origin in (f"http://{host}", f"https://{host}")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -371,6 +585,18 @@ class Guard:
             return
         request = Request(scope)
         method = scope["method"]
+        refusal = self._foreign(scope, request)
+        declared = request.headers.get("content-length", "").strip()
+        if refusal is None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+            # Refused from the header, before a byte of the body is read (a 400 MB POST grew the
+            # server to 890 MB before its 413); /sparql also counts the bytes of a body sent in chunks.
+            refusal = PlainTextResponse(f"the request is too large (at most {MAX_BODY_BYTES:,} bytes)",
+                                        status_code=413)
+        if refusal is not None:
+            await self._send(refusal, scope, receive, send)
+            return
+        origin = request.headers.get("origin")
+        cross = origin is not None and not self._same_origin(origin, request.headers.get("host", ""))
         allowed = ("GET", "HEAD", "POST", "OPTIONS") if scope["path"] == "/sparql" else \
             ("GET", "HEAD", "POST") if scope["path"] == "/reconcile" else ("GET", "HEAD")
         if method not in allowed:
@@ -402,6 +628,9 @@ class Guard:
                 if b"content-security-policy" not in names:
                     headers.append((b"content-security-policy", PAGE_CSP.encode()))
                 headers += [(b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer")]
+                if cross and scope["path"] in ("/sparql", "/reconcile") and origin is not None:
+                    allowed = b"*" if "*" in self.cors else origin.encode("latin-1")
+                    headers += [(b"access-control-allow-origin", allowed), (b"vary", b"Origin")]
                 if b"x-frame-options" not in names and not scope["path"].startswith(_FRAMED):
                     headers.append((b"x-frame-options", b"DENY"))
                 message = {**message, "headers": headers}
@@ -424,27 +653,39 @@ class Guard:
         await response(scope, receive, send)
 
 
-def create_app(current: Current, *, timeout: float | None, token: str | None = None) -> ASGIApp:
-    """The whole application over ``current`` (which the caller starts watching)."""
-    server = Server(current, timeout)
+def create_app(current: Current, *, timeout: float | None, token: str | None = None,
+               hosts: frozenset[str] | None = None, cors: frozenset[str] = frozenset(),
+               pool: Pool | None = None) -> ASGIApp:
+    """The whole application over ``current`` (which the caller starts watching).
+
+    ``hosts``: the Host names answered (None: any); ``cors``: the origins
+    that may read it from a browser ("*" for any); ``pool``: the worker
+    processes that run every page and query that reads the graph (None: the
+    server's own threads, where a deadline stops the answer but not the work).
+    """
+    server = Server(current, timeout, pool)
+    if pool is not None:
+        server.warm_up()
+    work = server.offloaded  # a handler that reads the graph runs in a worker process
     routes = [
         Route("/", server.home),
         Route("/queries", server.queries),
-        Route("/search", server.search),
+        Route("/search", work(server.search)),
         Route("/changes", server.changes_page),
         Route("/changes.json", server.changes_feed),
         Route("/sparql", server.sparql, methods=["GET", "POST"], name="sparql"),
         Route("/sparql", server.sparql_options, methods=["OPTIONS"]),
-        Route("/sparql/results", server.sparql_results),
-        Route("/query/{name}", server.query_page),
-        Route("/resource", server.resource),
-        Route("/timeline/{path:path}", server.timeline),
-        Route("/graph/{path:path}", server.graph),
-        Route("/id/{rest:path}", server.entity),
-        Route("/concept/{rest:path}", server.entity),
+        Route("/sparql/results", work(server.sparql_results)),
+        Route("/query/{name}", work(server.query_page)),
+        Route("/resource", work(server.resource)),
+        Route("/timeline/{path:path}", work(server.timeline)),
+        Route("/graph/{path:path}", work(server.graph)),
+        Route("/id/{rest:path}", work(server.entity)),
+        Route("/concept/{rest:path}", work(server.entity)),
         *reconcile.routes(current),
         *described.routes(current),
     ]
-    app = Starlette(routes=routes)
+    app = Starlette(routes=routes, exception_handlers={404: server.not_found, 405: server.not_found})
+    server.router = app.router
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    return Guard(app, token)
+    return Guard(app, token, hosts, frozenset(o.lower().rstrip("/") for o in cors))

@@ -503,7 +503,7 @@ def _base(request: Request) -> str:
 
 
 def _answer(request: Request, payload: Any, status: int = 200) -> Response:
-    """JSON, or JSONP when a GET names a ``callback``; any origin may read it (OpenRefine runs elsewhere)."""
+    """JSON, or JSONP when a GET names a ``callback`` (older OpenRefine clients)."""
     callback = request.query_params.get("callback")
     if callback is not None and request.method == "GET":
         if not _CALLBACK.fullmatch(callback) or len(callback) > 100:
@@ -513,7 +513,7 @@ def _answer(request: Request, payload: Any, status: int = 200) -> Response:
             response = Response(body, status_code=status, media_type="application/javascript")
     else:
         response = JSONResponse(payload, status_code=status)
-    response.headers["Access-Control-Allow-Origin"] = "*"
+    # Whether another web site may read the answer is the server's decision (--cors), made for every path.
     return response
 
 

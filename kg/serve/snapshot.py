@@ -21,14 +21,16 @@ import time
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 
 from kg.graph.backend import EmbeddedBackend
-from kg.graph.store import VersionedStore
+from kg.graph.store import VersionedStore, open_version
 
 log = logging.getLogger("tradekg.serve")
+RETRY_SECONDS = 30.0  # a version that failed to load is tried again this often, not at every poll
 
 
 @dataclass
@@ -92,11 +94,12 @@ class LRUCache:
                 self.size -= dropped
 
 
-def load_snapshot(store: VersionedStore, timeout: float | None) -> Snapshot:
+def load_snapshot(store: VersionedStore, timeout: float | None,
+                  allow_service: frozenset[str] = frozenset()) -> Snapshot:
     """Copy the current version into memory (its default graph and any named graphs)."""
     path = store.current_version()
     started = time.perf_counter()
-    disk = ox.Store.read_only(str(path))
+    disk = open_version(path)
     memory = ox.Store()
     # In reverse: the in-memory store lists a pattern's matches newest first, so
     # this gives the on-disk store's order. Aggregates that join values
@@ -109,7 +112,8 @@ def load_snapshot(store: VersionedStore, timeout: float | None) -> Snapshot:
     memory.bulk_extend(quads)
     del quads
     log.info("loaded version %s (%d triples) in %.1f s", path.name, len(memory), time.perf_counter() - started)
-    return Snapshot(path.name, memory, EmbeddedBackend(memory, timeout=timeout), len(memory), time.time(),
+    backend = EmbeddedBackend(memory, timeout=timeout, allow_service=allow_service)
+    return Snapshot(path.name, memory, backend, len(memory), time.time(),
                     source=str(path.resolve()))
 
 
@@ -117,9 +121,11 @@ class Current:
     """The snapshot every new request uses, kept current by a watcher thread."""
 
     def __init__(self, store: VersionedStore, timeout: float | None, poll_seconds: float = 0.5,
-                 prepare: Callable[[Snapshot], object] | None = None):
+                 prepare: Callable[[Snapshot], object] | None = None,
+                 allow_service: frozenset[str] = frozenset()):
         self.store = store
         self.timeout = timeout
+        self.allow_service = allow_service  # endpoints a query's SERVICE may call
         self.poll_seconds = poll_seconds
         self.prepare = prepare  # run on each new snapshot before it is served (builds the search index)
         self._snapshot = self._load()
@@ -149,7 +155,7 @@ class Current:
         return True
 
     def _load(self) -> Snapshot:
-        snapshot = load_snapshot(self.store, self.timeout)
+        snapshot = load_snapshot(self.store, self.timeout, self.allow_service)
         if self.prepare:
             self.prepare(snapshot)
         return snapshot
@@ -164,8 +170,19 @@ class Current:
             self._thread.join(5)
 
     def _watch(self) -> None:
+        failed: str | None = None  # the version that could not be loaded: said once, tried again quietly
+        failed_at = 0.0
         while not self._stop.wait(self.poll_seconds):
+            target = self._pointer_target()
+            if target is not None and target == failed and time.monotonic() - failed_at < RETRY_SECONDS:
+                continue
             try:
                 self.check()
-            except Exception:  # a version pruned under us, a half-written store: keep serving the old one
-                log.exception("could not load the new store version; still serving %s", self._snapshot.version)
+            except Exception as exc:  # a version pruned under us, a damaged store: keep serving the old one
+                if target != failed:
+                    log.error("could not load the new store version %s (%s); still serving %s",
+                              Path(target).name if target else "?", str(exc).splitlines()[0][:300] if str(exc)
+                              else type(exc).__name__, self._snapshot.version)
+                failed, failed_at = target, time.monotonic()
+            else:
+                failed = None

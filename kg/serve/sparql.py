@@ -24,7 +24,15 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from kg.graph.backend import QueryRejected, QueryTimeout, is_update, run_with_deadline, update_keyword
+from kg.graph.backend import (
+    QueryRejected,
+    QueryTimeout,
+    ServiceRefused,
+    is_update,
+    refuse_service,
+    run_with_deadline,
+    update_keyword,
+)
 from kg.graph.sparqltext import plain_syntax_error, with_default_prefixes
 from kg.serve.snapshot import Snapshot
 
@@ -60,10 +68,11 @@ ANSWER_CACHE_BYTES = 128 * 1024 * 1024
 class ProtocolError(Exception):
     """A request the protocol answers with an error status and a plain-text message."""
 
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, retry_after: int | None = None):
         super().__init__(message)
         self.status = status
         self.message = message
+        self.retry_after = retry_after  # seconds, for a 503
 
 
 @dataclass
@@ -119,6 +128,10 @@ def evaluate(snapshot: Snapshot, text: str, accept: str, *, default_graphs: list
              named_graphs: list[str] | None = None, timeout: float | None = None) -> Answer:
     """Run one read-only query on ``snapshot`` and serialise its answer as the client asked."""
     refuse_updates(text)
+    try:
+        refuse_service(text, snapshot.backend.allow_service)
+    except ServiceRefused as exc:
+        raise ProtocolError(403, str(exc)) from None
     if accept.strip().lower() in _SHORT:
         accept = _SHORT[accept.strip().lower()]
     options: dict[str, object] = {}
@@ -130,16 +143,19 @@ def evaluate(snapshot: Snapshot, text: str, accept: str, *, default_graphs: list
     except ValueError as exc:
         raise ProtocolError(400, f"not an IRI in default-graph-uri or named-graph-uri: {exc}") from None
 
-    cache = snapshot.lru("answers", ANSWER_CACHE_BYTES)
-    key = (text, accept, tuple(default_graphs or ()), tuple(named_graphs or ()))
-    cached = cache.get(key)
+    cached = cached_answer(snapshot, text, accept, default_graphs, named_graphs)
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
+        return cached
 
     # The prefixes `tradekg sparql` declares (its parse errors say so), unless the query declares them.
     full = with_default_prefixes(text)
 
     def work(cancelled: threading.Event) -> Answer:
+        # Errors become plain values before anything is raised: a pyoxigraph result reachable from a
+        # traceback is dropped on another thread, which pyoxigraph never frees (the whole snapshot
+        # stayed alive, 345 MB a version at 254k triples).
+        failure: ProtocolError | None = None
+        result = None
         try:
             result = snapshot.store.query(full, **options)  # type: ignore[arg-type]
             if isinstance(result, ox.QueryTriples):
@@ -148,11 +164,13 @@ def evaluate(snapshot: Snapshot, text: str, accept: str, *, default_graphs: list
             media = choose(accept, _RESULTS, "application/sparql-results+json")
             return Answer(result.serialize(format=_RESULTS[media]), media)
         except SyntaxError as exc:
-            if is_update(text):
-                raise ProtocolError(403, REFUSED) from None
-            raise ProtocolError(400, plain_syntax_error(str(exc), full)) from None
+            failure = (ProtocolError(403, REFUSED) if is_update(text)
+                       else ProtocolError(400, plain_syntax_error(str(exc), full)))
         except OSError as exc:
-            raise ProtocolError(400, f"the query failed: {exc}") from None
+            failure = ProtocolError(400, f"the query failed: {exc}")
+        finally:
+            del result
+        raise failure
 
     try:
         answer = run_with_deadline(work, timeout)
@@ -160,5 +178,24 @@ def evaluate(snapshot: Snapshot, text: str, accept: str, *, default_graphs: list
         raise ProtocolError(400, str(exc)) from None
     except QueryRejected as exc:
         raise ProtocolError(400, str(exc)) from None
-    cache.put(key, answer, len(answer.body))
+    keep_answer(snapshot, text, accept, default_graphs, named_graphs, answer)
     return answer
+
+
+def _answer_key(text: str, accept: str, default_graphs: list[str] | None,
+                named_graphs: list[str] | None) -> tuple[object, ...]:
+    accept = _SHORT.get(accept.strip().lower(), accept)
+    return (text, accept, tuple(default_graphs or ()), tuple(named_graphs or ()))
+
+
+def cached_answer(snapshot: Snapshot, text: str, accept: str, default_graphs: list[str] | None,
+                  named_graphs: list[str] | None) -> Answer | None:
+    """The answer this snapshot already gave to the same question, if it is still kept."""
+    found = snapshot.lru("answers", ANSWER_CACHE_BYTES).get(_answer_key(text, accept, default_graphs, named_graphs))
+    return found  # type: ignore[no-any-return]
+
+
+def keep_answer(snapshot: Snapshot, text: str, accept: str, default_graphs: list[str] | None,
+                named_graphs: list[str] | None, answer: Answer) -> None:
+    snapshot.lru("answers", ANSWER_CACHE_BYTES).put(_answer_key(text, accept, default_graphs, named_graphs),
+                                                    answer, len(answer.body))

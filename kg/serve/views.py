@@ -259,6 +259,9 @@ class EntityPage:
     sections: list[Section] = field(default_factory=list)
     timeline: str | None = None
     graph: str | None = None
+    status: str | None = None  # a rule: its status today (kg.answers.show.rule_status), shown first
+    history: list[str] = field(default_factory=list)  # a rule: its dated events
+    held: str | None = None  # a list: how many of its entries the graph holds
     summary: FirmSummary | None = None
 
 
@@ -277,6 +280,8 @@ class FirmSummary:
     since: str  # the earliest start among what holds
     dates: list[str]  # dates on which something began or ended: the as-of navigation
     today: str
+    listed: list[Link] = field(default_factory=list)  # entries on a list that prohibits nothing by itself
+    exporter: list[Link] = field(default_factory=list)  # exporter-side: licence requirements on its exports
 
 
 def exists(snapshot: Snapshot, iri: str) -> bool:
@@ -307,7 +312,7 @@ def firm_summary(snapshot: Snapshot, iri: str, on: str, today: str) -> FirmSumma
         else:
             entries.append(text)
             starts.append(d["start"])
-    legal, legal_other, exposure, exposure_other = [], [], [], []
+    legal, legal_other, exposure, exposure_other, listed, exporter = [], [], [], [], [], []
     for r in firm_reach(backend, entity, Literal(on, datatype=XSD.date)):
         href, _ = href_for(str(r.rule))
         # The heading says the date; each line need not repeat "holds on" it.
@@ -317,12 +322,14 @@ def firm_summary(snapshot: Snapshot, iri: str, on: str, today: str) -> FirmSumma
         holds = r.status.startswith(("holds", "suspended", "unconfirmed"))
         if r.exposure:
             (exposure if holds else exposure_other).append(link)
+        elif (r.listing or r.exporter) and holds:
+            (listed if r.listing else exporter).append(link)
         else:
             (legal if holds else legal_other).append(link)
             if holds:
                 starts.extend(re.findall(r"since (\d{4}-\d{2}-\d{2})", r.line)[:1])
     return FirmSummary(on, on == today, entries, ended, legal, legal_other, exposure, exposure_other,
-                       min(starts) if starts else "", sorted(d for d in dates if d != on), today)
+                       min(starts) if starts else "", sorted(d for d in dates if d != on), today, listed, exporter)
 
 
 def designation_sentence(d: dict[str, str]) -> str:
@@ -401,6 +408,14 @@ def entity_page(snapshot: Snapshot, iri: str, on: str | None = None) -> EntityPa
                                   str(row.get("subjectType", "")),
                                   str(row.get("propertyLabel", shorten(str(row["property"]))))))
     page.incoming_total = len(seen_in)
+    if page.table in ("rules", "lists"):
+        from kg.answers.queries import today as today_date
+        from kg.answers.show import list_held, rule_status
+
+        if page.table == "rules":
+            page.status, page.history = rule_status(backend, entity, str(today_date()))
+        else:
+            page.held = list_held(backend, entity, str(today_date()))
     for name, param in SECTIONS.get(page.table or "", []):
         saved = find_query(name)
         result = run_saved(saved, {param: iri}, backend)

@@ -21,6 +21,7 @@ from kg.answers.resolve import normalise
 from kg.errors import InputProblem
 from kg.loaders import cells
 from kg.loaders.csvfile import _line_at  # also raises csv.field_size_limit for long cells
+from kg.loaders.limits import nul_problem, read_input
 from kg.sources.base import SourceFailed
 from kg.sources.matching import FR_CITATION
 
@@ -86,13 +87,21 @@ def read_csl(path: Path, display: str, source_name: str | None = None) -> CslFil
 
     ``display`` names the file in messages; ``source_name`` in the graph.
     """
-    raw = path.read_bytes()
+    raw = read_input(path, display)
+    nul = nul_problem(raw, display)
+    if nul is not None:
+        raise NotACslFile([nul])
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         offset = exc.start + (3 if raw.startswith(b"\xef\xbb\xbf") else 0)
         raise NotACslFile([InputProblem(display, _line_at(raw, offset), None,
                                         f"not UTF-8 text (byte {offset}); save the CSL file as UTF-8")]) from None
+    if text.endswith(",") and text.count("\n") > 0:
+        # The last row stops right after a comma: cut between two fields (its last cell would read empty).
+        raise NotACslFile([InputProblem(display, text.count("\n") + 1, None,
+                                        "the file ends right after a comma, in the middle of a row: it looks cut "
+                                        "short (a truncated download?); nothing was imported")])
     # strict: an unbalanced quote is an error, not a cell that swallows the rest of the file.
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
@@ -131,6 +140,13 @@ def read_csl(path: Path, display: str, source_name: str | None = None) -> CslFil
             raise NotACslFile([InputProblem(display, start, None,
                                             f"not valid CSV: {exc} (check the quotes)")]) from None
         if any(cell.strip() for cell in record):
+            if len(record) < len(header):
+                # Padding a short row made a file cut at a field boundary import its last party as
+                # confirmed with empty columns (issue 26); `load` refuses the same thing.
+                raise NotACslFile([InputProblem(
+                    display, start, None,
+                    f"{len(record)} field(s) where the header has {len(header)}: the row is cut short "
+                    f"(a truncated or damaged file?); nothing was imported")])
             cells = {name: (record[i] if i < len(record) else "") for i, name in enumerate(header)}
             if len(record) > len(header) and any(c.strip() for c in record[len(header):]):
                 cells["__extra__"] = "; ".join(c for c in record[len(header):] if c.strip())

@@ -43,6 +43,7 @@ import pyoxigraph as ox
 
 from kg.answers.resolve import normalise
 from kg.errors import InputProblem
+from kg.loaders.limits import NUL_MESSAGE, nul_problem, read_input
 from kg.namespaces import DATA, ELI, SCHEMA, TKG, entity_iri
 from kg.resources import data_mapping, lookup_query
 from kg.sources.base import (
@@ -150,11 +151,20 @@ def _json_error(display: str, text: str, exc: json.JSONDecodeError) -> SourceFai
 
 
 def _parse_json(raw: bytes, display: str) -> FrFile:
+    nul = nul_problem(raw, display)
+    if nul is not None:
+        raise refuse(display, nul.line, nul.message)
     text_ = _decode(raw, display)
     if not text_.strip():
         raise refuse(display, 1, "the file is empty")
+    escaped = _ESCAPED_NUL.search(text_)
+    if escaped is not None:  # "\u0000" in a string: valid JSON, but a NUL in the value all the same
+        raise refuse(display, text_.count("\n", 0, escaped.start()) + 1, NUL_MESSAGE)
     try:
         top = json.loads(text_)
+    except RecursionError:
+        raise refuse(display, 1, "nested too deep to be a Federal Register answer (arrays or objects inside "
+                     "each other hundreds of times); nothing was imported") from None
     except json.JSONDecodeError as exc:
         if exc.msg != "Extra data":
             raise _json_error(display, text_, exc) from None
@@ -175,6 +185,9 @@ def _parse_json(raw: bytes, display: str) -> FrFile:
                  "object)", "$")
 
 
+_ESCAPED_NUL = re.compile(r"(?<!\\)(?:\\\\)*\\u0000", re.IGNORECASE)
+
+
 def _json_lines(text_: str, display: str) -> FrFile:
     docs = []
     for number, line in enumerate(text_.splitlines(), start=1):
@@ -182,6 +195,8 @@ def _json_lines(text_: str, display: str) -> FrFile:
             continue
         try:
             value = json.loads(line)
+        except RecursionError:
+            raise refuse(display, number, "nested too deep to be a Federal Register document") from None
         except json.JSONDecodeError as exc:
             raise SourceFailed([InputProblem(display, number, str(exc.colno),
                                              f"not valid JSON (JSON lines, one document a line): {exc.msg}")]) \
@@ -261,7 +276,7 @@ def _document(display: str, text_: str, value: Any, path: str, line: int | None 
 
 def read_files(paths: Iterable[tuple[Path, str]]) -> list[FrFile]:
     """Read every file first: one bad file refuses the whole import."""
-    return [parse_json(path.read_bytes(), display) for path, display in paths]
+    return [parse_json(read_input(path, display), display) for path, display in paths]
 
 
 # --------------------------------------------------------------------------

@@ -40,6 +40,7 @@ import pyoxigraph as ox
 from kg.answers.resolve import normalise
 from kg.errors import InputProblem
 from kg.loaders.csvfile import _line_at
+from kg.loaders.limits import nul_problem, read_input
 from kg.namespaces import SCHEMA, TKG, entity_iri
 from kg.pipeline.build import _display
 from kg.resources import data_mapping, lookup_query
@@ -158,12 +159,15 @@ def _cell(value: str) -> str | None:
 
 def read_file(path: Path, display: str, part: str, source_name: str | None = None) -> OfacFile:
     """One OFAC file: CSV with no header, ``-0-`` for empty, CRLF, a trailing 0x1A."""
-    return parse_file(path.read_bytes(), display, part, source_name)
+    return parse_file(read_input(path, display), display, part, source_name)
 
 
 def parse_file(raw: bytes, display: str, part: str, source_name: str | None = None) -> OfacFile:
     """One OFAC file's bytes (``display`` names it in messages, ``source_name`` in the graph)."""
     body = raw.rstrip(b"\x1a\r\n") if raw.endswith(b"\x1a") else raw
+    nul = nul_problem(body, display)
+    if nul is not None:
+        raise refuse(display, nul.line, nul.message)
     try:
         text_ = body.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -220,7 +224,8 @@ def read_paths(paths: Iterable[Path]) -> list[OfacSet]:
                 raise refuse(_display(path), None, f"not an OFAC file name: expected one of {', '.join(named)} "
                              "(case ignored)")
             chosen.append(path)
-    return assemble_sets((path.name, _display(path), provenance_name(path), path.read_bytes()) for path in chosen)
+    return assemble_sets((path.name, _display(path), provenance_name(path), read_input(path, _display(path)))
+                         for path in chosen)
 
 
 def assemble_sets(files: Iterable[tuple[str, str, str, bytes]]) -> list[OfacSet]:
