@@ -11,7 +11,6 @@ from kg.cli.common import handle_errors, open_store, store_option
 from kg.errors import TradekgError
 from kg.loaders.limits import read_input
 from kg.pipeline.build import _display, provenance_name
-from kg.pipeline.incremental import commit_delta
 from kg.progress import progress
 
 
@@ -47,7 +46,6 @@ def csl(file: Path, as_of: object, strict: bool, partial: bool, end_missing: boo
       tradekg import csl consolidated.csv
       tradekg screen "Huawei Technologies (Bolivia)"
     """
-    from kg.pipeline import ledger
     from kg.sources import csl_import
 
     store = open_store(store_path)
@@ -69,13 +67,7 @@ def csl(file: Path, as_of: object, strict: bool, partial: bool, end_missing: boo
             if strict and plan.problems and not plan.mass_endings():
                 raise SystemExit(f"Error: {why}")
             raise TradekgError(why)
-        manifest = {"command": "import csl", "file": name, "layout": parsed.layout,
-                    "rows_per_list": plan.rows_per_list, "as_of": day.isoformat(),
-                    "files": list(store.manifest().get("files", []))}
-        if plan.removals or plan.additions:
-            entry = ledger.new_entry(store, csl_import.KIND, [(name, data)], options)
-            manifest.update(ledger.manifest_with(store, entry, csl_import.summary(plan)))
-        outcome = commit_delta(store, plan.removals, plan.additions, plan.focus, manifest)
+        outcome = csl_import.commit(store, plan, name, data, options)
     taken = sum(plan.rows_per_list.values())
     click.echo(f"read {len(parsed.rows)} rows from {parsed.display} ({parsed.layout}); "
                f"took {taken}, skipped {len(plan.problems)}")

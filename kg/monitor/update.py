@@ -298,8 +298,6 @@ def _record(answer: Answer, previous: dict[str, Any], body: bytes) -> dict[str, 
 
 
 def _import_csl(ctx: _Context, url: str, data: bytes) -> tuple[str, int | None]:
-    from kg.pipeline import ledger
-    from kg.pipeline.incremental import commit_delta
     from kg.sources import csl_import
 
     options = {"as_of": ctx.day.isoformat(), "partial": False, "strict": False, "end_missing": ctx.end_missing}
@@ -311,12 +309,7 @@ def _import_csl(ctx: _Context, url: str, data: bytes) -> tuple[str, int | None]:
             raise TradekgError(why.replace("--end-missing", "--end-missing (tradekg update csl --end-missing)"))
         if not (plan.removals or plan.additions):
             return "0 rows changed: the graph already holds these entries", None
-        manifest = {"command": "update csl", "file": url, "layout": plan.file.layout,
-                    "rows_per_list": plan.rows_per_list, "as_of": ctx.day.isoformat(),
-                    "files": list(store.manifest().get("files", []))}
-        entry = ledger.new_entry(store, csl_import.KIND, [(url, data)], options)
-        manifest.update(ledger.manifest_with(store, entry, csl_import.summary(plan)))
-        outcome = commit_delta(store, plan.removals, plan.additions, plan.focus, manifest)
+        outcome = csl_import.commit(store, plan, url, data, options, command="update csl")
     skipped = f", {len(plan.problems)} row(s) skipped" if plan.problems else ""
     return f"{csl_import.summary(plan)}{skipped}; +{outcome.added} -{outcome.removed} triples", _serial(store)
 

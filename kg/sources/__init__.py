@@ -3,8 +3,9 @@
 Every importer has the shape ``kg.sources.base`` describes (read, map with an
 ``Emitter``, return a ``SourcePlan``, ``commit``), so a further source is one
 new module here and one command in ``kg/cli/sources.py``. The CSL importer
-(``kg/sources/csl.py``) came first and keeps its own shape for now; ``SOURCES``
-names them all. ``csl_import`` and ``imports`` register the importers' kinds of
+(``kg/sources/csl.py``, reading with ``csl_read``) has the same shape; it commits
+with ``csl_import.commit``, whose manifest and messages (one file, rows per list)
+predate ``base.commit``. ``SOURCES`` names them all. ``csl_import`` and ``imports`` register the importers' kinds of
 ledger entry, so a rebuild replays every import; ``matching`` finds which
 party or rule of the graph a list's entry names; ``fetch`` downloads.
 

@@ -18,42 +18,66 @@ rules and the saved queries work on it unchanged:
 * Entity List rows "Parent (Alias). Affiliated Entity: X" become X with
   ``tkg:affiliateOf`` the parent, so the derived facts reach affiliates.
 
+The importer has the shape every source importer shares (``kg.sources.base``):
+
+1. **read**: ``kg.sources.csl_read.read_csl`` gives plain records (``CslFile``,
+   ``CslRow``) or refuses the file (``NotACslFile``, a ``base.SourceFailed``);
+2. **map**: ``_Mapper.row`` takes each row through named steps (``accept``,
+   ``list_and_party``, ``entry_identity``, ``rules_cited``, ``entry_dates``,
+   ``affiliation``, ``rule_links``, ``licence``, ``attributes``) into a
+   ``base.Emitter``;
+3. **plan**: ``plan_import`` returns an ``ImportPlan`` (a ``base.SourcePlan``):
+   ``Emitter.plan`` computes, against the store, exactly which triples change;
+4. **commit**: ``kg.sources.csl_import.commit`` validates and writes them
+   (``kg.pipeline.incremental.commit_delta``) and records the ledger entry.
+
 Nothing is dropped silently: a row that cannot be mapped is returned as a
-``RowProblem`` with its line and reason. ``plan_import`` computes, against the
-store, exactly which triples change; ``kg.pipeline.incremental.commit_delta`` validates
-and writes them. Re-importing the same file therefore changes nothing, and a
-newer file end-dates the imported designations it no longer has.
+``RowProblem`` with its line and reason. Re-importing the same file changes
+nothing, and a newer file end-dates the imported designations it no longer has.
 """
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
 import re
-import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
-from rdflib import RDF, RDFS, Graph, Literal, URIRef
+from rdflib import RDFS, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, SKOS, XSD
 
 from kg.answers.resolve import normalise
-from kg.errors import InputProblem, LoadFailed
 from kg.graph.backend import EmbeddedBackend
-from kg.graph.terms import graph_to_quads, to_oxigraph
-from kg.loaders import cells
-from kg.loaders.csvfile import _line_at  # also raises csv.field_size_limit for long cells
-from kg.loaders.limits import nul_problem, read_input
-from kg.namespaces import DATA, ELI, SCHEMA, TKG, concept_iri, entity_iri
+from kg.graph.terms import to_oxigraph
+from kg.namespaces import ELI, SCHEMA, TKG, concept_iri, entity_iri
 from kg.resources import data_mapping, lookup_query
+from kg.sources.base import Emitter, SourcePlan, is_minted, short_hash, slug
+from kg.sources.csl_read import (  # the read step; its names stay importable from here
+    _CITATION,
+    CURRENT_HEADER,
+    LEGACY_HEADER,
+    CslFile,
+    CslRow,
+    ListSource,
+    NotACslFile,
+    PartyName,
+    RowProblem,
+    _clean,
+    _country,
+    address_country,
+    parse_citations,
+    parse_date,
+    parse_source,
+    read_csl,
+    split_footnotes,
+    split_multi,
+    split_name,
+)
 from kg.sources.matching import (
     BY_INFERRED_PAGE,
-    FR_CITATION,
     DesignationFacts,
     DesignationIndex,
     Match,
@@ -64,14 +88,10 @@ from kg.sources.matching import (
     whose,
 )
 
-CURRENT_HEADER = [
-    "_id", "source", "entity_number", "type", "programs", "name", "title", "addresses",
-    "federal_register_notice", "start_date", "end_date", "standard_order", "license_requirement",
-    "license_policy", "call_sign", "vessel_type", "gross_tonnage", "gross_registered_tonnage",
-    "vessel_flag", "vessel_owner", "remarks", "source_list_url", "alt_names", "citizenships",
-    "dates_of_birth", "nationalities", "places_of_birth", "source_information_url", "ids",
-]
-LEGACY_HEADER = CURRENT_HEADER[1:]  # the layout trade.gov used before it added _id
+# The read step's names stay importable from here (kg.sources.csl is the importer users and tests name).
+__all__ = ["CURRENT_HEADER", "LEGACY_HEADER", "CslFile", "CslRow", "ImportPlan", "ListSource", "NotACslFile",
+           "PartyName", "RowProblem", "StoreView", "address_country", "license_policy", "parse_citations",
+           "parse_date", "parse_source", "plan_import", "read_csl", "split_footnotes", "split_multi", "split_name"]
 
 # Columns with no dedicated term, kept as "column: value" (tkg:cslAttribute).
 _PARTY_EXTRAS = ("title", "call_sign", "vessel_type", "gross_tonnage", "gross_registered_tonnage",
@@ -81,60 +101,20 @@ _ENTRY_EXTRAS = ("entity_number", "standard_order", "source_list_url", "source_i
 MINTED = "csl-"  # identifiers the importer mints start with this; curated ones never do
 ENTRY_ID = "list entry id"  # identifier scheme of a list's own number for an entry (CSL entity_number)
 
-# ASCII digits, not glued to other digits: "2184 FR 5" is no citation of 184 FR 5, nor "84 FR 1234567" of 84 FR 123456.
-_CITATION = FR_CITATION  # "84 FR 22961", one page of the Federal Register
-_SOURCE = re.compile(r"^(?P<name>.+?)\s*(?:\((?P<code>[A-Z0-9-]+)\))?\s*(?:List)?\s*-\s*(?P<agency>[^-]+)$")
-_AFFILIATE = re.compile(r"^(?P<parent>.+?)\.?\s+Affiliated Entity:\s*(?P<child>.+)$", re.IGNORECASE)
-_TRAILING_ALIAS = re.compile(r"^(?P<base>.+?)\s*\((?P<alias>[^()]+)\)\s*(?:,\s*(?P<place>.*))?$")
-_LEGAL_TAIL = re.compile(
-    r"^(?P<base>.*?\b(?:Co\.,?\s*Ltd\.?|Co\.,?\s*Limited|Ltd\.?|Limited|Inc\.?|LLC|S\.A\.|AG|GmbH|NV|"
-    r"K\.K\.|Sarl|S\.R\.L\.|Ltda))\s*,\s*(?P<place>.+)$"
-)
-_NOT_A_PLACE = {"institute", "lab", "laboratory", "research", "center", "centre", "branch", "office",
-                "factory", "school", "university", "company", "co", "ltd", "limited"}
-_SUCCESSOR = re.compile(r";\s*and any successor.*$", re.IGNORECASE)
 
+@dataclass(kw_only=True)
+class ImportPlan(SourcePlan):
+    """What importing one CSL file changes in the store, before it is written.
 
-class NotACslFile(LoadFailed):
-    """The file is not a CSL CSV in a layout we read."""
-
-
-@dataclass(frozen=True)
-class RowProblem:
-    line: int
-    reason: str
-
-    def __str__(self) -> str:
-        return f"line {self.line}: {self.reason}"
-
-
-@dataclass
-class CslRow:
-    line: int
-    cells: dict[str, str]
-
-
-@dataclass
-class CslFile:
-    display: str
-    layout: str  # "current (29 columns, with _id)" or "older (28 columns, no _id)"
-    rows: list[CslRow]
-    digest: str
-    # How the graph names the file (tkg:sourceFile): relative to the project or its
-    # bare name, never an absolute path; ``display`` (for messages) when empty.
-    source_name: str = ""
-
-
-@dataclass
-class ImportPlan:
-    """What importing one CSL file changes in the store, before it is written."""
+    A ``base.SourcePlan`` (removals, additions, focus, entries ended and
+    active per list, ``mass_endings``), with what the CSL import reports:
+    rows per list, the rows it could not map, designations new, merged,
+    changed, unchanged and ended, and how each citation was resolved.
+    """
 
     file: CslFile
     rows_per_list: dict[str, int] = field(default_factory=dict)
-    problems: list[RowProblem] = field(default_factory=list)
-    removals: list[ox.Quad] = field(default_factory=list)
-    additions: list[ox.Quad] = field(default_factory=list)
-    focus: set[str] = field(default_factory=set)
+    problems: list[RowProblem] = field(default_factory=list)  # type: ignore[assignment]
     new_designations: int = 0
     merged_designations: int = 0  # entries that became source records of a designation the store held
     merged: list[tuple[int, str, str, str, str]] = field(default_factory=list)  # line, name, into, how, why
@@ -142,250 +122,15 @@ class ImportPlan:
     changed_designations: int = 0
     unchanged_designations: int = 0
     ended_designations: int = 0
-    linked_to_curated: dict[str, int] = field(default_factory=dict)
-    ended_by_list: dict[str, int] = field(default_factory=dict)
-    active_by_list: dict[str, int] = field(default_factory=dict)
 
-    def mass_endings(self, share: float = 0.5, at_least: int = 10) -> dict[str, tuple[int, int]]:
-        """Lists where this file would end more than ``share`` of the imported entries (a subset file?)."""
-        return {lst: (n, self.active_by_list[lst]) for lst, n in self.ended_by_list.items()
-                if n >= at_least and n > share * self.active_by_list.get(lst, 0)}
+    @property
+    def linked_to_curated(self) -> dict[str, int]:
+        """Rows and citations that landed on nodes the store held (``SourcePlan.linked``)."""
+        return self.linked
 
     @property
     def changes(self) -> bool:
         return bool(self.removals or self.additions)
-
-
-# --------------------------------------------------------------------------
-# Reading the file
-# --------------------------------------------------------------------------
-
-def read_csl(path: Path, display: str, source_name: str | None = None) -> CslFile:
-    """Read a CSL CSV in the current (with ``_id``) or the older (without) layout.
-
-    ``display`` names the file in messages; ``source_name`` in the graph.
-    """
-    raw = read_input(path, display)
-    nul = nul_problem(raw, display)
-    if nul is not None:
-        raise NotACslFile([nul])
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        offset = exc.start + (3 if raw.startswith(b"\xef\xbb\xbf") else 0)
-        raise NotACslFile([InputProblem(display, _line_at(raw, offset), None,
-                                        f"not UTF-8 text (byte {offset}); save the CSL file as UTF-8")]) from None
-    if text.endswith(",") and text.count("\n") > 0:
-        # The last row stops right after a comma: cut between two fields (its last cell would read empty).
-        raise NotACslFile([InputProblem(display, text.count("\n") + 1, None,
-                                        "the file ends right after a comma, in the middle of a row: it looks cut "
-                                        "short (a truncated download?); nothing was imported")])
-    # strict: an unbalanced quote is an error, not a cell that swallows the rest of the file.
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        raise NotACslFile([InputProblem(display, 1, None, "the file is empty")]) from None
-    except csv.Error as exc:
-        raise NotACslFile([InputProblem(display, 1, None, f"header row is not valid CSV: {exc}")]) from None
-    while header and header[-1] == "":
-        header.pop()
-    if header == CURRENT_HEADER:
-        layout = "current (29 columns, with _id)"
-    elif header == LEGACY_HEADER:
-        layout = "older (28 columns, no _id)"
-    else:
-        missing = [c for c in LEGACY_HEADER if c not in header]
-        unknown = [c for c in header if c not in CURRENT_HEADER]
-        if "Source List" in header or "Entity Number" in header:
-            raise NotACslFile([InputProblem(
-                display, 1, None,
-                "not a CSL CSV: this is the pre-2016 BIS Entity List layout (one row per alias), which is not "
-                "read; use the current consolidated.csv from trade.gov")])
-        raise NotACslFile([InputProblem(
-            display, 1, None,
-            f"not a CSL CSV header: expected the trade.gov columns {', '.join(CURRENT_HEADER)} "
-            f"(with or without _id); missing: {', '.join(missing) or 'none'}; unknown: {', '.join(unknown) or 'none'}",
-        )])
-    rows: list[CslRow] = []
-    start = reader.line_num + 1
-    while True:
-        try:
-            record = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            raise NotACslFile([InputProblem(display, start, None,
-                                            f"not valid CSV: {exc} (check the quotes)")]) from None
-        if any(cell.strip() for cell in record):
-            if len(record) < len(header):
-                # Padding a short row made a file cut at a field boundary import its last party as
-                # confirmed with empty columns (issue 26); `load` refuses the same thing.
-                raise NotACslFile([InputProblem(
-                    display, start, None,
-                    f"{len(record)} field(s) where the header has {len(header)}: the row is cut short "
-                    f"(a truncated or damaged file?); nothing was imported")])
-            cells = {name: (record[i] if i < len(record) else "") for i, name in enumerate(header)}
-            if len(record) > len(header) and any(c.strip() for c in record[len(header):]):
-                cells["__extra__"] = "; ".join(c for c in record[len(header):] if c.strip())
-            rows.append(CslRow(start, cells))
-        start = reader.line_num + 1
-    return CslFile(display, layout, rows, hashlib.sha256(raw).hexdigest(), source_name or Path(display).name)
-
-
-# --------------------------------------------------------------------------
-# Parsing cells
-# --------------------------------------------------------------------------
-
-def parse_citations(text: str) -> list[str]:
-    """Every Federal Register citation in a free-text cell, normalised, in order, once each.
-
-    Handles "84 FR 22961, 85 FR 29852", stray spaces and semicolons, and the
-    older "67 F.R. 56530 9/4/02" form. Text with no citation gives [].
-    """
-    seen: dict[str, None] = {}
-    for volume, page in _CITATION.findall(text or ""):
-        if int(volume) and int(page):  # the Federal Register starts at volume 1, page 1: "0 FR 0" is none
-            seen.setdefault(f"{int(volume)} FR {int(page)}", None)
-    return list(seen)
-
-
-# Footnote markers the Entity List prints glued to a section number or to "EAR": "734.9(e)1", "the EAR2",
-# "of the EAR)4", "734.9(g),3 746.8": a digit right after ")" (or "),") or after "EAR", then a break.
-_FOOTNOTE = re.compile(r"(?<=\))(?P<comma>,?)(?P<a>[1-9])(?=[\s,;.]|$)|(?<=\bEAR)(?P<b>[1-9])(?=[\s,;.)]|$)")
-
-
-def split_footnotes(text: str) -> tuple[str, list[str]]:
-    """The licence requirement without the Entity List's footnote markers, and the markers in order.
-
-    "see §§ 734.9(e)1 and 744.11 of the EAR2" -> ("see §§ 734.9(e) and 744.11 of the EAR", ["1", "2"]):
-    "734.9(e)1" is section 734.9(e) with footnote 1 (the foreign direct product footnote), not a
-    section "734.9(e)1".
-    """
-    markers: list[str] = []
-
-    def keep(match: re.Match[str]) -> str:
-        markers.append(match.group("a") or match.group("b"))
-        return match.group("comma") or ""
-
-    return _FOOTNOTE.sub(keep, text), list(dict.fromkeys(markers))
-
-
-def split_multi(text: str) -> list[str]:
-    """The values of a '; '-joined CSL cell, trimmed, without a leading 'and '."""
-    values = []
-    for part in (text or "").split(";"):
-        part = re.sub(r"^\s*and\s+", "", part.strip()).strip()
-        if part:
-            values.append(part)
-    return list(dict.fromkeys(values))
-
-
-def _clean(text: str) -> str:
-    return re.sub(r"\s+", " ", text or "").strip().rstrip(",").strip()
-
-
-@dataclass(frozen=True)
-class PartyName:
-    printed: str
-    primary: str
-    aliases: tuple[str, ...]
-    match_names: tuple[str, ...]  # forms used to find a curated party (not short aliases)
-    affiliate_of: PartyName | None = None
-
-
-def split_name(raw: str) -> PartyName:
-    """Split a CSL name into the party's name, aliases and, for affiliate rows, the parent.
-
-    "Huawei Technologies Co., Ltd. (Huawei).  Affiliated Entity: X" names X,
-    an affiliate of Huawei Technologies Co., Ltd. (alias Huawei); a trailing
-    "(HiSilicon)" is an alias; a trailing place after the legal form
-    ("..., Ltd., Chengdu, Sichuan") is dropped from the name (kept as an alias
-    with the printed form), unless it names an institute, lab or branch.
-    """
-    printed = _clean(raw)
-    match = _AFFILIATE.match(printed)
-    if match:
-        parent = split_name(match.group("parent"))
-        child = split_name(match.group("child"))
-        return PartyName(printed, child.primary, tuple(dict.fromkeys((*child.aliases,))),
-                         child.match_names, parent)
-    name = _clean(_SUCCESSOR.sub("", printed))
-    aliases: list[str] = []
-    alias_match = _TRAILING_ALIAS.match(name)
-    if alias_match and _is_place(alias_match.group("place") or ""):
-        aliases.append(alias_match.group("alias").strip())
-        name = _clean(alias_match.group("base"))
-    tail = _LEGAL_TAIL.match(name)
-    if tail and _is_place(tail.group("place")):
-        name = _clean(tail.group("base"))
-    forms = [name] + ([printed] if printed != name else [])
-    return PartyName(printed, name, tuple(dict.fromkeys(a for a in [*aliases, *forms[1:]] if a != name)),
-                     tuple(dict.fromkeys(forms)))
-
-
-def _is_place(text: str) -> bool:
-    words = {w.strip(".,'()").lower() for w in text.split()}
-    return not (words & _NOT_A_PLACE) and len(text.split()) <= 6
-
-
-# Territories with their own ISO code that the CSL prints under another country's code
-# ("British Virgin Islands, GB"): the address names the place, and the place decides.
-_TERRITORIES = {"british virgin islands": "VG", "virgin islands, british": "VG", "cayman islands": "KY",
-                "bermuda": "BM", "gibraltar": "GI", "isle of man": "IM", "jersey": "JE", "guernsey": "GG",
-                "anguilla": "AI", "montserrat": "MS",
-                "turks and caicos islands": "TC", "falkland islands": "FK"}
-
-
-def address_country(address: str) -> str | None:
-    """The ISO country code of an address: CSL puts one at the end ("..., Shenzhen, CN"), unless the
-    address names a territory with a code of its own ("British Virgin Islands, GB" is VG)."""
-    parts = [p.strip() for p in address.split(",")]
-    for part in parts[:-1]:
-        territory = _TERRITORIES.get(normalise(part).strip(". "))
-        if territory:
-            return territory
-    return _country(parts[-1])
-
-
-def _country(code: str) -> str | None:
-    """The loader's own check (``cells.to_country``): ASCII letters before upper-casing, so "ﬆ" is not ST."""
-    try:
-        return str(cells.to_country(code.strip()))
-    except cells.CellError:
-        return None
-
-
-def parse_date(text: str) -> date | None:
-    """ISO yyyy-mm-dd (the CSL's form) or US m/d/yyyy; None when empty; ValueError when malformed."""
-    text = (text or "").strip()
-    if not text:
-        return None
-    for fmt in ("%Y-%m-%d", "%m/%d/%Y"):
-        try:
-            return datetime.strptime(text, fmt).date()
-        except ValueError:
-            continue
-    raise ValueError(f"date {text!r} is neither YYYY-MM-DD nor MM/DD/YYYY")
-
-
-@dataclass(frozen=True)
-class ListSource:
-    name: str
-    code: str
-    agency: str
-
-
-def parse_source(text: str) -> ListSource:
-    """ "Entity List (EL) - Bureau of Industry and Security" -> name, code, agency."""
-    text = _clean(text)
-    match = _SOURCE.match(text)
-    if not match:
-        return ListSource(text, "", "")
-    name = match.group("name").strip()
-    if "List" in text.split(" - ")[0] and not name.endswith("List") and "(" in text and ") List" in text:
-        name = f"{name} List"  # "Military End User (MEU) List" keeps its last word
-    return ListSource(name, (match.group("code") or "").strip(), match.group("agency").strip())
 
 
 # --------------------------------------------------------------------------
@@ -410,7 +155,7 @@ def license_policy(text: str) -> str:
 
 
 def _is_minted(iri: str) -> bool:
-    return iri.startswith(str(DATA)) and iri[len(str(DATA)):].split("/", 1)[-1].startswith(MINTED)
+    return is_minted(iri, MINTED)
 
 
 @dataclass(frozen=True)
@@ -539,14 +284,50 @@ def _int(value: Any) -> int | None:
 # Rows to triples
 # --------------------------------------------------------------------------
 
-def _hash(*parts: str) -> str:
-    return hashlib.sha1("|".join(parts).encode("utf-8")).hexdigest()[:16]
+# The identifiers every importer mints (kg.sources.base): the slug hashes the original text, not the
+# folded one, since every all-non-ASCII text folds to "".
+_hash = short_hash
+_slug = slug
 
 
-def _slug(text: str) -> str:
-    folded = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii").lower()
-    # Hash the original text, not the folded one: every all-non-ASCII text folds to "".
-    return re.sub(r"[^a-z0-9]+", "-", folded).strip("-") or _hash(text)
+class _CslEmitter(Emitter):
+    """The shared Emitter (kg.sources.base), stating the file's hash on every node it mints, as the CSL
+    importer always has (OFAC's and the Federal Register's state it on their source node only)."""
+
+    def node(self, s: ox.NamedNode, cls: ox.NamedNode | str, line: int, source_file: str | None = None,
+             source: ox.NamedNode | None = None) -> bool:
+        if not super().node(s, cls, line, source_file, source):
+            return False
+        if str(cls) != str(TKG.Source) and self.source_hash is not None:
+            self.add(s, TKG.sourceHash, self.source_hash)
+        return True
+
+
+@dataclass
+class _Entry:
+    """One row on its way through the mapping steps: its cells, then what each step decided."""
+
+    row: CslRow
+    cells: dict[str, str]
+    source_text: str
+    kind: str
+    start: date | None
+    end: date | None
+    addresses: list[str]
+    countries: list[str]
+    name: PartyName
+    record: str
+    designation: URIRef  # the designation, or the source record once merged into a held entry
+    list_iri: URIRef | None = None
+    party: URIRef = field(default_factory=lambda: URIRef(""))
+    party_match: Match | None = None
+    target: URIRef | None = None  # the held designation this row's record merged into
+    known: dict[str, Any] | None = None  # what the store holds about this designation
+    notice: str = ""
+    rules: list[URIRef] = field(default_factory=list)
+    made_by: URIRef | None = None
+    made_on: str | None = None
+    sub_addition: EntryAddition | None = None
 
 
 class _Mapper:
@@ -555,12 +336,10 @@ class _Mapper:
         self.view = view
         self.as_of = as_of
         self.conf = mapping()
-        self.graph = Graph()
         self.problems: list[RowProblem] = []
         self.rows_per_list: dict[str, int] = {}
         self.designations: set[str] = set()
         self.lists: set[str] = set()
-        self.minted: set[str] = set()
         self.record_ids: dict[str, int] = {}
         self.linked: dict[str, int] = {}
         self.records: set[str] = set()  # source records merged into designations the store holds
@@ -569,32 +348,25 @@ class _Mapper:
         self.rule_matches: dict[str, str] = {}  # citation -> how it was resolved
         self.resolutions: dict[str, str] = {}  # page citations matched to a rule by an inferred range
         self.source = URIRef(entity_iri("source", f"{MINTED}{csl.digest[:16]}"))
-        self.confidence = URIRef(concept_iri("confidence", str(self.conf["confidence"])))
-        # Provenance by content: the file is named as it was when this content
-        # (this source node) was first imported, so the same bytes under a new
-        # name (a dated daily download) change nothing.
-        first = [q.object.value for q in view.subject_quads(str(self.source))
-                 if q.predicate.value == str(TKG.sourceFile)]
-        self.file_name = Literal(first[0] if first else (csl.source_name or Path(csl.display).name))
-        self.file_hash = Literal(f"sha256:{csl.digest}")
+        # Provenance by content (base.first_name): the file is named as it was when this content (this
+        # source node) was first imported, so the same bytes under a new name (a dated daily download)
+        # change nothing.
+        self.emit = _CslEmitter(view.store, ox.NamedNode(str(self.source)), str(self.conf["confidence"]),
+                                csl.source_name or Path(csl.display).name, csl.digest)
+        self.file_name = Literal(self.emit.source_file)
 
     # -- helpers ------------------------------------------------------------
+    @property
+    def minted(self) -> set[str]:
+        """The nodes this import mints (and so owns: replaced as a whole by what this file says)."""
+        return self.emit.owned
+
     def add(self, s: URIRef, p: URIRef, o: Any) -> None:
-        self.graph.add((s, p, o))
+        self.emit.add(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o))  # type: ignore[arg-type]
 
     def node(self, iri: URIRef, cls: URIRef, line: int) -> bool:
-        """Give a minted node its type and bookkeeping once; False if it already has them."""
-        if str(iri) in self.minted:
-            return False
-        self.minted.add(str(iri))
-        self.add(iri, RDF.type, cls)
-        self.add(iri, TKG.sourceFile, self.file_name)
-        self.add(iri, TKG.sourceHash, self.file_hash)
-        self.add(iri, TKG.sourceLine, Literal(line, datatype=XSD.integer))
-        if cls != TKG.Source:
-            self.add(iri, DCTERMS.source, self.source)
-            self.add(iri, TKG.confidence, self.confidence)
-        return True
+        """Give a minted node its type and bookkeeping once (``Emitter.node``); False if it already has them."""
+        return self.emit.node(ox.NamedNode(str(iri)), str(cls), line)
 
     def source_node(self) -> None:
         if self.node(self.source, TKG.Source, 1):
@@ -753,36 +525,55 @@ class _Mapper:
         self.linked["affiliates linked by the rule that listed them"] = \
             self.linked.get("affiliates linked by the rule that listed them", 0) + 1
 
-    # -- one row ------------------------------------------------------------
+    # -- one row, in named steps ------------------------------------------------
     def row(self, row: CslRow) -> None:
+        """Map one row: check it, then its list and party, the entry, the rules it cites, its dates, the
+        affiliation, the rule links, the licence and the remaining cells (each step below)."""
+        entry = self.accept(row)
+        if entry is None:
+            return
+        self.list_and_party(entry)
+        self.entry_identity(entry)
+        self.rules_cited(entry)
+        self.entry_dates(entry)
+        self.affiliation(entry.party, entry.party_match, str(entry.list_iri), entry.made_by,
+                         entry.name.affiliate_of, row.line)
+        self.rule_links(entry)
+        self.licence(entry)
+        self.attributes(entry)
+        label = parse_source(entry.source_text).name
+        self.rows_per_list[label] = self.rows_per_list.get(label, 0) + 1
+
+    def accept(self, row: CslRow) -> _Entry | None:
+        """The row's parsed cells, or None with a RowProblem saying why the row cannot be mapped."""
         cells = {k: v for k, v in row.cells.items() if k != "__extra__"}
         if "__extra__" in row.cells:
             self.problems.append(RowProblem(row.line, f"more cells than header columns: {row.cells['__extra__']!r}"))
-            return
+            return None
         source_text = _clean(cells.get("source", ""))
         raw_name = cells.get("name", "")
         if not source_text:
             self.problems.append(RowProblem(row.line, "column source is empty: cannot tell which list the row is on"))
-            return
+            return None
         if not _clean(raw_name):
             self.problems.append(RowProblem(row.line, "column name is empty: the row names no party"))
-            return
+            return None
         kind = self.conf["party_types"].get(_clean(cells.get("type", "")).lower())
         if kind is None:
             self.problems.append(RowProblem(
                 row.line, f"unknown party type {cells.get('type')!r}; expected Entity, Individual, Vessel or Aircraft"))
-            return
+            return None
         try:
             start = parse_date(cells.get("start_date", ""))
             end = parse_date(cells.get("end_date", ""))
         except ValueError as exc:
             self.problems.append(RowProblem(row.line, str(exc)))
-            return
+            return None
         if start is not None and end is not None and start > end:
             # The shapes would refuse it too, but then for the whole file: refuse the row, with its line.
             self.problems.append(RowProblem(row.line, f"start_date {start.isoformat()} is after end_date "
                                                       f"{end.isoformat()}"))
-            return
+            return None
         addresses = split_multi(cells.get("addresses", ""))
         countries = [c for c in (address_country(a) for a in addresses) if c]
         for column in ("citizenships", "nationalities"):
@@ -793,127 +584,157 @@ class _Mapper:
         if record in self.record_ids:
             self.problems.append(RowProblem(
                 row.line, f"duplicate record {record!r} (first at line {self.record_ids[record]}); row skipped"))
-            return
+            return None
         designation = URIRef(entity_iri("designation", f"{MINTED}{_slug(record)}"))
         if str(designation) in self.designations:
             # Two record ids with one slug ("ABC" and "abc", "a_1" and "a-1") would merge two rows.
             self.problems.append(RowProblem(
                 row.line, f"record {record!r} gives the same designation identifier as an earlier row "
                           f"({designation.rsplit('/', 1)[-1]}); row skipped"))
-            return
+            return None
         self.record_ids[record] = row.line
-        list_iri = self.list_node(source_text, row)
-        party, party_match = self.party(name, kind, countries, row, split_multi(cells.get("alt_names", "")))
-        if name.affiliate_of is not None:
-            parent, _ = self.party(name.affiliate_of, "company", countries, row)
-            if str(party) in self.minted and party != parent:
-                self.add(party, TKG.affiliateOf, parent)
+        return _Entry(row, cells, source_text, kind, start, end, addresses, countries, name, record, designation)
 
-        entry_number = _clean(cells.get("entity_number", ""))
+    def list_and_party(self, entry: _Entry) -> None:
+        """The list the row is on (and its agency), the party it names and, for an affiliate row, its parent."""
+        row, name = entry.row, entry.name
+        entry.list_iri = self.list_node(entry.source_text, row)
+        entry.party, entry.party_match = self.party(name, entry.kind, entry.countries, row,
+                                                    split_multi(entry.cells.get("alt_names", "")))
+        if name.affiliate_of is not None:
+            parent, _ = self.party(name.affiliate_of, "company", entry.countries, row)
+            if str(entry.party) in self.minted and entry.party != parent:
+                self.add(entry.party, TKG.affiliateOf, parent)
+
+    def entry_identity(self, entry: _Entry) -> None:
+        """The entry's node: a new designation, or (the same listing the graph already holds: a curated entry
+        for this party on this list, kg.sources.matching) a source record of that designation."""
+        row, name, add = entry.row, entry.name, self.add
+        entry_number = _clean(entry.cells.get("entity_number", ""))
         entry_ids = {ENTRY_ID: entry_number} if entry_number else {}
-        # The same listing the graph already holds (a curated entry for this party on this list) is not
-        # a second designation: the row becomes a source record of that designation (kg.sources.matching).
-        merged = self.view.entries.match(str(party), str(list_iri), entry_ids, party_match)
-        add = self.add
-        target: URIRef | None = None
+        merged = self.view.entries.match(str(entry.party), str(entry.list_iri), entry_ids, entry.party_match)
+        designation = entry.designation
         if merged is not None:
-            target = URIRef(merged.iri)
+            entry.target = URIRef(merged.iri)
             if str(designation) in self.view.designations:
                 self.superseded.add(str(designation))  # imported as a designation before merging existed
-            designation = URIRef(entity_iri("record", f"{MINTED}{_slug(record)}"))
+            designation = URIRef(entity_iri("record", f"{MINTED}{_slug(entry.record)}"))
             self.records.add(str(designation))
             self.designations.add(str(designation))
             self.node(designation, TKG.SourceRecord, row.line)
             add(designation, RDFS.label, Literal(f"CSL entry {name.printed}"))
-            add(designation, TKG.recordOf, target)
+            add(designation, TKG.recordOf, entry.target)
             add(designation, TKG.matchMethod, Literal(merged.method))
             add(designation, TKG.matchExplanation, Literal(merged.explanation))
-            add(target, DCTERMS.source, self.source)
+            add(entry.target, DCTERMS.source, self.source)
             self.merges.append((row.line, name.printed, merged))
         else:
             self.designations.add(str(designation))
             self.node(designation, TKG.Designation, row.line)
-            add(designation, TKG.designatedParty, party)
-            add(designation, TKG.onList, list_iri)
-            if party_match is not None:
-                add(designation, TKG.matchMethod, Literal(party_match.method))
+            add(designation, TKG.designatedParty, entry.party)
+            add(designation, TKG.onList, entry.list_iri)
+            if entry.party_match is not None:
+                add(designation, TKG.matchMethod, Literal(entry.party_match.method))
                 add(designation, TKG.matchExplanation, Literal(
-                    f"party: the curated party {party.rsplit('/', 1)[-1]}, {party_match.explanation}"))
-        add(designation, TKG.cslRecordId, Literal(record))
+                    f"party: the curated party {entry.party.rsplit('/', 1)[-1]}, {entry.party_match.explanation}"))
+        entry.designation = designation
+        add(designation, TKG.cslRecordId, Literal(entry.record))
         if entry_number:
             add(designation, TKG.listEntryId, Literal(entry_number))
         add(designation, TKG.listedName, Literal(name.printed))
-        known = self.view.designations.get(str(designation))
-        notice = _clean(cells.get("federal_register_notice", ""))
+        entry.known = self.view.designations.get(str(designation))
+
+    def rules_cited(self, entry: _Entry) -> None:
+        """The rules the federal_register_notice cell cites, and the rule that made this entry: the CSL's first
+        citation, unless the curated record of the rules says a later rule added this sub-entry under its
+        parent's entry (the CSL prints the parent's citations and start date on every sub-entry)."""
+        notice = _clean(entry.cells.get("federal_register_notice", ""))
         citations = (*parse_citations(notice), *fr_document_numbers(notice)) if notice else ()
-        rules = list(dict.fromkeys(self.rule(citation, row.line) for citation in citations))
+        entry.notice = notice
+        entry.rules = list(dict.fromkeys(self.rule(citation, entry.row.line) for citation in citations))
         for citation in citations:
             if citation in self.resolutions:
-                add(designation, TKG.citationResolution, Literal(self.resolutions[citation]))
-        # The rule that made this entry: the CSL's first citation, unless the curated record of the
-        # rules says a later rule added this sub-entry under its parent's entry (the CSL prints the
-        # parent's citations and start date on every sub-entry).
-        made_by: URIRef | None = rules[0] if rules else None
-        sub_addition = (self.view.sub_entry_addition(str(list_iri), name.affiliate_of)
-                        if name.affiliate_of is not None else None)
-        if sub_addition is not None:
-            made_by = URIRef(sub_addition.rule)
-        made_on = self.view.rule_dates.get(str(made_by)) if made_by is not None else None
-        if target is None:
-            self.dates(designation, start, end, made_by, made_on, sub_addition, known)
+                self.add(entry.designation, TKG.citationResolution, Literal(self.resolutions[citation]))
+        entry.made_by = entry.rules[0] if entry.rules else None
+        parent = entry.name.affiliate_of
+        entry.sub_addition = (self.view.sub_entry_addition(str(entry.list_iri), parent)
+                              if parent is not None else None)
+        if entry.sub_addition is not None:
+            entry.made_by = URIRef(entry.sub_addition.rule)
+        entry.made_on = self.view.rule_dates.get(str(entry.made_by)) if entry.made_by is not None else None
+
+    def entry_dates(self, entry: _Entry) -> None:
+        """Start and end: a record merged into a held entry keeps the CSL's start (else the import date);
+        a designation is dated by ``dates``."""
+        start, end = entry.start, entry.end
+        if entry.target is None:
+            self.dates(entry.designation, start, end, entry.made_by, entry.made_on, entry.sub_addition, entry.known)
         else:
-            add(designation, SCHEMA.startDate, Literal((start.isoformat() if start else self.as_of.isoformat()),
-                                                       datatype=XSD.date))
+            self.add(entry.designation, SCHEMA.startDate,
+                     Literal((start.isoformat() if start else self.as_of.isoformat()), datatype=XSD.date))
         if end is not None:
-            add(designation, SCHEMA.endDate, Literal(end.isoformat(), datatype=XSD.date))
-        self.affiliation(party, party_match, str(list_iri), made_by, name.affiliate_of, row.line)
-        if notice:
-            add(designation, TKG.federalRegisterNotice, Literal(notice))
-            if target is None:
-                if made_by is not None:
-                    add(designation, TKG.designatedBy, made_by)
-                for rule in rules:
-                    if rule == made_by:
-                        continue
-                    ruled_on = self.view.rule_dates.get(str(rule))
-                    if sub_addition is not None and made_on and ruled_on and ruled_on < made_on:
-                        # The parent entry's earlier rules did not touch this sub-entry (it was added later):
-                        # the CSL cites them on it, the graph keeps that citation and no more.
-                        add(designation, TKG.citesRule, rule)
-                        continue
-                    add(designation, TKG.modifiedBy, rule)
-            else:
-                made_by = self.view.designated_by.get(str(target), set())
-                for i, rule in enumerate(rules):
+            self.add(entry.designation, SCHEMA.endDate, Literal(end.isoformat(), datatype=XSD.date))
+
+    def rule_links(self, entry: _Entry) -> None:
+        """The notice as printed, and which rule made and which modified the entry (or, for a record merged
+        into a held entry, what the CSL adds to that entry)."""
+        if not entry.notice:
+            return
+        add, designation, rules, made_by = self.add, entry.designation, entry.rules, entry.made_by
+        add(designation, TKG.federalRegisterNotice, Literal(entry.notice))
+        if entry.target is None:
+            if made_by is not None:
+                add(designation, TKG.designatedBy, made_by)
+            for rule in rules:
+                if rule == made_by:
+                    continue
+                ruled_on = self.view.rule_dates.get(str(rule))
+                if entry.sub_addition is not None and entry.made_on and ruled_on and ruled_on < entry.made_on:
+                    # The parent entry's earlier rules did not touch this sub-entry (it was added later):
+                    # the CSL cites them on it, the graph keeps that citation and no more.
                     add(designation, TKG.citesRule, rule)
-                    if str(rule) in made_by:
-                        continue
-                    if i == 0 and made_by:
-                        # The CSL's first citation is the document it says made the entry; the entry
-                        # already names the rule that made it, so a different first citation (often a
-                        # later page of that same rule) stays with the CSL record, not as a change.
-                        continue
-                    add(target, TKG.designatedBy if i == 0 else TKG.modifiedBy, rule)
-        printed = _clean(cells.get("license_requirement", ""))
+                    continue
+                add(designation, TKG.modifiedBy, rule)
+        else:
+            held_by = self.view.designated_by.get(str(entry.target), set())
+            for i, rule in enumerate(rules):
+                add(designation, TKG.citesRule, rule)
+                if str(rule) in held_by:
+                    continue
+                if i == 0 and held_by:
+                    # The CSL's first citation is the document it says made the entry; the entry
+                    # already names the rule that made it, so a different first citation (often a
+                    # later page of that same rule) stays with the CSL record, not as a change.
+                    continue
+                add(entry.target, TKG.designatedBy if i == 0 else TKG.modifiedBy, rule)
+
+    def licence(self, entry: _Entry) -> None:
+        """The licence requirement (without its footnote markers), from when its text holds, and the policy."""
+        add, designation = self.add, entry.designation
+        printed = _clean(entry.cells.get("license_requirement", ""))
         requirement, footnotes = split_footnotes(printed)
         if requirement:
             add(designation, TKG.licenseRequirement, Literal(requirement))
             for marker in footnotes:
                 add(designation, TKG.licenseFootnote, Literal(marker))
-            if target is None:
-                self.text_dates(designation, made_by, rules, known)
-        policy = _clean(cells.get("license_policy", ""))
+            if entry.target is None:
+                self.text_dates(designation, entry.made_by, entry.rules, entry.known)
+        policy = _clean(entry.cells.get("license_policy", ""))
         if policy:
             add(designation, TKG.licenseReviewPolicy, URIRef(concept_iri("license-policy", license_policy(policy))))
             add(designation, TKG.licensePolicyText, Literal(policy))
+
+    def attributes(self, entry: _Entry) -> None:
+        """Remarks, programs, addresses, countries, identifiers and the cells with no term of their own."""
+        add, designation, cells = self.add, entry.designation, entry.cells
         remarks = _clean(cells.get("remarks", ""))
         if remarks:
             add(designation, TKG.remarks, Literal(remarks))
         for program in split_multi(cells.get("programs", "")):
             add(designation, TKG.program, Literal(program))
-        for address in addresses:
+        for address in entry.addresses:
             add(designation, TKG.address, Literal(address))
-        for country in countries:
+        for country in entry.countries:
             add(designation, TKG.listedCountry, Literal(country))
         for identifier in split_multi(cells.get("ids", "")):
             add(designation, TKG.identifier, Literal(identifier))
@@ -921,8 +742,6 @@ class _Mapper:
             value = _clean(cells.get(column, ""))
             if value:
                 add(designation, TKG.cslAttribute, Literal(f"{column}: {value}"))
-        label = parse_source(source_text).name
-        self.rows_per_list[label] = self.rows_per_list.get(label, 0) + 1
 
 
 def plan_import(csl: CslFile, store: ox.Store | None, as_of: date | None = None,
@@ -943,42 +762,33 @@ def plan_import(csl: CslFile, store: ox.Store | None, as_of: date | None = None,
     mapper.source_node()
     for row in (progress(csl.rows) if progress else csl.rows):
         mapper.row(row)
-    plan = ImportPlan(csl, dict(sorted(mapper.rows_per_list.items())), mapper.problems)
-    plan.linked_to_curated = dict(mapper.linked)
-
-    new_by_subject: dict[str, set[ox.Quad]] = {}
-    for quad in graph_to_quads(mapper.graph):
-        new_by_subject.setdefault(quad.subject.value, set()).add(quad)
+    emit = mapper.emit
+    plan = ImportPlan(source="csl", files=[csl.source_name or csl.display], file=csl,
+                      rows_per_list=dict(sorted(mapper.rows_per_list.items())), problems=mapper.problems,
+                      linked=dict(mapper.linked))
     plan.merged = [(line, printed, match.iri, match.method, match.explanation)
                    for line, printed, match in mapper.merges]
     plan.citations = dict(sorted(mapper.rule_matches.items()))
-    for subject, new in new_by_subject.items():
-        old = view.subject_quads(subject)
-        if not _is_minted(subject):
-            # A node the importer did not mint (a curated designation this file's entry merged into):
-            # only add to it (its source, the rules the entry cites), never replace what it says.
-            if new - old:
-                plan.additions += sorted(new - old, key=str)
-                plan.focus.add(subject)
-            continue
+    # What the importer minted it owns: replaced as a whole by what this file says. Any other node (a
+    # curated designation this file's entry merged into) only gets additions (its source, the rules the
+    # entry cites), never a rewrite.
+    emit.owned.update(subject for subject in emit.by_subject if _is_minted(subject))
+    for subject in mapper.designations:
+        new = emit.by_subject[subject]
+        old = emit.stored(subject)
         if old == new:
-            if subject in mapper.designations:
-                plan.unchanged_designations += 1
-            continue
-        if subject in mapper.designations:
-            if old:
-                plan.changed_designations += 1
-            elif subject in mapper.records:
-                plan.merged_designations += 1
-            else:
-                plan.new_designations += 1
-        plan.removals += sorted(old - new, key=str)
-        plan.additions += sorted(new - old, key=str)
-        plan.focus.add(subject)
+            plan.unchanged_designations += 1
+        elif old:
+            plan.changed_designations += 1
+        elif subject in mapper.records:
+            plan.merged_designations += 1
+        else:
+            plan.new_designations += 1
     for subject in sorted(mapper.superseded):
         # An entry an earlier import made a designation of, now a record of the curated designation.
-        plan.removals += sorted(view.subject_quads(subject), key=str)
-        plan.focus.add(subject)
+        for quad in emit.stored(subject):
+            emit.drop(quad)
+    emit.plan(plan)
 
     ended_note = Literal(f"No longer in the CSL file {mapper.file_name} imported on {as_of.isoformat()}; "
                          "the end date is that import date, not the date of delisting.")
@@ -1001,6 +811,5 @@ def plan_import(csl: CslFile, store: ox.Store | None, as_of: date | None = None,
         plan.ended_designations += 1
     if plan.ended_designations and str(mapper.source) not in plan.focus:
         # The ended designations cite this file: its source node must exist.
-        plan.additions += sorted(new_by_subject[str(mapper.source)] - view.subject_quads(str(mapper.source)),
-                                 key=str)
+        plan.additions += sorted(emit.by_subject[str(mapper.source)] - emit.stored(str(mapper.source)), key=str)
     return plan

@@ -17,7 +17,9 @@ from typing import Any
 import pyoxigraph as ox
 
 from kg.errors import TradekgError
+from kg.graph.store import VersionedStore
 from kg.pipeline import ledger
+from kg.pipeline.incremental import DeltaOutcome, commit_delta
 from kg.sources import csl as importer
 
 KIND = "import csl"
@@ -53,6 +55,27 @@ def refusal(planned: importer.ImportPlan, options: dict[str, Any]) -> str | None
 def summary(planned: importer.ImportPlan) -> str:
     return (f"{sum(planned.rows_per_list.values())} rows taken; designations: {planned.new_designations} new, "
             f"{planned.changed_designations} changed, {planned.ended_designations} ended")
+
+
+def commit(store: VersionedStore, planned: importer.ImportPlan, name: str, data: bytes, options: dict[str, Any],
+           command: str = KIND) -> DeltaOutcome:
+    """Validate and write a CSL plan (all or nothing), recorded in the ledger as ``import csl`` with its options.
+
+    The one commit of the CSL's two commands (``import csl``, ``update csl``):
+    the manifest says what the CSL import reads (file, layout, rows per list,
+    as_of) under ``command``; the ledger entry keeps ``data`` so ``build``
+    replays it (``replay``). Call it holding the writer lock, after ``refusal``.
+    ``kg.sources.base.commit`` is not used: its manifest lists the files under
+    "imported" with counts, and its ledger line and refusal are worded for
+    several files, where the CSL's have said "this file" since before the base.
+    """
+    manifest = {"command": command, "file": name, "layout": planned.file.layout,
+                "rows_per_list": planned.rows_per_list, "as_of": options["as_of"],
+                "files": list(store.manifest().get("files", []))}
+    if planned.removals or planned.additions:
+        entry = ledger.new_entry(store, KIND, [(name, data)], options)
+        manifest.update(ledger.manifest_with(store, entry, summary(planned)))
+    return commit_delta(store, planned.removals, planned.additions, planned.focus, manifest)
 
 
 def replay(graph: ox.Store, inputs: list[ledger.StoredInput], options: dict[str, Any]) -> ledger.Change:
