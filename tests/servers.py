@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import http.server
+import re
 import shutil
 import socket
 import subprocess
@@ -216,6 +217,9 @@ class VirtuosoServer:
         ini = ini.replace("ServerPort               = 1111", f"ServerPort               = 127.0.0.1:{self.sql_port}")
         ini = ini.replace("ServerPort                  = 8890",
                           f"ServerPort                  = 127.0.0.1:{self.http_port}")
+        # Virtuoso's packaged limit cuts every answer at 10,000 rows without an error; the curated graph
+        # alone is larger. A server of the user's own needs the same setting (docs/servers.md).
+        ini = re.sub(r"(?m)^ResultSetMaxRows\s*=\s*\d+", "ResultSetMaxRows           = 10000000", ini)
         config = self.location / "virtuoso.ini"
         config.write_text(ini, encoding="utf-8")
         self.process = subprocess.Popen([str(virtuoso_executable()), "-f", "-c", str(config)],

@@ -50,6 +50,20 @@ DIFFERS = {
     ("curated", "designations"): "ORDER BY on long names",
     ("curated", "designations-all"): "ORDER BY on long names",
     ("mini", "exceptions-for-firm"): "GROUP_CONCAT drops the shared language tag",
+    # Found on 2026-12-07 after the list-size and known-since columns came in; not yet worked round:
+    # Virtuoso prints the status of designations as "holds on true" (it evaluates the as-of date ?on
+    # wrongly in this query's shape), and CONCAT with an unbound list title gives "entry on the "
+    # where SPARQL makes it unbound (firm-timeline). docs/servers.md says so to users.
+    ("mini", "designations"): "status reads 'holds on true' on Virtuoso",
+    ("mini", "designations-as-of"): "status reads 'holds on true' on Virtuoso",
+    ("curated", "firm-timeline"): "CONCAT with an unbound value is not unbound on Virtuoso",
+}
+# More rows than the embedded store (found on 2026-12-07): designations' "entries held" part keeps a
+# list's latest size with a FILTER inside an OPTIONAL that reads the outer as-of date, which SPARQL
+# allows and Virtuoso evaluates otherwise, so a party on a list with several recorded sizes comes
+# back once per size. docs/servers.md says so to users.
+WRONG_COUNT = {
+    ("curated", "designations-all"): "designations repeats rows per recorded list size on Virtuoso",
 }
 
 
@@ -101,6 +115,8 @@ def test_saved_query_on_virtuoso(which: str, case: str, virtuoso: VirtuosoServer
     served = run_saved(find_query(name), params,
                        RemoteBackend(_endpoint(virtuoso, MINI if which == "mini" else CURATED)))
     assert served.variables == embedded.variables
+    if (which, case) in WRONG_COUNT and len(served.rows) != len(embedded.rows):
+        pytest.xfail(WRONG_COUNT[(which, case)])
     assert len(served.rows) == len(embedded.rows)
     reason = DIFFERS.get((which, case))
     if reason and served.rows != embedded.rows:
