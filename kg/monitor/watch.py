@@ -20,10 +20,10 @@ from __future__ import annotations
 import getpass
 import hashlib
 import tempfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 from rdflib import URIRef
@@ -34,6 +34,9 @@ from kg.monitor import changes as changing
 from kg.monitor import state as snapshots
 from kg.monitor.update import monitor_dir, read_json, write_json
 from kg.pipeline import ledger
+
+if TYPE_CHECKING:
+    from kg.answers.batch import Counterparty  # one counterparty row, as batch screening reads it
 
 ADD_KIND = "watch add"
 DECIDE_KIND = "watch decision"
@@ -70,15 +73,6 @@ def _record(store: VersionedStore, kind: str, inputs: list[tuple[str, bytes]], o
 
 
 @dataclass
-class Counterparty:
-    line: int
-    id: str
-    name: str
-    country: str | None
-    identifiers: list[str] = field(default_factory=list)
-
-
-@dataclass
 class Watch:
     name: str
     file: str
@@ -92,7 +86,7 @@ def _read(data: bytes, file_name: str, options: dict[str, Any]) -> tuple[list[Co
     import csv
     import io
 
-    from kg.answers.batch import read_counterparties
+    from kg.answers.batch import Counterparty, read_counterparties
 
     with tempfile.TemporaryDirectory(prefix="tradekg-watch-") as tmp:
         path = Path(tmp) / (PurePosixPath(file_name).name or "watch.csv")
