@@ -212,3 +212,63 @@ def test_file_takes_identifier_and_address_columns_and_writes_near_misses(curate
     second = [r for r in rows if r["input_id"] == "b"]
     assert second[0]["party"] == "" and "Dahua Technology Company" in second[0]["near_misses"]
     assert second[0]["input_country"] == "CN"
+
+
+def _sdn_like_index() -> Index:
+    """A few real SDN names (2021) whose neighbours on the list are other firms, vessels or units."""
+    from rdflib import URIRef
+
+    names = ["TAGHTIRAN KASHAN COMPANY", "BICENTENARIO VII", "SAMAN CHEMICAL COMPANY",
+             "KUNLUN SHIPPING COMPANY LIMITED", "ANSAR AL-SHARIA IN LIBYA", "ZHANG, Jiangping",
+             "Cheng Du Westone Information Industry Co., Ltd.", "Shanghai Aircraft Manufacturing Co., Ltd.",
+             "AL HARAMAIN", "Contemporary Amperex Technology Co., Ltd.", "KATA'IB HIZBALLAH"]
+    return Index.from_names([(URIRef(f"urn:x:{i}"), n, []) for i, n in enumerate(names)])
+
+
+@pytest.mark.parametrize(("typed", "why"), [
+    ("KASHAN", "a large city's name alone is a place, not the firm named after it"),
+    ("HIZBALLAH", "the listed firm's own other coined word is missing"),
+    ("BICENTENARIO VI", "another vessel of the same series"),
+    ("SAMAN BANK", "each name adds a line of business the other lacks"),
+    ("KUNLUN HOLDING COMPANY LTD.", "each name adds business words the other lacks"),
+    ("ANSAR AL-SHARI'A IN TUNISIA", "the names are of two other countries"),
+    ("ZHANG, Jian", "a shorter given name is another name, not an abbreviation"),
+])
+def test_other_firms_of_a_shared_name_are_not_matches(typed: str, why: str) -> None:
+    """False matches found on OFAC's SDN list: each is another entity sharing words with a listed one."""
+    from kg.answers.screen import match
+
+    found = match(_sdn_like_index(), typed)
+    assert found == [], (why, [(m.score, m.matched_name, m.explanation) for m in found])
+
+
+def test_a_sister_firm_of_another_line_is_a_near_miss_that_says_why() -> None:
+    from kg.answers.screen import near_misses
+
+    near = near_misses(_sdn_like_index(), "SAMAN BANK")
+    assert near and near[0].matched_name == "SAMAN CHEMICAL COMPANY"
+    assert "each name has words the other lacks (finance against materials)" in near[0].explanation
+
+
+@pytest.mark.parametrize(("typed", "listed"), [
+    ("Shanghai Airc raft Manufacturing", "Shanghai Aircraft Manufacturing Co., Ltd."),  # a word split in two
+    ("Cheng Du Westone Information Industry Technology Co", "Cheng Du Westone Information Industry Co., Ltd."),
+    ("Amperex", "Contemporary Amperex Technology Co., Ltd."),  # the coined word alone, beside an ordinary one
+    ("AL-HARAMAIN : PAKISTAN BRANCH", "AL HARAMAIN"),  # a branch: a hit to review
+])
+def test_the_listed_firm_written_otherwise_still_matches(typed: str, listed: str) -> None:
+    from kg.answers.screen import match
+
+    found = match(_sdn_like_index(), typed)
+    assert found and found[0].matched_name == listed, [(m.score, m.matched_name) for m in found]
+
+
+def test_the_shipped_city_list_holds_large_cities_and_no_coined_firm_names() -> None:
+    """kg/answers/city_words.txt.gz (GeoNames, 200,000 people or more): places, never a firm's coined word."""
+    from kg.answers import names
+
+    cities = names.city_words()
+    assert {"kashan", "harbin", "shiraz", "damascus", "dandong"} <= cities
+    # Zhongxing (ZTE's 中兴) is a town of 57,000; the coined names of listed firms are no city
+    assert not cities & {"zhongxing", "huawei", "hikvision", "dahua", "hytera", "sugon", "inspur", "megvii"}
+    assert not any(names.is_ordinary(c) for c in cities)

