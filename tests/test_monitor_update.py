@@ -275,6 +275,19 @@ def test_evidence_record_checked_on_its_version(store: VersionedStore, realdata:
     assert "a different answer" in out and "Non-SDN Chinese Military-Industrial Complex" in out
 
 
+def test_evidence_records_the_typed_identifier_and_checks_with_it(store: VersionedStore, tmp_path: Path) -> None:
+    """An identifier decides a match, so the record keeps it and `evidence check` screens with it again."""
+    record = tmp_path / "evidence.json"
+    code, out, err = run(store, "screen", "Some Shenzhen Trading Co", "--identifier", "USCC 914403001922038216",
+                         "--evidence", str(record), "--format", "csv")
+    assert code == 0, err
+    kept = json.loads(record.read_text(encoding="utf-8"))
+    assert kept["inputs"]["rows"][0]["identifiers"] == ["USCC 914403001922038216"]
+    assert kept["answers"][0]["party"].endswith("/company/huawei"), kept["answers"]
+    code, out, err = run(store, "evidence", "check", str(record))
+    assert code == 0 and "the same answer" in out, out + err
+
+
 # ---- serve: the "what changed" page and its JSON feed
 
 def test_serve_shows_what_changed_and_the_feed(store: VersionedStore, realdata: Path) -> None:

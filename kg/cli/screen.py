@@ -85,8 +85,9 @@ def screen(name: str | None, country: str | None, identifiers: tuple[str, ...], 
         except cells.CellError as exc:
             raise click.BadParameter(str(exc), param_hint="--as-of") from None
     if evidence_file is not None:
-        _with_evidence(store_path, backend, name, country, batch_file, name_column, country_column, id_column, fmt,
-                       limit, threshold, on, include_ended, evidence_file)
+        _with_evidence(store_path, backend, name, country, identifiers, batch_file, name_column, country_column,
+                       id_column, identifier_column, address_column, fmt, limit, threshold, on, include_ended,
+                       evidence_file)
         return
     if batch_file is not None:
         _screen_file(backend, batch_file, name_column, country_column, id_column, identifier_column,
@@ -125,8 +126,9 @@ def _screen_file(backend: screening.Backend, path: Path, name_column: str, count
 
 
 def _with_evidence(store_path: Path | None, backend: screening.Backend, name: str | None, country: str | None,
-                   batch_file: Path | None, name_column: str, country_column: str, id_column: str, fmt: str | None,
-                   limit: int, threshold: float, on: str | None, include_ended: bool, evidence_file: Path) -> None:
+                   identifiers: tuple[str, ...], batch_file: Path | None, name_column: str, country_column: str,
+                   id_column: str, identifier_column: str, address_column: str, fmt: str | None, limit: int,
+                   threshold: float, on: str | None, include_ended: bool, evidence_file: Path) -> None:
     """Screen once, write the answers as asked and the evidence record of them (``kg.monitor.evidence``)."""
     import hashlib
     import json
@@ -141,16 +143,18 @@ def _with_evidence(store_path: Path | None, backend: screening.Backend, name: st
     on = on or str(today())
     options = {"limit": limit, "threshold": threshold, "include_ended": include_ended, "country": country}
     if batch_file is not None:
-        rows, problems = read_counterparties(batch_file, name_column, country_column, id_column)
+        rows, problems = read_counterparties(batch_file, name_column, country_column, id_column, identifier_column,
+                                             address_column)
         for problem in problems:
             click.echo(str(problem), err=True)
         data = batch_file.read_bytes()
         source = {"file": batch_file.name, "sha256": hashlib.sha256(data).hexdigest(),
-                  "columns": {"name": name_column, "country": country_column, "id": id_column}}
+                  "columns": {"name": name_column, "country": country_column, "id": id_column,
+                              "identifier": identifier_column, "address": address_column}}
     else:
         assert name is not None
-        rows = [Counterparty(1, "1", name, country.upper() if country else None)]
-        source = {"name": name, "country": country}
+        rows = [Counterparty(1, "1", name, country.upper() if country else None, list(identifiers))]
+        source = {"name": name, "country": country, "identifiers": list(identifiers)}
     answers = evidence.screen_rows(backend, rows, options, on)
     record = evidence.record(store, rows, answers, options, on, source)
     evidence.write(evidence_file, record)

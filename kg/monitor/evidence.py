@@ -65,8 +65,8 @@ def record(store: VersionedStore, rows: list[Any], answers: list[dict[str, str]]
         "tool": f"tradekg {__version__}",
         "written_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "answer_for": on,
-        "inputs": {**source, "rows": [{"line": r.line, "id": r.id, "name": r.name, "country": r.country}
-                                      for r in rows]},
+        "inputs": {**source, "rows": [{"line": r.line, "id": r.id, "name": r.name, "country": r.country,
+                                       "identifiers": list(r.identifiers), "address": r.address} for r in rows]},
         "options": options,
         "graph": {"store": str(store.path), "version": manifest.get("version"), "directory": version.name,
                   "written_at": manifest.get("written_at"), "command": manifest.get("command"),
@@ -115,7 +115,8 @@ def check(store: VersionedStore, evidence: dict[str, Any], current: bool = False
                                "re-runs it on today's graph")
         version = kept[graph["directory"]]
         where = f"version {graph['version']} ({graph['directory']}), the one it was recorded on"
-    rows = [Counterparty(r["line"], r["id"], r["name"], r["country"]) for r in evidence["inputs"]["rows"]]
+    rows = [Counterparty(r["line"], r["id"], r["name"], r["country"], list(r.get("identifiers", [])),
+                         r.get("address", "")) for r in evidence["inputs"]["rows"]]
     backend = EmbeddedBackend(ox.Store.read_only(str(version)))
     again = screen_rows(backend, rows, evidence["options"], evidence["answer_for"])
     before = evidence["answers"]
