@@ -147,10 +147,11 @@ def test_cli_stops_an_uninterruptible_query_and_exits_2(slow_store: VersionedSto
     assert by_option.returncode == 2, by_option.stderr
     assert "did not finish within 1 s and was stopped" in by_option.stderr
     assert "Traceback" not in by_option.stderr and by_option.stdout == ""
-    assert took < 8
+    # A new Python process takes seconds to start on a loaded CI machine; the count runs for minutes.
+    assert took < 25
     by_env, took = _tradekg("sparql", SLOW_COUNT, *store, env={QUERY_TIMEOUT_ENV: "1.5"})
     assert by_env.returncode == 2 and "within 1.5 s" in by_env.stderr
-    assert took < 8
+    assert took < 25
     quick, _ = _tradekg("sparql", "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", *store, "--format", "csv",
                         "--query-timeout", "30")
     assert quick.returncode == 0 and quick.stdout == f"n\n{SIZE}\n"
@@ -258,3 +259,19 @@ def test_cli_table_in_a_real_terminal_is_cut(slow_store: VersionedStore) -> None
     assert f"… {SIZE - TABLE_MAX_ROWS:,} more rows; use --format csv" in text
     assert text.rstrip().endswith(f"({TABLE_MAX_ROWS} of {SIZE:,} rows shown)")
     assert len([line for line in text.splitlines() if line.startswith(EX)]) == TABLE_MAX_ROWS
+
+
+def test_an_export_is_stopped_at_its_time_limit_and_leaves_no_file(curated_store: VersionedStore,
+                                                                   tmp_path: Path) -> None:
+    """The picture of the whole curated graph takes Graphviz far longer than one second: the export stops,
+    kills its Graphviz and writes nothing (issue 26: exports had no deadline)."""
+    picture = tmp_path / "everything.svg"
+    done, took = _tradekg("export", "svg", "-o", str(picture), "--store", str(curated_store.path),
+                          "--time-limit", "1")
+    assert done.returncode == 2, done.stderr
+    assert "the export did not finish within 1 s and was stopped" in done.stderr
+    assert "Traceback" not in done.stderr and not picture.exists()
+    assert not [p for p in tmp_path.iterdir()], "no half-written file beside it"
+    assert took < 25
+    children = subprocess.run(["pgrep", "-f", "dot -Tsvg"], capture_output=True, text=True).stdout.split()
+    assert children == [], "Graphviz was left running"

@@ -197,3 +197,35 @@ def test_excess_requests_get_503_with_retry_after(mini_store: VersionedStore) ->
         assert status == 503 and headers.get("retry-after", "").isdigit()
         blocker.join(30)
         assert served.get("/id/company/parentco")[0] == 200  # and it answers again once the worker is free
+
+
+def test_every_path_that_reads_the_graph_waits_for_a_worker(mini_store: VersionedStore) -> None:
+    """OpenRefine's reconciliation, the service description, VoID, DCAT and the changes feed run in the
+    bounded worker pool like the pages: with the one worker taken, each gets 503 and Retry-After, and none
+    runs on in a server thread that no deadline stops."""
+    import json
+    import threading
+    import time
+
+    with serving(mini_store.path, "--workers", "1", "--query-timeout", "12",
+                 env={"TRADEKG_SERVE_QUEUE_WAIT": "0.5"}) as served:
+        reconcile = json.dumps({"q0": {"query": "ParentCo"}})
+        assert request(served.base + "/reconcile", urllib.parse.urlencode({"queries": reconcile}).encode())[0] == 200
+        blocker = threading.Thread(target=_sparql, args=(served, CARTESIAN_COUNT))
+        blocker.start()
+        time.sleep(0.5)
+        paths = ["/reconcile/suggest/entity?prefix=Par", "/reconcile/preview?id=company/parentco", "/void",
+                 "/dcat", "/changes", "/changes.json"]
+        for path in paths:
+            status, headers, body = served.get(path)
+            assert status == 503 and headers.get("retry-after", "").isdigit(), (path, status, body[:200])
+        status, headers, body = request(served.sparql, headers={"Accept": "text/turtle"})  # the service description
+        assert status == 503 and headers.get("retry-after", "").isdigit(), (status, body[:200])
+        status, headers, body = request(served.base + "/reconcile",
+                                        urllib.parse.urlencode({"queries": reconcile}).encode())
+        assert status == 503 and headers.get("retry-after", "").isdigit(), (status, body[:200])
+        assert "try again" in json.loads(body)["error"]
+        blocker.join(60)
+        status, _, body = request(served.base + "/reconcile", urllib.parse.urlencode({"queries": reconcile}).encode())
+        assert status == 200 and json.loads(body)["q0"]["result"], body[:300]
+        assert served.get("/void")[0] == 200 and served.get("/changes.json")[0] == 200

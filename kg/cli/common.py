@@ -9,10 +9,12 @@ round a circle.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -79,6 +81,44 @@ def _exit_now(code: int) -> None:
         sys.stderr.flush()
         os._exit(code)
     sys.exit(code)
+
+
+@contextlib.contextmanager
+def time_limit(seconds: float | None, what: str, advice: str) -> Iterator[None]:
+    """Stop the whole command ``seconds`` after it starts, whatever it is doing then.
+
+    Each query already has its deadline (``--query-timeout``), but a command
+    also lays out graphs (networkx, Graphviz) and serialises files, which no
+    query deadline covers. A watchdog thread ends the process (after killing
+    any Graphviz it started): the work may be inside Oxigraph or a C library,
+    where nothing else could stop it. Files are written whole at the end
+    (``write_atomic``), so a stopped command leaves none half written. Inside a
+    test runner (standard streams replaced) it interrupts the main thread
+    instead, which raises ``KeyboardInterrupt`` there.
+    """
+    if not seconds:
+        yield
+        return
+
+    def expire() -> None:
+        from kg.export.render import stop_drawing
+
+        stop_drawing()
+        sys.stderr.write(f"tradekg: {what} did not finish within {seconds:g} s and was stopped; {advice}\n")
+        sys.stderr.flush()
+        if sys.stdout is sys.__stdout__ and sys.stderr is sys.__stderr__:
+            os._exit(2)
+        import _thread
+
+        _thread.interrupt_main()
+
+    timer = threading.Timer(seconds, expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
 
 
 def query_timeout_option(func: F) -> F:

@@ -8,12 +8,21 @@ from __future__ import annotations
 
 import io
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from kg.cli.common import endpoint_options, handle_errors, open_backend, open_store, store_option
+from kg.cli.common import (
+    endpoint_options,
+    handle_errors,
+    open_backend,
+    open_store,
+    query_timeout_option,
+    store_option,
+    time_limit,
+)
 from kg.errors import TradekgError
 from kg.export import ALIASES, DATA_FORMATS, FORMATS, GRAPH_FORMATS, PICTURE_FORMATS, PICTURE_NODE_LIMIT, RDF_FORMATS
 from kg.graph.backend import Backend
@@ -22,6 +31,8 @@ if TYPE_CHECKING:
     from kg.export.network import NetworkView
 
 _BINARY = frozenset({"png"})
+TIME_LIMIT_ENV = "TRADEKG_EXPORT_TIME_LIMIT"
+DEFAULT_TIME_LIMIT = 900.0  # Graphviz alone may take 600 s (kg.export.render.TIMEOUT_SECONDS)
 _MERGED_BY_DEFAULT = frozenset({"dot", "svg", "png", "html"})
 _LAYOUTS = ("sfdp", "neato", "fdp", "dot", "twopi", "circo")
 
@@ -76,10 +87,12 @@ def _write(payload: bytes, output: str, binary: bool) -> str:
         stream.write(payload)
         stream.flush()
         return "standard output"
+    from kg.graph.store import write_atomic
+
     path = Path(output)
     if not path.parent.is_dir():
         raise TradekgError(f"-o {output}: the folder {path.parent} does not exist")
-    path.write_bytes(payload)
+    write_atomic(path, payload)  # whole or not at all: an export stopped at --time-limit leaves no half file
     return str(path)
 
 
@@ -117,12 +130,17 @@ def _timeline(focus: str | None, output: str, backend: Backend) -> None:
                    "(default: on for dot/svg/png/html, off for graphml/gexf).")
 @click.option("--layout", type=click.Choice(_LAYOUTS), default=None,
               help="Graphviz layout engine for dot/svg/png (default sfdp).")
+@click.option("--time-limit", "time_limit_seconds", type=click.FloatRange(min=0), default=DEFAULT_TIME_LIMIT,
+              envvar=TIME_LIMIT_ENV, show_envvar=True, show_default=True, metavar="SECONDS",
+              help="Stop the whole export after this long, whatever it is doing (0: no limit).")
+@query_timeout_option
 @store_option
 @endpoint_options
 @handle_errors
 def export(fmt: str, output: str, focus: str | None, depth: int | None, types: tuple[str, ...],
-           effects: bool, merge: bool | None, layout: str | None, store_path: Path | None,
-           endpoint: str | None, graph_iri: str | None, timeout: float | None) -> None:
+           effects: bool, merge: bool | None, layout: str | None, time_limit_seconds: float,
+           query_timeout: float | None, store_path: Path | None, endpoint: str | None, graph_iri: str | None,
+           timeout: float | None) -> None:
     """Export the graph, or the neighbourhood of one entity, as FORMAT.
 
     \b
@@ -144,16 +162,25 @@ def export(fmt: str, output: str, focus: str | None, depth: int | None, types: t
     fmt = ALIASES.get(fmt.lower(), fmt.lower())
     if depth is not None and not focus:
         raise click.UsageError("--depth counts steps from an entity: pass --focus ENTITY too")
+    with time_limit(time_limit_seconds, "the export", "narrow it with --focus ENTITY --depth N or --type TABLE, "
+                    f"or raise --time-limit SECONDS (or {TIME_LIMIT_ENV}; 0 means no limit)"):
+        _export(fmt, output, focus, depth, types, effects, merge, layout, store_path,
+                lambda: open_backend(store_path, endpoint, graph_iri, timeout, query_timeout), endpoint)
+
+
+def _export(fmt: str, output: str, focus: str | None, depth: int | None, types: tuple[str, ...], effects: bool,
+            merge: bool | None, layout: str | None, store_path: Path | None, connect: Callable[[], Backend],
+            endpoint: str | None) -> None:
     if fmt == "timeline":
         if types or effects or merge is not None or layout or depth is not None:
             raise click.UsageError("timeline takes only --focus FIRM and -o FILE.svg|png")
-        _timeline(focus, output, open_backend(store_path, endpoint, graph_iri, timeout))
+        _timeline(focus, output, connect())
         return
     if fmt in DATA_FORMATS:
         if focus or types or effects or merge is not None or layout or depth is not None:
             raise click.UsageError(f"{fmt} exports the whole graph; it takes only -o FILE")
         ledger = None if endpoint else open_store(store_path).manifest().get("ledger", [])
-        _data(fmt, output, open_backend(store_path, endpoint, graph_iri, timeout), ledger)
+        _data(fmt, output, connect(), ledger)
         return
     if layout and fmt not in ("dot", "svg", "png"):
         raise click.UsageError("--layout applies to dot, svg and png")
@@ -162,7 +189,7 @@ def export(fmt: str, output: str, focus: str | None, depth: int | None, types: t
 
     from kg.export.network import network_view
 
-    backend = open_backend(store_path, endpoint, graph_iri, timeout)
+    backend = connect()
     depth = 2 if depth is None else depth
     if fmt in RDF_FORMATS:
         from kg.export.rdf import export_rdf

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import threading
 from typing import NamedTuple
 
 from kg.errors import TradekgError
@@ -21,6 +22,18 @@ from kg.export.network import NetworkView
 RENDER_FORMATS = ("svg", "png", "json0")  # json0: positions only, for layout_positions
 # A layout that takes longer than this is stuck on a graph too big to read anyway.
 TIMEOUT_SECONDS = 600
+
+
+_running: set[subprocess.Popen[bytes]] = set()  # Graphviz processes now drawing, for stop_drawing
+_running_lock = threading.Lock()
+
+
+def stop_drawing() -> None:
+    """Kill every Graphviz process this process started and has not yet reaped: a command stopped at its
+    deadline (``tradekg export --time-limit``) leaves no ``dot`` running on."""
+    with _running_lock:
+        for process in _running:
+            process.kill()
 
 
 class GraphvizMissing(TradekgError):
@@ -46,18 +59,25 @@ def render_dot(dot_text: str, fmt: str) -> bytes:
     args = [dot_binary(), f"-T{fmt}"]
     if fmt == "png":
         args.append("-Gdpi=110")
+    process = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    with _running_lock:
+        _running.add(process)
     try:
-        done = subprocess.run(args, input=dot_text.encode("utf-8"), capture_output=True,
-                              timeout=TIMEOUT_SECONDS, check=False)
+        out, err = process.communicate(dot_text.encode("utf-8"), timeout=TIMEOUT_SECONDS)
     except subprocess.TimeoutExpired:
+        process.kill()
+        process.communicate()
         raise TradekgError(
             f"Graphviz gave up after {TIMEOUT_SECONDS} s; the graph is too big for one picture, "
             "narrow it with --focus ENTITY --depth N or --type"
         ) from None
-    if done.returncode != 0:
-        message = done.stderr.decode("utf-8", "replace").strip().splitlines()
-        raise TradekgError(f"Graphviz failed: {message[-1] if message else 'exit ' + str(done.returncode)}")
-    return done.stdout
+    finally:
+        with _running_lock:
+            _running.discard(process)
+    if process.returncode != 0:
+        message = err.decode("utf-8", "replace").strip().splitlines()
+        raise TradekgError(f"Graphviz failed: {message[-1] if message else 'exit ' + str(process.returncode)}")
+    return out
 
 
 def render(view: NetworkView, fmt: str) -> bytes:

@@ -79,7 +79,9 @@ class Server:
         self.timeout = timeout
         self.pool = pool  # None: the work runs in the server's threads (no deadline stops it)
         self.handlers: dict[str, Callable[[Request], Response]] = {}  # what a worker may be asked to run
+        self.functions: dict[str, Callable[..., Any]] = {}  # and the plain functions of the graph it may call
         self.router: Any = None  # the application's router, for url_for in a worker
+        self.described: Callable[[Request], Response] = self.service_description  # create_app offloads it
 
     # -- work a deadline can stop ------------------------------------------------
 
@@ -107,7 +109,7 @@ class Server:
 
     def offloaded(self, handler: Callable[[Request], Response]) -> Callable[[Request], Response]:
         """``handler`` run in a worker process (kg.serve.workers): stopped at the deadline, memory bounded."""
-        name = handler.__name__
+        name = f"{handler.__module__}.{handler.__qualname__}"
         self.handlers[name] = handler
 
         def run(request: Request) -> Response:
@@ -133,6 +135,20 @@ class Server:
 
         return run
 
+    def called(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        """``function(snapshot, *args)`` run in a worker process, for work that reads a request's body first
+        (``/reconcile``): its value, or ``Busy``, ``Stopped`` or ``ChildError`` (an exception it raised)."""
+        name = f"{function.__module__}.{function.__qualname__}"
+        self.functions[name] = function
+
+        def run(*args: Any) -> Any:
+            snapshot = self.current.snapshot
+            if self.pool is None:
+                return function(snapshot, *args)
+            return self._in_worker(snapshot, ("call", name, args), "the answer")
+
+        return run
+
     def _in_worker(self, snapshot: Snapshot, message: tuple[Any, ...], label: str) -> Any:
         assert self.pool is not None
         return self.pool.run((snapshot.version, snapshot.loaded_at), lambda: _worker_ready(self, snapshot),
@@ -144,6 +160,9 @@ class Server:
             _, name, scope = message
             request = Request({**scope, "router": self.router})
             return _frozen(self.handlers[name](request))
+        if message[0] == "call":
+            _, name, args = message
+            return self.functions[name](self.current.snapshot, *args)
         _, text, accept, default_graphs, named_graphs = message
         return evaluate(self.current.snapshot, text, accept, default_graphs=default_graphs,
                         named_graphs=named_graphs, timeout=None)
@@ -201,6 +220,11 @@ class Server:
     def queries(self, request: Request) -> Response:
         snapshot = self.current.snapshot
         return self.page(snapshot, "queries.html", queries=list(saved_queries().values()))
+
+    def service_description(self, request: Request) -> Response:
+        """The SPARQL 1.1 Service Description of ``/sparql`` (what a GET without a query answers)."""
+        endpoint = str(request.url_for("sparql"))
+        return described.rdf_response(request, described.sd_graph(self.current.snapshot, request, endpoint))
 
     def _changes(self, request: Request) -> dict[str, Any]:
         """What changed (``kg.monitor.changes.feed``), for ?since=VERSION|DATE, ?version=N, ?source=NAME."""
@@ -391,8 +415,7 @@ class Server:
             if request.method == "POST":
                 return _cors(PlainTextResponse("pass the query as query=... (SPARQL 1.1 Protocol)", status_code=400))
             # GET without a query: the endpoint describes itself (SPARQL 1.1 Service Description).
-            endpoint = str(request.url_for("sparql"))
-            return described.rdf_response(request, described.sd_graph(snapshot, request, endpoint))
+            return await _in_thread(lambda: self.described(request))  # type: ignore[no-any-return]
         if len(text) > MAX_QUERY_CHARS:
             return _cors(PlainTextResponse("the query is too long", status_code=413))
         if request.method == "GET" and not params.get("format") and _wants_html(request):
@@ -667,12 +690,13 @@ def create_app(current: Current, *, timeout: float | None, token: str | None = N
     if pool is not None:
         server.warm_up()
     work = server.offloaded  # a handler that reads the graph runs in a worker process
+    server.described = work(server.service_description)
     routes = [
         Route("/", server.home),
         Route("/queries", server.queries),
         Route("/search", work(server.search)),
-        Route("/changes", server.changes_page),
-        Route("/changes.json", server.changes_feed),
+        Route("/changes", work(server.changes_page)),
+        Route("/changes.json", work(server.changes_feed)),
         Route("/sparql", server.sparql, methods=["GET", "POST"], name="sparql"),
         Route("/sparql", server.sparql_options, methods=["OPTIONS"]),
         Route("/sparql/results", work(server.sparql_results)),
@@ -682,8 +706,8 @@ def create_app(current: Current, *, timeout: float | None, token: str | None = N
         Route("/graph/{path:path}", work(server.graph)),
         Route("/id/{rest:path}", work(server.entity)),
         Route("/concept/{rest:path}", work(server.entity)),
-        *reconcile.routes(current),
-        *described.routes(current),
+        *reconcile.routes(current, work, server.called),
+        *described.routes(current, work),
     ]
     app = Starlette(routes=routes, exception_handlers={404: server.not_found, 405: server.not_found})
     server.router = app.router

@@ -9,6 +9,7 @@ computed once per store version.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,8 +45,10 @@ def sd_graph(snapshot: Snapshot, request: Request, endpoint: str) -> Graph:
         endpoint, snapshot.backend, _base(request)))
 
 
-def routes(current: Any) -> list[Route]:
-    """``/.well-known/void`` and ``/dcat`` over ``current`` (``kg.serve.snapshot.Current``)."""
+def routes(current: Any, work: Callable[[Callable[[Request], Response]], Callable[[Request], Response]]
+           = lambda handler: handler) -> list[Route]:
+    """``/.well-known/void`` and ``/dcat`` over ``current`` (``kg.serve.snapshot.Current``); ``work`` runs a
+    handler where a deadline can stop it (``kg.serve.app.Server.offloaded``)."""
 
     def void(request: Request) -> Response:
         snapshot: Snapshot = current.snapshot
@@ -63,4 +66,5 @@ def routes(current: Any) -> list[Route]:
 
         return rdf_response(request, snapshot.cached(("dcat", base), make))
 
-    return [Route("/.well-known/void", void), Route("/void", void), Route("/dcat", dcat)]
+    void_page = work(void)
+    return [Route("/.well-known/void", void_page), Route("/void", void_page), Route("/dcat", work(dcat))]

@@ -32,6 +32,7 @@ from __future__ import annotations
 import html
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
@@ -544,29 +545,66 @@ def _json(text: str, name: str) -> Any:
         raise BadRequest(f"{name} is not valid JSON: {exc}") from None
 
 
-def routes(current: Any) -> list[Route]:
-    """The service's routes over ``current`` (``kg.serve.snapshot.Current``)."""
+def _reconcile_all(snapshot: Snapshot, queries: Any, on: str) -> dict[str, Any]:
+    return reconcile(parties(snapshot), queries, on)
+
+
+def _extend_all(snapshot: Snapshot, wanted: Any, on: str) -> dict[str, Any]:
+    return extend(snapshot, parties(snapshot), wanted, on)
+
+
+def _reconcile_single(snapshot: Snapshot, query: dict[str, Any], on: str) -> dict[str, Any]:
+    return reconcile_one(parties(snapshot), query, on)
+
+
+_Handler = Callable[[Request], Response]
+
+
+def routes(current: Any, work: Callable[[_Handler], _Handler] = lambda handler: handler,
+           call: Callable[[Callable[..., Any]], Callable[..., Any]] | None = None) -> list[Route]:
+    """The service's routes over ``current`` (``kg.serve.snapshot.Current``).
+
+    ``work`` runs a page handler, and ``call`` a function of the snapshot, where
+    the server's deadline and memory ceiling stop it (``kg.serve.app.Server``:
+    ``offloaded`` and ``called``); without them, in the server's threads.
+    """
     from starlette.concurrency import run_in_threadpool
 
+    from kg.serve.workers import Busy, ChildError, Stopped
+
+    def direct(function: Callable[..., Any]) -> Callable[..., Any]:
+        return lambda *args: function(current.snapshot, *args)
+
+    on_snapshot = call or direct
+    reconcile_all, extend_all, reconcile_single = (on_snapshot(_reconcile_all), on_snapshot(_extend_all),
+                                                   on_snapshot(_reconcile_single))
+
     async def service(request: Request) -> Response:
-        snapshot = current.snapshot
         try:
             form = await _form(request)
             if "queries" in form:
                 queries = _json(form["queries"], "queries")
-                data = await run_in_threadpool(parties, snapshot)
-                return _answer(request, await run_in_threadpool(reconcile, data, queries, _today()))
+                return _answer(request, await run_in_threadpool(reconcile_all, queries, _today()))
             if "extend" in form:
                 wanted = _json(form["extend"], "extend")
-                data = await run_in_threadpool(parties, snapshot)
-                return _answer(request, await run_in_threadpool(extend, snapshot, data, wanted, _today()))
+                return _answer(request, await run_in_threadpool(extend_all, wanted, _today()))
             if "query" in form:  # v0.1: one query, as text or JSON
                 text = form["query"]
                 query = _json(text, "query") if text.lstrip().startswith("{") else {"query": text}
-                data = await run_in_threadpool(parties, snapshot)
-                return _answer(request, await run_in_threadpool(reconcile_one, data, query, _today()))
+                return _answer(request, await run_in_threadpool(reconcile_single, query, _today()))
         except BadRequest as exc:
             return _answer(request, {"error": str(exc)}, 400)
+        except Busy as exc:
+            response = _answer(request, {"error": "the server is answering as many requests as it may at once; "
+                                                  f"try again in {exc.retry_after} s"}, 503)
+            response.headers["Retry-After"] = str(exc.retry_after)
+            return response
+        except Stopped as exc:
+            return _answer(request, {"error": exc.message}, 503)
+        except ChildError as exc:
+            if exc.kind == "BadRequest":
+                return _answer(request, {"error": exc.message}, 400)
+            return _answer(request, {"error": "the answer could not be made"}, 500)
         return _answer(request, manifest(_base(request)))
 
     def suggest_entity(request: Request) -> Response:
@@ -602,9 +640,9 @@ def routes(current: Any) -> list[Route]:
 
     return [
         Route("/reconcile", service, methods=["GET", "POST"]),
-        Route("/reconcile/suggest/entity", suggest_entity),
+        Route("/reconcile/suggest/entity", work(suggest_entity)),
         Route("/reconcile/suggest/type", suggest_type),
         Route("/reconcile/suggest/property", suggest_property),
         Route("/reconcile/extend/propose", propose),
-        Route("/reconcile/preview", preview),
+        Route("/reconcile/preview", work(preview)),
     ]
