@@ -221,7 +221,8 @@ def _sdn_like_index() -> Index:
     names = ["TAGHTIRAN KASHAN COMPANY", "BICENTENARIO VII", "SAMAN CHEMICAL COMPANY",
              "KUNLUN SHIPPING COMPANY LIMITED", "ANSAR AL-SHARIA IN LIBYA", "ZHANG, Jiangping",
              "Cheng Du Westone Information Industry Co., Ltd.", "Shanghai Aircraft Manufacturing Co., Ltd.",
-             "AL HARAMAIN", "Contemporary Amperex Technology Co., Ltd.", "KATA'IB HIZBALLAH"]
+             "AL HARAMAIN", "Contemporary Amperex Technology Co., Ltd.", "KATA'IB HIZBALLAH",
+             "China Electronics Technology Group Corporation No. 14 Research Institute"]
     return Index.from_names([(URIRef(f"urn:x:{i}"), n, []) for i, n in enumerate(names)])
 
 
@@ -255,6 +256,8 @@ def test_a_sister_firm_of_another_line_is_a_near_miss_that_says_why() -> None:
     ("Cheng Du Westone Information Industry Technology Co", "Cheng Du Westone Information Industry Co., Ltd."),
     ("Amperex", "Contemporary Amperex Technology Co., Ltd."),  # the coined word alone, beside an ordinary one
     ("AL-HARAMAIN : PAKISTAN BRANCH", "AL HARAMAIN"),  # a branch: a hit to review
+    ("China Electronics Technology Group Corp. 14th Research Institute",  # an ordinary number is its number
+     "China Electronics Technology Group Corporation No. 14 Research Institute"),
 ])
 def test_the_listed_firm_written_otherwise_still_matches(typed: str, listed: str) -> None:
     from kg.answers.screen import match

@@ -146,7 +146,8 @@ ORDINALS = frozenset(_terms("first second third fourth fifth sixth seventh eight
 
 
 def numbers_in(words: list[str]) -> frozenset[str]:
-    """The number words of a normalised name: digits, Roman numerals after the first word, spelt ordinals."""
+    """The number words of a normalised name (kg.answers.screen.normalise_name writes "14th" and "No. 14" as
+    "14"): digits, Roman numerals after the first word, spelt ordinals."""
     return frozenset(w for i, w in enumerate(words)
                      if any(c.isdigit() for c in w) or w in ORDINALS or (i > 0 and _ROMAN.match(w)))
 

@@ -68,10 +68,11 @@ CORE_TIE = 5.0  # up to this much of the whole-name score orders equal distincti
 DISJOINT_PENALTY = 10.0  # both names have distinctive words and none is the other's ("Yili" vs "Huawei")
 DISJOINT_FLOOR = 60.0  # below this the penalty changes nothing that matters
 SHORT_CAP = 79.0  # an acronym-like one-word name matches another only as written or swapped
-# Each name adds business words the other lacks ("Saman Bank", "Saman Chemical"; "Kunlun Holding", "Kunlun
-# Shipping"): not one name written otherwise, which adds or drops words on one side only. The
-# distinctive-name score falls below the threshold: a near miss to see rather than a match.
-OTHER_BUSINESS = 16.0
+# Another firm of the same distinctive name, not the listed one written otherwise: each name adds words the
+# other lacks ("Saman Bank", "Saman Chemical"; "Kunlun Holding", "Kunlun Shipping"; a name written otherwise
+# adds or drops words on one side only), or the two name two countries ("... in Tunisia", "... in Libya").
+# The distinctive-name score falls below the threshold: a near miss to see rather than a match.
+SISTER_FIRM = 16.0
 NUMBER_PENALTY = 15.0  # the names carry different numbers ("BICENTENARIO VI", "VII"): another vessel or unit
 
 
@@ -91,10 +92,19 @@ def normalise_name(text: str) -> str:
     text = _APOSTROPHES.sub("", text)
     text = re.sub(r"\b([a-z])\.(?=[a-z]\.)", r"\1", text)  # s.r.l. -> srl. ; k.k. -> kk.
     text = re.sub(r"[^\w\s]+", " ", text)
+    # An ordinal run into a word ("The6th", "14thResearch") is a word of its own.
+    text = re.sub(r"(?<=[a-z])(?=\d+(?:st|nd|rd|th)(?![a-z]))", " ", text)
+    text = re.sub(r"\b(\d+(?:st|nd|rd|th))(?=[a-z]{3,})", r"\1 ", text)
     words = [names.ABBREVIATIONS.get(w) or names.PINYIN_ENGLISH.get(w, w) for w in text.split()]
     words = " ".join(words).split()
     words = [w for w in words if w not in LEGAL_FORMS and not _misspelt_legal_form(w)]
+    # Numbers as numbers: "14th" is 14, and "No. 14" is 14 ("the 14th Research Institute").
+    words = [_ORDINAL.sub(r"\1", w) for i, w in enumerate(words)
+             if not (w in ("no", "nr", "number") and i + 1 < len(words) and words[i + 1][:1].isdigit())]
     return " ".join(words)
+
+
+_ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
 
 
 _APOSTROPHES = re.compile("['`\u2018\u2019\u02bb\u02bc\u02be\u02bf\u00b4]")
@@ -501,15 +511,15 @@ def _core_score(q: Shape, c: Shape, index: Index) -> tuple[float, str]:
     adds = (q.business - c.business) | {w for w in q.core if w not in c.core and by_words}
     lacks = (c.business - q.business) | {w for w in c.core if w not in q.core and len(w) >= 3 and by_words}
     if adds and lacks:
-        total -= OTHER_BUSINESS
+        total -= SISTER_FIRM
         notes.append(f"but each name has words the other lacks ({', '.join(sorted(adds))} against "
                      f"{', '.join(sorted(lacks))}): another firm of the same name, or a sister firm? review "
-                     f"(-{OTHER_BUSINESS:.0f})")
+                     f"(-{SISTER_FIRM:.0f})")
     countries = (q.places & names.country_words(), c.places & names.country_words())
     if all(countries) and not countries[0] & countries[1]:
-        total -= OTHER_BUSINESS
+        total -= SISTER_FIRM
         notes.append(f"but the names are of other countries ({', '.join(sorted(countries[0]))} against "
-                     f"{', '.join(sorted(countries[1]))}): a sister branch? review (-{OTHER_BUSINESS:.0f})")
+                     f"{', '.join(sorted(countries[1]))}): a sister branch? review (-{SISTER_FIRM:.0f})")
     if q.places - c.places:
         total -= CORE_STEP
         notes.append(f"the name adds the place {', '.join(sorted(q.places - c.places))}: a branch or subsidiary "
@@ -647,8 +657,7 @@ def match(index: Index, name: str, country: str | None = None, limit: int = 10,
     typed = " ".join(name.casefold().split())
     # Blocking on shared words keeps the exact scorer off most of a large index.
     split = _join_split(index, _split_run_together(index, wanted.split()))
-    if split != wanted.split():  # "ProvenGlory" is "proven glory" when the index knows both words, "Airc raft" is
-        # "aircraft"
+    if split != wanted.split():  # "ProvenGlory": "proven glory" when the index knows both; "Airc raft": "aircraft"
         name, wanted = " ".join(split), " ".join(split)
     words = wanted.split()
     key = shape_of(name).key
