@@ -256,6 +256,7 @@ def test_a_sister_firm_of_another_line_is_a_near_miss_that_says_why() -> None:
     ("Cheng Du Westone Information Industry Technology Co", "Cheng Du Westone Information Industry Co., Ltd."),
     ("Amperex", "Contemporary Amperex Technology Co., Ltd."),  # the coined word alone, beside an ordinary one
     ("AL-HARAMAIN : PAKISTAN BRANCH", "AL HARAMAIN"),  # a branch: a hit to review
+    ("BICENTENARIO", "BICENTENARIO VII"),  # a vessel named without its number: less exact, still a hit
     ("China Electronics Technology Group Corp. 14th Research Institute",  # an ordinary number is its number
      "China Electronics Technology Group Corporation No. 14 Research Institute"),
 ])

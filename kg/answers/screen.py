@@ -73,7 +73,7 @@ SHORT_CAP = 79.0  # an acronym-like one-word name matches another only as writte
 # adds or drops words on one side only), or the two name two countries ("... in Tunisia", "... in Libya").
 # The distinctive-name score falls below the threshold: a near miss to see rather than a match.
 SISTER_FIRM = 16.0
-NUMBER_PENALTY = 15.0  # the names carry different numbers ("BICENTENARIO VI", "VII"): another vessel or unit
+NUMBER_PENALTY = 15.0  # the name carries a number the listed one lacks ("BICENTENARIO VI", "VII"): another one
 
 
 @functools.lru_cache(maxsize=65536)
@@ -194,10 +194,10 @@ class Shape:
 @functools.lru_cache(maxsize=65536)
 def shape_of(text: str) -> Shape:
     words = normalise_name(text).split()
-    core = tuple(names.core_words(words))
+    numbers = names.numbers_in(words)  # a series' number is no part of the distinctive name (see score)
+    core = tuple(w for w in names.core_words(words) if w not in numbers)
     return Shape(core, "".join(core), names.han_core(text) if names.has_han(text) else "",
-                 frozenset(names.places_in(words)), _person_form(text), names.business_terms(words),
-                 names.numbers_in(words))
+                 frozenset(names.places_in(words)), _person_form(text), names.business_terms(words), numbers)
 
 
 def _person_form(text: str) -> bool:
@@ -567,7 +567,9 @@ def score(query: str, candidate: Candidate, index: Index, country: str | None = 
         total = SHORT_CAP
         parts.append(f"a short name of few vowels (an acronym?) matches only as written or with two letters "
                      f"swapped (at most {SHORT_CAP:.0f})")
-    if q_shape.numbers != c_shape.numbers and not (q_shape.person or c_shape.person):
+    if q_shape.numbers - c_shape.numbers and not (q_shape.person or c_shape.person):
+        # A number typed that the listed name lacks names another of a series (BICENTENARIO VI is not VII, MI RIM
+        # 2 not MI RIM); a name typed without the number ("Bicentenario") is less exact, not another vessel.
         total -= NUMBER_PENALTY
         shown = [" ".join(sorted(n)) or "none" for n in (q_shape.numbers, c_shape.numbers)]
         parts.append(f"the numbers differ ({shown[0]} against {shown[1]}): another vessel, unit or entity of "
