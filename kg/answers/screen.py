@@ -567,13 +567,18 @@ def score(query: str, candidate: Candidate, index: Index, country: str | None = 
         total = SHORT_CAP
         parts.append(f"a short name of few vowels (an acronym?) matches only as written or with two letters "
                      f"swapped (at most {SHORT_CAP:.0f})")
-    if q_shape.numbers - c_shape.numbers and not (q_shape.person or c_shape.person):
+    if not (q_shape.person or c_shape.person):
         # A number typed that the listed name lacks names another of a series (BICENTENARIO VI is not VII, MI RIM
         # 2 not MI RIM); a name typed without the number ("Bicentenario") is less exact, not another vessel.
-        total -= NUMBER_PENALTY
         shown = [" ".join(sorted(n)) or "none" for n in (q_shape.numbers, c_shape.numbers)]
-        parts.append(f"the numbers differ ({shown[0]} against {shown[1]}): another vessel, unit or entity of "
-                     f"the same name (-{NUMBER_PENALTY:.0f})")
+        if q_shape.numbers - c_shape.numbers:
+            total -= NUMBER_PENALTY
+            parts.append(f"the numbers differ ({shown[0]} against {shown[1]}): another vessel, unit or entity of "
+                         f"the same name (-{NUMBER_PENALTY:.0f})")
+        elif c_shape.numbers - q_shape.numbers:
+            total -= CORE_STEP
+            parts.append(f"the listed name adds the number {shown[1]}: one of a series of that name? review "
+                         f"(-{CORE_STEP:.0f})")
     if notes:
         parts.append(f"abbreviations expanded: {', '.join(notes)}")
     if country:
