@@ -25,6 +25,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, RDF, RDFS, VOID, XSD
 
 from kg.graph.backend import Backend
 from kg.namespaces import DATA, TKG, bind_prefixes
+from kg.resources import lookup_query
 
 DATASET = URIRef("https://w3id.org/tradekg/dataset")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -107,21 +108,7 @@ def void_graph(backend: Backend, base: str | None = None) -> Graph:
 
 
 def _sources(backend: Backend) -> list[dict[str, Any]]:
-    rows = backend.select("""
-        PREFIX tkg: <https://w3id.org/tradekg/ontology#>
-        PREFIX dcterms: <http://purl.org/dc/terms/>
-        PREFIX schema: <https://schema.org/>
-        PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-        SELECT ?source ?title ?publisher ?url ?date ?kind ?hash ?file WHERE {
-          ?source a tkg:Source .
-          OPTIONAL { ?source dcterms:title ?title }
-          OPTIONAL { ?source tkg:publisherName ?publisher }
-          OPTIONAL { ?source schema:url ?url }
-          OPTIONAL { ?source dcterms:date ?date }
-          OPTIONAL { ?source tkg:sourceKind/skos:prefLabel ?kind }
-          OPTIONAL { ?source tkg:sourceHash ?hash }
-          OPTIONAL { ?source tkg:sourceFile ?file }
-        } ORDER BY ?source""").rows
+    rows = backend.select(lookup_query("dcat-sources")).rows
     found: dict[str, dict[str, Any]] = {}
     for row in rows:
         found.setdefault(str(row["source"]), {k: v for k, v in row.items()})

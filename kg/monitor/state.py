@@ -32,17 +32,9 @@ import pyoxigraph as ox
 
 from kg.errors import TradekgError
 from kg.graph.store import VersionedStore, read_manifest
+from kg.resources import lookup_query
 
 SNAPSHOT_FORMAT = 1
-PREFIXES = """
-PREFIX tkg: <https://w3id.org/tradekg/ontology#>
-PREFIX schema: <https://schema.org/>
-PREFIX dcterms: <http://purl.org/dc/terms/>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX foaf: <http://xmlns.com/foaf/0.1/>
-PREFIX eli: <http://data.europa.eu/eli/ontology#>
-"""
 TKG = "https://w3id.org/tradekg/ontology#"
 RDF_TYPE_IRI = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 # Values of an entry (on the designation or on a source record of it) compared as sets.
@@ -73,8 +65,9 @@ def _short(iri: str) -> str:
     return iri.rsplit("#", 1)[-1].rsplit("/", 1)[-1]
 
 
-def _rows(graph: ox.Store, query: str) -> list[dict[str, str | None]]:
-    solutions = graph.query(PREFIXES + query)
+def _rows(graph: ox.Store, name: str) -> list[dict[str, str | None]]:
+    """The rows of the lookup query ``name`` (queries/lookup/NAME.rq), as plain strings."""
+    solutions = graph.query(lookup_query(name))
     names = [v.value for v in solutions.variables]  # type: ignore[union-attr]
     return [{n: (s[n].value if s[n] is not None else None) for n in names} for s in solutions]  # type: ignore[union-attr]
 
@@ -149,16 +142,7 @@ def read_graph(graph: ox.Store) -> dict[str, Any]:
         entry["names"] = sorted(set(parties[str(entry["party"])]["names"]) | set(extra))
         entry["ids"] = sorted(set(entry["ids"]) | set(parties[str(entry["party"])]["ids"]))
     reach: dict[str, dict[str, Any]] = {}
-    for row in _rows(graph, """
-        SELECT ?party ?rule ?kind ?reach ?via ?viaParty ?viaParent ?start ?end WHERE {
-          ?e a tkg:RuleEffect ; tkg:effectParty ?party ; tkg:effectRule ?rule ; tkg:effectKind ?kind ;
-             tkg:reach ?reach .
-          FILTER(!STRENDS(STR(?reach), "/named"))
-          OPTIONAL { ?e tkg:via ?via OPTIONAL { ?via tkg:designatedParty ?viaParty } }
-          OPTIONAL { ?e tkg:viaParent ?viaParent }
-          OPTIONAL { ?e schema:startDate ?start }
-          OPTIONAL { ?e schema:endDate ?end }
-        }"""):
+    for row in _rows(graph, "monitor-effects"):
         through = row["viaParent"] or (row["viaParty"] if row["viaParty"] != row["party"] else None) or ""
         via_list = ""
         if row["via"] and row["via"] in entries:
@@ -169,17 +153,7 @@ def read_graph(graph: ox.Store) -> dict[str, Any]:
                       "reach": _short(str(row["reach"])), "through": through, "list": via_list,
                       "start": row["start"], "end": row["end"]}
     rules: dict[str, dict[str, Any]] = {}
-    for row in _rows(graph, """
-        SELECT ?rule ?label ?citation ?number ?end ?type ?eo ?published WHERE {
-          ?rule a tkg:Rule .
-          OPTIONAL { ?rule eli:date_publication ?published }
-          OPTIONAL { ?rule rdfs:label ?label }
-          OPTIONAL { ?rule dcterms:bibliographicCitation ?citation }
-          OPTIONAL { ?rule eli:id_local ?number }
-          OPTIONAL { ?rule eli:date_no_longer_in_force ?end }
-          OPTIONAL { ?rule tkg:ruleType ?type }
-          OPTIONAL { ?rule tkg:executiveOrderNumber ?eo }
-        }"""):
+    for row in _rows(graph, "monitor-rules"):
         rule = rules.setdefault(str(row["rule"]), {"label": clean(row["label"] or ""), "citation": row["citation"],
                                                    "document": row["number"], "end": row["end"],
                                                    "type": _short(row["type"] or ""), "eo": row["eo"],
@@ -187,11 +161,7 @@ def read_graph(graph: ox.Store) -> dict[str, Any]:
                                                    "suspensions": []})
         rule["citation"] = rule["citation"] or row["citation"]
         rule["document"] = rule["document"] or row["number"]
-    for row in _rows(graph, """
-        SELECT ?rule ?by ?start ?end WHERE {
-          ?s a tkg:Suspension ; tkg:suspendsRule ?rule ; tkg:suspendedBy ?by .
-          OPTIONAL { ?s schema:startDate ?start } OPTIONAL { ?s schema:endDate ?end }
-        }"""):
+    for row in _rows(graph, "monitor-suspensions"):
         if str(row["rule"]) in rules:
             rules[str(row["rule"])]["suspensions"].append([row["by"], row["start"], row["end"]])
     for rule in rules.values():
