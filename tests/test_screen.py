@@ -267,6 +267,69 @@ def test_the_listed_firm_written_otherwise_still_matches(typed: str, listed: str
     assert found and found[0].matched_name == listed, [(m.score, m.matched_name) for m in found]
 
 
+def _sdn_people_index() -> Index:
+    """Real SDN names (2021) whose neighbours on the list are relatives, namesakes and like-named bodies."""
+    from rdflib import URIRef
+
+    names = ["KIM, Yong Chol", "JO, Yong Chol", "AL-TIKRITI, Barzan Ibrahim Hasan",
+             "AL-TIKRITI, Ali Barzan Ibrahim Hasan", "AL-TIKRITI, Saddam Hussein", "FAWAZ AL-AKHRAS, Asma",
+             "REZAVI, Mortaza", "PETRIC, Zoran", "FOZ, Samer", "YERMOSHINA, Lidya Mihaulauna",
+             "IRAN MOBIN ELECTRONIC DEVELOPMENT COMPANY", "STATE ENTERPRISE YALTA SEA TRADING PORT",
+             "DIMOND TRANSPORTATION LIMITED", "KAHANE", "AMAN GROUP", "COCINA ANTIGUA, S. DE R.L. DE C.V.",
+             "MEZA FLORES DRUG TRAFFICKING ORGANIZATION", "AL-AQSA CHARITABLE ORGANIZATION"]
+    return Index.from_names([(URIRef(f"urn:x:{i}"), n, []) for i, n in enumerate(names)])
+
+
+@pytest.mark.parametrize(("typed", "near", "why"), [
+    ("KIM, Song Chol", "KIM, Yong Chol", "a given name differs in its first letter"),
+    ("JO, Kyong-Chol", "JO, Yong Chol", "a given name differs in its first letter"),
+    ("FOZ, Amer", "FOZ, Samer", "a given name differs in its first letter"),
+    ("AL-TIKRITI, Saja Barzan Ibrahim Hasan", "AL-TIKRITI, Barzan Ibrahim Hasan", "son or daughter"),
+    ("AL-TIKRITI, Noor Barzan Ibrahim Hasan", "AL-TIKRITI, Ali Barzan Ibrahim Hasan", "brother or sister"),
+    ("Hala Saddam Hussein al-Tikriti", "AL-TIKRITI, Saddam Hussein", "son or daughter"),
+    ("AL-AKHRAS, Fawaz", "FAWAZ AL-AKHRAS, Asma", "son or daughter"),
+    ("REZAIE, Morteza", "REZAVI, Mortaza", "family name rezavi is not in the name"),
+    ("PETROVIC, Zoran", "PETRIC, Zoran", "family name petric is not in the name"),
+    ("IRAN ELECTRONIC DEVELOPMENT COMPANY", "IRAN MOBIN ELECTRONIC DEVELOPMENT COMPANY", "distinctive word mobin"),
+    ("FLORES DRUG TRAFFICKING ORGANIZATION", "MEZA FLORES DRUG TRAFFICKING ORGANIZATION", "distinctive word meza"),
+    ("STATE ENTERPRISE SEVASTOPOL SEA TRADING PORT", "STATE ENTERPRISE YALTA SEA TRADING PORT",
+     "yalta"),
+    ("DIAMOND TRANSPORTATION LIMITED", "DIMOND TRANSPORTATION LIMITED", "distinctive word dimond"),
+    ("KASHAN", "KAHANE", "distinctive word kahane"),
+    ("BAHMAN GROUP", "AMAN GROUP", "distinctive word aman"),
+])
+def test_namesakes_relatives_and_like_named_bodies_are_near_misses_that_say_why(typed: str, near: str,
+                                                                                why: str) -> None:
+    """False matches found on OFAC's SDN list (each typed name is itself listed, as another party)."""
+    from kg.answers.screen import match, near_misses
+
+    index = _sdn_people_index()
+    assert match(index, typed) == [], [(m.score, m.matched_name, m.explanation) for m in match(index, typed)]
+    shown = [m for m in near_misses(index, typed) if m.matched_name == near]
+    assert shown and why in shown[0].explanation, [(m.matched_name, m.explanation) for m in near_misses(index, typed)]
+
+
+@pytest.mark.parametrize(("typed", "listed"), [
+    ("Yong Chol Kim", "KIM, Yong Chol"),  # people written given names first
+    ("JO, Yong-Chol", "JO, Yong Chol"),
+    ("KIM, Yo'ng-chol", "KIM, Yong Chol"),
+    ("AL-TIKRITI, Barzan Ibrahim Hassan", "AL-TIKRITI, Barzan Ibrahim Hasan"),  # a spelling
+    ("Barzan Ibrahim al-Hasan al-Tikriti", "AL-TIKRITI, Barzan Ibrahim Hasan"),  # particles come and go
+    ("YERMOSHINA, Lidia Mihaulauna", "YERMOSHINA, Lidya Mihaulauna"),
+    ("Mortaza Rezavi", "REZAVI, Mortaza"),
+    ("Zoran Petric", "PETRIC, Zoran"),
+    ("Iran Mobin Electronic Development Co.", "IRAN MOBIN ELECTRONIC DEVELOPMENT COMPANY"),
+    ("DIMMOND TRANSPORTATION LTD", "DIMOND TRANSPORTATION LIMITED"),  # a typo of the coined word is that word
+    ("AL-AQSA CHARITABLE ORG.", "AL-AQSA CHARITABLE ORGANIZATION"),
+    ("Al-Asa Charitable Organization", "AL-AQSA CHARITABLE ORGANIZATION"),  # "asa" is also a legal form
+])
+def test_the_listed_person_or_body_written_otherwise_still_matches(typed: str, listed: str) -> None:
+    from kg.answers.screen import match
+
+    found = match(_sdn_people_index(), typed)
+    assert found and found[0].matched_name == listed, [(m.score, m.matched_name, m.explanation) for m in found]
+
+
 def test_the_shipped_city_list_holds_large_cities_and_no_coined_firm_names() -> None:
     """kg/answers/city_words.txt.gz (GeoNames, 200,000 people or more): places, never a firm's coined word."""
     from kg.answers import names

@@ -39,6 +39,8 @@ def _terms(text: str) -> tuple[str, ...]:
     return tuple(text.split())
 
 
+# Apostrophes and their look-alikes, dropped inside a word: romanised names carry them for sounds English lacks.
+APOSTROPHES = re.compile("['`\u2018\u2019\u02bb\u02bc\u02be\u02bf\u00b4]")
 HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 
 # Chinese legal forms and the words around them, longest first (simplified and traditional).
@@ -72,7 +74,8 @@ ABBREVIATIONS = {
     "intl": "international", "mfg": "manufacturing", "mfr": "manufacturing", "grp": "group", "hldgs": "holdings",
     "hldg": "holding", "svcs": "services", "svc": "services", "natl": "national", "devt": "development",
     "engg": "engineering", "inds": "industries", "mgmt": "management", "assn": "association",
-    "dept": "department", "mktg": "marketing", "prods": "products",
+    "dept": "department", "mktg": "marketing", "prods": "products", "org": "organization", "orgn": "organization",
+    "assoc": "association", "univ": "university", "inst": "institute", "acad": "academy",
     "lab": "laboratory", "labs": "laboratory", "laboratories": "laboratory", "telecoms": "telecom",
 }
 

@@ -37,7 +37,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 from rdflib import URIRef
 
-from kg.answers import names
+from kg.answers import names, people
 from kg.graph.backend import Backend, ResultTable
 from kg.resources import lookup_query
 
@@ -74,6 +74,10 @@ SHORT_CAP = 79.0  # an acronym-like one-word name matches another only as writte
 # The distinctive-name score falls below the threshold: a near miss to see rather than a match.
 SISTER_FIRM = 16.0
 NUMBER_PENALTY = 15.0  # the name carries a number the listed one lacks ("BICENTENARIO VI", "VII"): another one
+# A person's name that is the listed person's with one more given name before it ("AL-TIKRITI, Saja Barzan
+# Ibrahim Hasan" beside "AL-TIKRITI, Barzan Ibrahim Hasan"), or the other way round: in patronymic naming a
+# child's own name comes first and the father's names follow, so this is a relative, to review, not a match.
+RELATIVE = 16.0
 
 
 @functools.lru_cache(maxsize=65536)
@@ -89,14 +93,15 @@ def normalise_name(text: str) -> str:
     text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c)).casefold()
     text = text.replace("&", " and ")
-    text = _APOSTROPHES.sub("", text)
+    text = names.APOSTROPHES.sub("", text)
     text = re.sub(r"\b([a-z])\.(?=[a-z]\.)", r"\1", text)  # s.r.l. -> srl. ; k.k. -> kk.
     text = re.sub(r"[^\w\s]+", " ", text)
     # An ordinal run into a word ("The6th", "14thResearch") is a word of its own.
     text = re.sub(r"(?<=[a-z])(?=\d+(?:st|nd|rd|th)(?![a-z]))", " ", text)
     text = re.sub(r"\b(\d+(?:st|nd|rd|th))(?=[a-z]{3,})", r"\1 ", text)
     words = [names.ABBREVIATIONS.get(w) or names.PINYIN_ENGLISH.get(w, w) for w in text.split()]
-    words = " ".join(words).split()
+    # "S. de R.L.", "S. en C.": the S of a Spanish legal form, not a word of the name.
+    words = re.sub(r"\bs (?:de|en) (?=(?:rl|c|cv|rl de cv)\b)", "", " ".join(words)).split()
     words = [w for w in words if w not in LEGAL_FORMS and not _misspelt_legal_form(w)]
     # Numbers as numbers: "14th" is 14, and "No. 14" is 14 ("the 14th Research Institute").
     words = [_ORDINAL.sub(r"\1", w) for i, w in enumerate(words)
@@ -107,7 +112,6 @@ def normalise_name(text: str) -> str:
 _ORDINAL = re.compile(r"^(\d+)(?:st|nd|rd|th)$")
 
 
-_APOSTROPHES = re.compile("['`\u2018\u2019\u02bb\u02bc\u02be\u02bf\u00b4]")
 # Legal forms a one-letter slip cannot turn into an ordinary word ("corp" could be "core").
 _TYPO_LEGAL_FORMS = tuple(sorted({f for f in LEGAL_FORMS if len(f) >= 6} | {"gmbh", "ltda", "pjsc", "ojsc", "cjsc"}))
 
@@ -563,6 +567,30 @@ def score(query: str, candidate: Candidate, index: Index, country: str | None = 
         total -= DISJOINT_PENALTY
         parts.append(f"no distinctive word in common ('{' '.join(q_shape.core)}' vs '{' '.join(c_shape.core)}'; "
                      f"-{DISJOINT_PENALTY:.0f})")
+    elif total >= DISJOINT_FLOOR and (missing := _missing_distinctive(query, q_words, c_words, q_shape, c_shape)):
+        total -= SISTER_FIRM
+        parts.append(f"but the listed name has the distinctive word {', '.join(missing)}, which the name lacks: "
+                     f"another firm of a like name? review (-{SISTER_FIRM:.0f})")
+    elif total >= DISJOINT_FLOOR and not (q_shape.person or c_shape.person or q_shape.han or c_shape.han) \
+            and all(apart := _words_apart(q_words, c_words)):
+        total -= SISTER_FIRM
+        parts.append(f"but each name has words the other lacks ({', '.join(apart[0])} against "
+                     f"{', '.join(apart[1])}): a sister body or another of a like name? review (-{SISTER_FIRM:.0f})")
+    person = c_shape.person and not c_shape.han  # (a listed person, written "FAMILY, Given")
+    if total >= DISJOINT_FLOOR and person and \
+            (family := people.family_name_missing(q_words, candidate.name, _normalised_words)):
+        total -= SISTER_FIRM
+        parts.append(f"but the listed person's family name {family} is not in the name: another person? review "
+                     f"(-{SISTER_FIRM:.0f})")
+    if total >= DISJOINT_FLOOR and person and \
+            (given := people.given_names_apart(query, q_words, candidate.name, c_words, _same_word)):
+        total -= SISTER_FIRM
+        parts.append(f"but a given name differs in its first letter ({given}): another person? review "
+                     f"(-{SISTER_FIRM:.0f})")
+    if total >= DISJOINT_FLOOR and c_shape.person and \
+            (extra := people.relative(query, q_shape.person, candidate.name, _same_word)):
+        total -= RELATIVE
+        parts.append(f"but {extra} of the listed person in patronymic naming? review (-{RELATIVE:.0f})")
     if total > SHORT_CAP and _acronym_pair(q_words, c_words):
         total = SHORT_CAP
         parts.append(f"a short name of few vowels (an acronym?) matches only as written or with two letters "
@@ -591,6 +619,64 @@ def score(query: str, candidate: Candidate, index: Index, country: str | None = 
                          f"(-{COUNTRY_PENALTY:.0f})")
     total = max(0.0, min(100.0, total))
     return total, "; ".join(parts)
+
+
+def _same_word(a: str, b: str) -> bool:
+    return word_similarity(a, b) >= WORD_MATCH
+
+
+def _normalised_words(text: str) -> list[str]:
+    return normalise_name(text).split()
+
+
+def _missing_distinctive(query: str, q_words: list[str], c_words: list[str], q_shape: Shape,
+                         c_shape: Shape) -> list[str]:
+    """The words of the listed name's distinctive part that the typed name lacks (none of its words is one of them).
+
+    A file writing a listed firm otherwise drops place, business and legal
+    words, not the words that name it: "IRAN ELECTRONIC DEVELOPMENT COMPANY"
+    is not "IRAN MOBIN ELECTRONIC DEVELOPMENT COMPANY", "FLORES DRUG
+    TRAFFICKING ORGANIZATION" not "MEZA FLORES ...". A coined word is there
+    as written, with a typo, cut short ("Org.") or run into the next, but
+    not as a place or a longer word of a language a letter away (short ones
+    are too many to tell from typos), nor as a word that differs at its first
+    letter and more: "DIAMOND TRANSPORTATION" is not "DIMOND TRANSPORTATION",
+    the city KASHAN not the vessel KAHANE, BAHMAN GROUP not AMAN GROUP. For
+    names in Latin letters that the distinctive-name rules did not decide.
+    """
+    if q_shape.han or c_shape.han or q_shape.person or c_shape.person:
+        return []
+    places = names.place_words()
+
+    def typed_as(coined: str, typed: str) -> bool:  # a word of a language or a place typed is not a typo
+        if typed == coined or (names.is_ordinary(coined) or coined in places):
+            return word_similarity(coined, typed) >= WORD_MATCH
+        return word_similarity(coined, typed) >= WORD_MATCH and typed not in places \
+            and not (len(typed) >= 6 and names.is_ordinary(typed)) \
+            and (typed[0] == coined[0] or OSA.distance(typed, coined, score_cutoff=1) <= 1)
+
+    typed = set(q_words) | set(people.person_words(query))  # (with words taken for legal forms: "Al-Asa" for "Al-Aqsa")
+    listed_run_together = "".join(c_words)  # (and words run together: "ChengDu" for "Cheng Du")
+    return [w for w in c_shape.core if len(w) >= 3 and w not in names.CONNECTORS
+            and not any(typed_as(w, q) or (w in q and q in listed_run_together)
+                        or (len(q) >= 3 and w.startswith(q)) for q in typed)]  # (or cut short: "Org.")
+
+
+def _words_apart(q_words: list[str], c_words: list[str]) -> tuple[list[str], list[str]]:
+    """The words of each name (not business, legal or number words) with no word of the other within a typo.
+
+    "ISLAMIC REVOLUTIONARY GUARD CORPS AIR FORCE" and "... QODS FORCE", "STATE
+    ENTERPRISE SEVASTOPOL SEA TRADING PORT" and "... YALTA ...": when each
+    name has such a word the two are sister bodies, not one written otherwise.
+    """
+    places = names.place_words()
+
+    def apart(words: list[str], others: list[str]) -> list[str]:
+        return [w for w in words if len(w) >= 3 and not w.isdigit() and w not in names.CONNECTORS
+                and (w in places or not names.is_generic(w))
+                and max((word_similarity(w, o) for o in others), default=0) < WORD_MATCH]
+
+    return apart(q_words, c_words), apart(c_words, q_words)
 
 
 def _identifier_check(index: Index, party: URIRef, typed: list[tuple[str, str]]) -> tuple[float, str]:
