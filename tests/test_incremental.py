@@ -43,8 +43,12 @@ LOADS = {
 }
 
 
+@pytest.mark.parametrize("chunk", [250, 1])
 @pytest.mark.parametrize("case", sorted(LOADS))
-def test_incremental_load_gives_the_graph_a_full_build_gives(tmp_path: Path, case: str) -> None:
+def test_incremental_load_gives_the_graph_a_full_build_gives(tmp_path: Path, case: str, chunk: int,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Also with the rules bound to one party at a time (a large import binds them PARTY_CHUNK at a time)."""
+    monkeypatch.setattr("kg.pipeline.incremental.PARTY_CHUNK", chunk)
     files = []
     for name, text in LOADS[case].items():
         path = tmp_path / name

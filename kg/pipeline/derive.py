@@ -76,6 +76,11 @@ _REPEAT = re.compile(r"^# repeat: until-fixpoint\s*$", re.MULTILINE)
 MAX_ROUNDS = 50
 
 
+def is_fixpoint_rule(text: str) -> bool:
+    """A rule that reads its own output: its header says ``# repeat: until-fixpoint``."""
+    return bool(_REPEAT.search(text))
+
+
 def run_rule(store: ox.Store, text: str, bulk: bool = False) -> list[ox.Quad]:
     """Run one CONSTRUCT rule and add what it derives; return the new quads.
 

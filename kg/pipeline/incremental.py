@@ -38,9 +38,10 @@ from kg.checks.validate import Report, ValidationFailed
 from kg.graph.sparqltext import with_rows
 from kg.graph.store import VersionedStore
 from kg.namespaces import SCHEMA, TKG
-from kg.pipeline.derive import derived_subjects, rederive_in_store, run_rule
+from kg.pipeline.derive import derived_subjects, is_fixpoint_rule, rederive_in_store, run_rule
 from kg.resources import lookup_query
 
+PARTY_CHUNK = 250  # parties a derivation rule is bound to at a time (see rederive_parties)
 _RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 _SUBCLASS_OF = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf")
 
@@ -164,7 +165,9 @@ def _commit_delta(store: VersionedStore, removals: list[ox.Quad], additions: lis
     with store.write(from_current=True, manifest=manifest, publish=publish) as target:
         for quad in removals:
             target.remove(quad)
-        target.extend(additions)
+        # Oxigraph's bulk loader, without a transaction: this version is thrown away if anything below fails
+        # (10,000 CSL rows: 660,000 triples in 1.7 s rather than 5 s).
+        target.bulk_extend(additions)
         if parties is None:
             derived = rederive_in_store(target)
             new_effects = {s.value for s in derived_subjects(target) - before if isinstance(s, ox.NamedNode)}
@@ -239,11 +242,23 @@ def rederive_parties(store: ox.Store, parties: set[str]) -> tuple[int, set[str]]
     count, effects = 0, set()
     if not parties:
         return 0, effects
+    ordered = sorted(parties)
     for rule in derivation_rules():
         match = re.search(r"tkg:effectParty\s+\?(\w+)", rule.text)
         if match is None:
             raise ValueError(f"{rule.path}: no tkg:effectParty in the CONSTRUCT template")
-        produced = run_rule(store, with_rows(rule.text, match.group(1), parties))
+        # Oxigraph's cost of a VALUES block grows faster than its rows (one rule bound to 4,000 parties:
+        # 2.4 s; to 250: 0.02 s), so a rule runs on PARTY_CHUNK parties at a time. Each party's effects
+        # depend only on earlier rules' output and its own chain, which every chunk sees. A rule that
+        # reads its own output (repeat until fixpoint) runs on all of them at once.
+        if is_fixpoint_rule(rule.text):
+            produced = run_rule(store, with_rows(rule.text, match.group(1), ordered), bulk=True)
+        else:
+            produced = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
+                        for i in range(0, len(ordered), PARTY_CHUNK)
+                        for t in store.query(with_rows(rule.text, match.group(1), ordered[i:i + PARTY_CHUNK]))]
+            # (the version being written is thrown away if anything fails, so no transaction is needed)
+            store.bulk_extend(produced)
         count += len(produced)
         effects |= {q.subject.value for q in produced if q.predicate == _RDF_TYPE}
     return count, effects

@@ -21,6 +21,7 @@ importing the same content again changes nothing.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -113,6 +114,12 @@ class SourcePlan:
         self.counts[kind] = self.counts.get(kind, 0) + n
 
 
+@functools.lru_cache(maxsize=4096)
+def _predicate(iri: str) -> ox.NamedNode:
+    """An Oxigraph IRI for a predicate: importers state a few dozen of them hundreds of thousands of times."""
+    return ox.NamedNode(iri)
+
+
 class Emitter:
     """Collects the triples an importer states, per subject, and diffs them with the store.
 
@@ -133,7 +140,7 @@ class Emitter:
         self.dropped: set[ox.Quad] = set()
 
     def add(self, s: ox.NamedNode, p: ox.NamedNode | str, o: ox.NamedNode | ox.Literal) -> None:
-        predicate = p if isinstance(p, ox.NamedNode) else ox.NamedNode(str(p))
+        predicate = p if isinstance(p, ox.NamedNode) else _predicate(str(p))
         self.by_subject.setdefault(s.value, set()).add(ox.Quad(s, predicate, o, DEFAULT))
 
     def drop(self, quad: ox.Quad) -> None:
