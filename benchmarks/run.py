@@ -372,7 +372,11 @@ def measure_server(store_dir: Path, params: dict[str, str], repeat: int) -> dict
                 break
             except OSError:
                 time.sleep(0.2)
-        t_start = time.perf_counter() - started
+        t_start = time.perf_counter() - started  # answering (from the store on disk at first)
+        # The queries below are timed on the in-memory copy: wait until the home page no longer says it loads.
+        while b'class="notice" role="status"' in urllib.request.urlopen(base + "/", timeout=60).read():
+            time.sleep(0.2)
+        t_memory = time.perf_counter() - started
 
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
 
@@ -405,8 +409,8 @@ def measure_server(store_dir: Path, params: dict[str, str], repeat: int) -> dict
     finally:
         server.terminate()
         server.wait(30)
-    return {"start_s": t_start, "queries": queries, "first": first, "rows": rows, "entity_page_s": t_entity,
-            "peak_mb": peak}
+    return {"start_s": t_start, "memory_s": t_memory, "queries": queries, "first": first, "rows": rows,
+            "entity_page_s": t_entity, "peak_mb": peak}
 
 
 def _child(args: list[str]) -> dict[str, Any]:
@@ -487,8 +491,10 @@ def table(results: list[dict[str, Any]]) -> str:
                     f"{r['rdflib']['queries'][name] / max(r['server']['queries'][name], 1e-9):.0f}x"
                     if "rdflib" in r and "server" in r else "—" for r in results])
     if any("server" in r for r in results):
-        row("`tradekg serve` start (store into memory), s", [s(r["server"]["start_s"]) if "server" in r else "—"
-                                                             for r in results])
+        row("`tradekg serve` start (answering, from disk), s", [s(r["server"]["start_s"]) if "server" in r
+                                                                else "—" for r in results])
+        row("`tradekg serve` store in memory, s", [s(r["server"]["memory_s"]) if "server" in r else "—"
+                                                   for r in results])
         row("entity page /id/company/c0 median, s (tradekg serve)",
             [s(r["server"]["entity_page_s"]) if "server" in r else "—" for r in results])
         row("peak memory, MB (tradekg serve process)", [f"{r['server']['peak_mb']:.0f}" if "server" in r else "—"
@@ -546,7 +552,9 @@ def targets(results: list[dict[str, Any]]) -> str:
             if server:
                 for name, seconds in server["first"].items():
                     row(f"`tradekg serve` first request `{name}`, s", r, s(seconds), "—", "< 1 s", seconds < 1)
-                row("`tradekg serve` start, s", r, s(server["start_s"]), "—", "< 10 s", server["start_s"] < 10)
+                row("`tradekg serve` start (answering from disk while it loads, and saying so), s", r,
+                    s(server["start_s"]), f"in memory after {s(server['memory_s'])} s", "< 10 s",
+                    server["start_s"] < 10)
     return "\n".join(lines)
 
 

@@ -219,9 +219,10 @@ def main(argv: list[str] | None = None) -> int:
                     raise SystemExit(f"tradekg serve failed: {(work / 'serve.log').read_text()[-3000:]}")
                 try:
                     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                    connection.request("GET", "/static/style.css")
-                    connection.getresponse().read()
-                    break
+                    connection.request("GET", "/")  # answering, and no longer from disk while it loads
+                    if b'class="notice" role="status"' not in connection.getresponse().read():
+                        break
+                    time.sleep(0.2)
                 except OSError:
                     time.sleep(0.2)
             say(f"server {args.repo} up in {time.perf_counter() - started:.1f} s; PSS {pss_mb(server.pid):.0f} MB")

@@ -45,6 +45,29 @@ def request(url: str, data: bytes | None = None, headers: dict[str, str] | None 
         return exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read()
 
 
+LOADING_NOTICE = b'class="notice" role="status"'  # (kg/serve/templates/base.html)
+
+
+def _wait_until_in_memory(served: Served, token: str | None, deadline: float) -> None:
+    """Until the home page no longer says the server answers from disk while it loads the copy.
+
+    ``tradekg serve`` answers at once from the store on disk, in its own
+    threads; the tests of workers, deadlines and memory limits are about the
+    in-memory copy that the worker processes share.
+    """
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    while time.monotonic() < deadline:
+        try:
+            body = urllib.request.urlopen(urllib.request.Request(served.base + "/", headers=headers),
+                                          timeout=5).read()
+        except OSError:
+            return  # the home page is not ours to read (a Host rule): nothing to wait for
+        if LOADING_NOTICE not in body:
+            return
+        time.sleep(0.1)
+    raise AssertionError("tradekg serve did not load the store into memory")
+
+
 @contextlib.contextmanager
 def serving(store: Path, *args: str, env: dict[str, str] | None = None, wait: float = 60.0) -> Iterator[Served]:
     """``tradekg serve --store STORE --port FREE`` until the block ends."""
@@ -71,6 +94,7 @@ def serving(store: Path, *args: str, env: dict[str, str] | None = None, wait: fl
                 if time.monotonic() > deadline:
                     raise AssertionError("tradekg serve did not start listening") from None
                 time.sleep(0.1)
+        _wait_until_in_memory(served, (env or {}).get("TRADEKG_SERVE_TOKEN"), deadline)
         yield served
     finally:
         process.terminate()

@@ -103,12 +103,14 @@ def serve(host: str, port: int, public: bool, cors: tuple[str, ...], workers: in
     from kg.serve.views import search_index
     from kg.serve.workers import Pool
 
-    click.echo(f"loading {store.current_version().name} into memory...", err=True)
-    current = Current(store, deadline, prepare=search_index, allow_service=services)
+    # Answer at once from the version on disk; the watcher loads the in-memory copy and switches to it.
+    current = Current(store, deadline, prepare=search_index, allow_service=services, from_disk_first=True)
     current.start()
     shown = f"[{host}]" if ":" in host else host
     click.echo(f"tradekg serves {current.snapshot.triples:,} triples at http://{shown}:{port}/ "
                f"(SPARQL: http://{shown}:{port}/sparql); Ctrl-C stops it", err=True)
+    click.echo(f"loading {current.snapshot.version} into memory; until then answers come from disk, "
+               "more slowly, and pages say so", err=True)
     size = max(4, 2 * (os.cpu_count() or 2)) if workers is None else workers
     wait = float(os.environ.get("TRADEKG_SERVE_QUEUE_WAIT") or 10)  # how long a request waits for a worker
     pool = Pool(size, request_memory, queue_wait=wait) if size and hasattr(os, "fork") else None

@@ -93,6 +93,8 @@ class Server:
             if name.endswith(".html"):
                 _templates.get_template(name)
         snapshot = self.current.snapshot
+        if not snapshot.in_memory:  # (the graph parts would build the search index from disk: seconds)
+            return
         try:
             found = list(snapshot.store.query(
                 "SELECT ?s WHERE { ?s a <https://w3id.org/tradekg/ontology#Company> } LIMIT 1"))
@@ -113,9 +115,9 @@ class Server:
         self.handlers[name] = handler
 
         def run(request: Request) -> Response:
-            if self.pool is None:
-                return handler(request)
             snapshot = self.current.snapshot
+            if self.pool is None or not snapshot.in_memory:  # (a RocksDB handle must not cross a fork)
+                return handler(request)
             scope = {key: request.scope[key] for key in _SCOPE_KEYS if key in request.scope}
             try:
                 status, headers, body = self._in_worker(snapshot, ("page", name, scope), "the page")
@@ -143,7 +145,7 @@ class Server:
 
         def run(*args: Any) -> Any:
             snapshot = self.current.snapshot
-            if self.pool is None:
+            if self.pool is None or not snapshot.in_memory:
                 return function(snapshot, *args)
             return self._in_worker(snapshot, ("call", name, args), "the answer")
 
@@ -170,7 +172,7 @@ class Server:
     def _evaluate(self, snapshot: Snapshot, text: str, accept: str, default_graphs: list[str] | None,
                   named_graphs: list[str] | None) -> Answer:
         """A protocol answer, from the answer cache or a worker (``ProtocolError`` for every refusal)."""
-        if self.pool is None:
+        if self.pool is None or not snapshot.in_memory:
             return evaluate(snapshot, text, accept, default_graphs=default_graphs, named_graphs=named_graphs,
                             timeout=self.timeout)
         refuse_updates(text)
@@ -193,7 +195,7 @@ class Server:
 
     def page(self, snapshot: Snapshot, template: str, status: int = 200, **values: Any) -> HTMLResponse:
         html = _templates.get_template(template).render(version=snapshot.version, triples=snapshot.triples,
-                                                        status=status, **values)
+                                                        status=status, loading=not snapshot.in_memory, **values)
         return HTMLResponse(html, status_code=status)
 
     def error(self, snapshot: Snapshot, status: int, heading: str, message: str,
