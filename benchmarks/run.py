@@ -354,6 +354,7 @@ def measure_server(store_dir: Path, params: dict[str, str], repeat: int) -> dict
 
     from kg.answers.queries import saved_queries
     from kg.graph.backend import with_values
+    from kg.serve.snapshot import LOADING_MARK
 
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -374,7 +375,7 @@ def measure_server(store_dir: Path, params: dict[str, str], repeat: int) -> dict
                 time.sleep(0.2)
         t_start = time.perf_counter() - started  # answering (from the store on disk at first)
         # The queries below are timed on the in-memory copy: wait until the home page no longer says it loads.
-        while b'class="notice" role="status"' in urllib.request.urlopen(base + "/", timeout=60).read():
+        while LOADING_MARK in urllib.request.urlopen(base + "/", timeout=60).read():
             time.sleep(0.2)
         t_memory = time.perf_counter() - started
 

@@ -48,6 +48,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from benchmarks.run import FIXED_TRIPLES, TRIPLES_PER_COMPANY, generate, parse_size  # noqa: E402
+from kg.serve.snapshot import LOADING_MARK  # noqa: E402
 
 
 def say(line: str) -> None:
@@ -220,7 +221,7 @@ def main(argv: list[str] | None = None) -> int:
                 try:
                     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
                     connection.request("GET", "/")  # answering, and no longer from disk while it loads
-                    if b'class="notice" role="status"' not in connection.getresponse().read():
+                    if LOADING_MARK not in connection.getresponse().read():
                         break
                     time.sleep(0.2)
                 except OSError:

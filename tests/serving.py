@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from kg.serve.snapshot import LOADING_MARK
 from tests.conftest import REPO
 from tests.servers import free_port
 
@@ -45,7 +46,6 @@ def request(url: str, data: bytes | None = None, headers: dict[str, str] | None 
         return exc.code, {k.lower(): v for k, v in exc.headers.items()}, exc.read()
 
 
-LOADING_NOTICE = b'class="notice" role="status"'  # (kg/serve/templates/base.html)
 
 
 def _wait_until_in_memory(served: Served, token: str | None, deadline: float) -> None:
@@ -62,7 +62,7 @@ def _wait_until_in_memory(served: Served, token: str | None, deadline: float) ->
                                           timeout=5).read()
         except OSError:
             return  # the home page is not ours to read (a Host rule): nothing to wait for
-        if LOADING_NOTICE not in body:
+        if LOADING_MARK not in body:
             return
         time.sleep(0.1)
     raise AssertionError("tradekg serve did not load the store into memory")

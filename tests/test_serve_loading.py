@@ -14,10 +14,10 @@ from kg.answers.queries import find_query, run_saved
 from kg.graph.store import VersionedStore
 from kg.namespaces import entity_iri
 from kg.serve.app import Server
-from kg.serve.snapshot import Current
+from kg.serve.snapshot import LOADING_MARK, Current
 from kg.serve.views import search_index
 
-NOTICE = 'class="notice" role="status"'
+NOTICE = LOADING_MARK.decode()
 
 
 def _home(server: Server) -> str:

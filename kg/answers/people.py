@@ -105,15 +105,16 @@ def _unlike(a: str, b: str) -> bool:
     return fuzz.ratio(a, b) < 60
 
 
-def family_name_missing(typed_words: list[str], listed: str, listed_words: Callable[[str], list[str]]) -> str:
+def family_name_missing(typed_words: list[str], family_words: list[str]) -> str:
     """The listed person's family name when no typed word is it within one letter; else "".
 
+    ``family_words``: the words before the comma of the listed name, normalised as the typed words are.
     A file writes a person's given names in any order and may drop some, but
     keeps a family name ("REZAIE, Morteza" is not "REZAVI, Mortaza",
     "PETROVIC, Zoran" not "PETRIC, Zoran"). One of several family names is
     enough ("Ramon Arellano" for "ARELLANO FELIX, Ramon").
     """
-    family = [w for w in listed_words(listed.split(",", 1)[0]) if w not in NAME_PARTICLES and len(w) >= 3]
+    family = [w for w in family_words if w not in NAME_PARTICLES and len(w) >= 3]
     joined = "".join(typed_words)
     if not family or any(f in joined or any(OSA.distance(f, q, score_cutoff=1) <= 1 for q in typed_words)
                          for f in family):

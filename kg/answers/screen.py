@@ -578,7 +578,7 @@ def score(query: str, candidate: Candidate, index: Index, country: str | None = 
                      f"{', '.join(apart[1])}): a sister body or another of a like name? review (-{SISTER_FIRM:.0f})")
     person = c_shape.person and not c_shape.han  # (a listed person, written "FAMILY, Given")
     if total >= DISJOINT_FLOOR and person and \
-            (family := people.family_name_missing(q_words, candidate.name, _normalised_words)):
+            (family := people.family_name_missing(q_words, normalise_name(candidate.name.split(",", 1)[0]).split())):
         total -= SISTER_FIRM
         parts.append(f"but the listed person's family name {family} is not in the name: another person? review "
                      f"(-{SISTER_FIRM:.0f})")
@@ -623,10 +623,6 @@ def score(query: str, candidate: Candidate, index: Index, country: str | None = 
 
 def _same_word(a: str, b: str) -> bool:
     return word_similarity(a, b) >= WORD_MATCH
-
-
-def _normalised_words(text: str) -> list[str]:
-    return normalise_name(text).split()
 
 
 def _missing_distinctive(query: str, q_words: list[str], c_words: list[str], q_shape: Shape,

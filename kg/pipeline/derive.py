@@ -100,7 +100,7 @@ def run_rule(store: ox.Store, text: str, bulk: bool = False) -> list[ox.Quad]:
     the one the rule writes as ``tkg:effectParty``; otherwise every round
     runs on the whole graph.
     """
-    if not _REPEAT.search(text):
+    if not is_fixpoint_rule(text):
         produced = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph()) for t in store.query(text)]
         (store.bulk_extend if bulk else store.extend)(produced)
         return produced

@@ -194,6 +194,7 @@ class Server:
     # -- helpers -------------------------------------------------------------
 
     def page(self, snapshot: Snapshot, template: str, status: int = 200, **values: Any) -> HTMLResponse:
+        """``template`` rendered for ``snapshot``; pages of an on-disk snapshot carry ``LOADING_MARK``."""
         html = _templates.get_template(template).render(version=snapshot.version, triples=snapshot.triples,
                                                         status=status, loading=not snapshot.in_memory, **values)
         return HTMLResponse(html, status_code=status)

@@ -33,6 +33,8 @@ from kg.graph.store import VersionedStore, open_version
 
 log = logging.getLogger("tradekg.serve")
 LOAD_SLICE = 5_000  # quads read or loaded at a time while the server answers from disk (a few ms each)
+# What every page of an on-disk snapshot carries (templates/base.html): clients that wait for the copy look for it.
+LOADING_MARK = b'class="notice" role="status"'
 RETRY_SECONDS = 30.0  # a version that failed to load is tried again this often, not at every poll
 
 
