@@ -128,6 +128,16 @@ def test_non_sdn_lands_cmic_entries_on_the_curated_parties(store: VersionedStore
     assert code == 0 and "nothing changed" in out
 
 
+def test_an_entry_made_by_two_orders_is_two_timeline_events_each_with_its_own_document(
+        store: VersionedStore, runner: CliRunner, realdata: Path) -> None:
+    """Huawei's NS-CMIC entry cites EO 13959 and EO 14032: each citation with its own FR document number."""
+    assert run(runner, store, "ofac", str(realdata / NON_SDN), "--as-of", "2025-12-19")[0] == 0
+    rows = run_saved(find_query("firm-timeline"), {"firm": "Huawei"}, EmbeddedBackend(store.open_read())).rows
+    added = sorted((str(r["citation"]), str(r["document"])) for r in rows
+                   if str(r["event"]) == "added to the Non-SDN Chinese Military-Industrial Complex Companies List")
+    assert added == [("85 FR 73185", "2020-25459"), ("86 FR 30145", "2021-12019")]
+
+
 def test_a_csl_row_from_an_ofac_list_is_the_same_party(store: VersionedStore, runner: CliRunner,
                                                        realdata: Path) -> None:
     code, out, err = run(runner, store, "csl", str(realdata / WATCHMAN))
