@@ -6,6 +6,7 @@ import threading
 import time
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from rdflib import Graph
 from rdflib.compare import isomorphic
@@ -103,6 +104,31 @@ def test_exception_inside_write_discards_the_new_version(built: VersionedStore) 
         raise RuntimeError("killed halfway")
     assert isomorphic(_snapshot(built), before)
     assert len(list(built.versions.iterdir())) == 1
+
+
+def test_a_version_is_closed_by_its_writer_before_it_is_published(built: VersionedStore) -> None:
+    """RocksDB still open in the writer could compact a published version under a reader's feet.
+
+    The caller's ``target`` outlives the ``with`` block; the database must not.
+    A read-write open takes RocksDB's lock, so it fails while the writer holds it.
+    """
+    quad = ox.Quad(ox.NamedNode("https://example.org/a"), ox.NamedNode("https://example.org/p"),
+                   ox.Literal("written in bulk"))
+    with built.write(from_current=True) as target:
+        target.bulk_extend([quad])
+    reopened = ox.Store(str(built.current_version()))
+    assert quad in reopened
+    del reopened
+    with pytest.raises(RuntimeError, match="written and closed"):
+        target.query("ASK {}")
+
+
+def test_a_write_that_keeps_the_database_referenced_is_not_published(built: VersionedStore) -> None:
+    before = built.current_version()
+    with pytest.raises(RuntimeError, match="still referenced"), built.write(from_current=True) as target:
+        kept = target.query  # a bound method holds the database past the block
+    assert built.current_version() == before
+    del kept
 
 
 def test_reader_keeps_its_version_while_a_writer_replaces_it(built: VersionedStore) -> None:

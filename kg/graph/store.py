@@ -49,6 +49,7 @@ import hashlib
 import json
 import os
 import shutil
+import sys
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -248,6 +249,49 @@ def damaged_version(version: Path, exc: BaseException) -> StoreDamaged:
     return StoreDamaged(
         f"the store version {version} cannot be read ({first}); `tradekg check --store {store}` says which "
         f"kept versions are sound, and `tradekg rollback N` makes one of them current")
+
+
+class WritableVersion:
+    """The database of the version being written, which ``close`` shuts for good.
+
+    ``VersionedStore.write`` yields this rather than the ``ox.Store``: the
+    caller's ``with ... as target`` name outlives the block, and an Oxigraph
+    store closes only when its last reference goes. A version published while
+    its writer still has it open is not finished: RocksDB may still flush and
+    compact in the background (a bulk load leaves many files to merge), and a
+    reader that opens the version then can find a file listed and already
+    deleted. Closing here, before the pointer moves, makes every published
+    version a set of files nobody changes again.
+    """
+
+    __slots__ = ("_store",)
+
+    def __init__(self, store: ox.Store):
+        self._store: ox.Store | None = store
+
+    def _open(self) -> ox.Store:
+        if self._store is None:
+            raise RuntimeError("this store version was written and closed; open it again to read it")
+        return self._store
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._open(), name)
+
+    def __len__(self) -> int:
+        return len(self._open())
+
+    def __iter__(self) -> Iterator[ox.Quad]:
+        return iter(self._open())
+
+    def __contains__(self, quad: object) -> bool:
+        return quad in self._open()
+
+    def close(self, strict: bool = True) -> None:
+        """Drop the one reference to the database, which closes it; ``strict``: refuse if anything else holds it."""
+        store, self._store = self._store, None
+        if strict and store is not None and sys.getrefcount(store) > 2:  # this name and getrefcount's own argument
+            raise RuntimeError("the version being written is still referenced elsewhere (a bound method kept "
+                               "past the write?), so RocksDB would stay open after it is published")
 
 
 def lock_wait_seconds() -> float:
@@ -451,12 +495,14 @@ class VersionedStore:
                 _backup(self.current_version(), target)
             published = False
             try:
-                store = ox.Store(str(target))
+                writable = WritableVersion(ox.Store(str(target)))
                 try:
-                    yield store
-                    store.flush()
-                finally:
-                    del store  # closes RocksDB before the version is published
+                    yield writable  # type: ignore[misc]  # it answers as the ox.Store it wraps
+                    writable.flush()
+                except BaseException:
+                    writable.close(strict=False)  # this version is thrown away below
+                    raise
+                writable.close()  # RocksDB is shut before the version is published
                 if not publish:
                     return
                 info = dict(manifest or {})
