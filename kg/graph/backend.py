@@ -28,6 +28,7 @@ from rdflib.plugins.sparql.parser import parseUpdate
 from rdflib.term import Node
 
 from kg.errors import TradekgError
+from kg.graph.ordering import sort_rows, split_order_by
 from kg.graph.sparqltext import plain_syntax_error
 from kg.graph.terms import quads_to_graph, to_oxigraph, to_rdflib
 
@@ -432,6 +433,23 @@ class EmbeddedBackend(QueryForms):
 
     def _evaluate(self, query: str, bindings: dict[str, Node] | None,
                   cancelled: threading.Event) -> ResultTable | Graph | bool:
+        # A trailing ORDER BY is done here when it can be done exactly (see kg.graph.ordering: on disk,
+        # Oxigraph reads both strings of every comparison from RocksDB); otherwise by Oxigraph.
+        split = split_order_by(query)
+        if split is not None:
+            unordered, keys = split
+            answer = self._evaluate_as_is(unordered, bindings, cancelled)
+            if not isinstance(answer, ResultTable):
+                return answer
+            if all(name in answer.variables for name, _ in keys):
+                ordered = sort_rows(answer.rows, keys)
+                if ordered is not None:
+                    answer.rows = ordered
+                    return answer
+        return self._evaluate_as_is(query, bindings, cancelled)
+
+    def _evaluate_as_is(self, query: str, bindings: dict[str, Node] | None,
+                        cancelled: threading.Event) -> ResultTable | Graph | bool:
         result = self._run(query, bindings)
         try:
             return self._convert(result, cancelled)
