@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyoxigraph as ox
 import pytest
 from rdflib import Graph
 from rdflib.compare import isomorphic
@@ -48,7 +49,7 @@ LOADS = {
 def test_incremental_load_gives_the_graph_a_full_build_gives(tmp_path: Path, case: str, chunk: int,
                                                              monkeypatch: pytest.MonkeyPatch) -> None:
     """Also with the rules bound to one party at a time (a large import binds them PARTY_CHUNK at a time)."""
-    monkeypatch.setattr("kg.pipeline.incremental.PARTY_CHUNK", chunk)
+    monkeypatch.setattr("kg.pipeline.derive.PARTY_CHUNK", chunk)
     files = []
     for name, text in LOADS[case].items():
         path = tmp_path / name
@@ -95,3 +96,57 @@ def test_incremental_validation_gives_the_full_verdict(tmp_path: Path, name: str
     assert {(v.message, v.location()) for v in incremental.violations} == {
         (v.message, v.location()) for v in full.violations}
     assert [v.column for v in incremental.violations] == [column]
+
+
+# Changes an import makes to nodes the graph holds (an entry that ends, one that goes, a moved parent),
+# or to triples no rule reads (a source record's line): re-derived for the parties they touch only.
+_D = "https://w3id.org/tradekg/id/designation/"
+_C = "https://w3id.org/tradekg/id/company/"
+_SCHEMA, _TKG = "https://schema.org/", "https://w3id.org/tradekg/ontology#"
+_XSD_DATE = ox.NamedNode("http://www.w3.org/2001/XMLSchema#date")
+
+
+def _quad(s: str, p: str, o: ox.NamedNode | ox.Literal) -> ox.Quad:
+    return ox.Quad(ox.NamedNode(s), ox.NamedNode(p), o, ox.DefaultGraph())
+
+
+def _changes(store: ox.Store) -> dict[str, tuple[list[ox.Quad], list[ox.Quad], bool]]:
+    """case -> (removals, additions, whether the change is local); read from the mini graph."""
+    entry = list(store.quads_for_pattern(ox.NamedNode(_D + "d-parentco"), None, None, ox.DefaultGraph()))
+    parent = _quad(_C + "subco", _SCHEMA + "parentOrganization", ox.NamedNode(_C + "parentco"))
+    rule_date = next(q for q in store.quads_for_pattern(
+        None, ox.NamedNode("http://data.europa.eu/eli/ontology#date_publication"), None, ox.DefaultGraph()))
+    later = ox.Literal("2024-01-02", datatype=_XSD_DATE)
+    return {
+        "an entry ends": ([], [_quad(_D + "d-parentco", _SCHEMA + "endDate", later)], True),
+        "an entry goes": (entry, [], True),
+        "an entry loses the rule that made it": (
+            [q for q in entry if q.predicate.value == _TKG + "designatedBy"], [], True),
+        "a firm's parent goes": ([parent], [], True),
+        "only a note changes": ([], [_quad(_D + "d-parentco", "http://www.w3.org/2004/02/skos/core#note",
+                                           ox.Literal("re-quoted from another file"))], True),
+        "a rule's date changes (not local)": ([rule_date], [ox.Quad(rule_date.subject, rule_date.predicate, later,
+                                                                    ox.DefaultGraph())], False),
+    }
+
+
+@pytest.mark.parametrize("case", ["an entry ends", "an entry goes", "an entry loses the rule that made it",
+                                  "a firm's parent goes", "only a note changes", "a rule's date changes (not local)"])
+def test_a_change_to_what_the_graph_holds_is_rederived_where_it_reaches(tmp_path: Path, case: str) -> None:
+    from kg.pipeline.derive import rederive_in_store
+    from kg.pipeline.incremental import affected_parties, commit_delta
+
+    store = VersionedStore(tmp_path / "store")
+    build(store, mini_files())
+    removals, additions, local = _changes(store.open_read())[case]
+    parties = affected_parties(store.open_read(), removals, additions)
+    assert (parties is not None) == local, parties
+    if case == "only a note changes":
+        assert parties == set()
+    focus = {q.subject.value for q in (*removals, *additions)}
+    commit_delta(store, removals, additions, focus, {"command": "test"})
+    # What a full derivation makes of the same facts.
+    whole = ox.Store()
+    whole.extend(store.open_read().quads_for_pattern(None, None, None, ox.DefaultGraph()))
+    rederive_in_store(whole)
+    assert isomorphic(_graph(store), EmbeddedBackend(whole).all_triples())

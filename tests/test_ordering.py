@@ -8,7 +8,7 @@ import pytest
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import XSD
 
-from kg.answers.queries import bind_parameters, find_query, saved_queries, with_today
+from kg.answers.queries import bind_parameters, saved_queries, with_today
 from kg.graph.backend import EmbeddedBackend, ResultTable
 from kg.graph.ordering import sort_rows, split_order_by
 

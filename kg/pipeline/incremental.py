@@ -22,7 +22,6 @@ checks verdicts and the resulting graph against a full build.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -38,10 +37,9 @@ from kg.checks.validate import Report, ValidationFailed
 from kg.graph.sparqltext import with_rows
 from kg.graph.store import VersionedStore
 from kg.namespaces import SCHEMA, TKG
-from kg.pipeline.derive import derived_subjects, is_fixpoint_rule, rederive_in_store, run_rule
+from kg.pipeline.derive import derived_subjects, predicates_read_by_rules, rederive_in_store, run_rule
 from kg.resources import lookup_query
 
-PARTY_CHUNK = 250  # parties a derivation rule is bound to at a time (see rederive_parties)
 _RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 _SUBCLASS_OF = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#subClassOf")
 
@@ -193,38 +191,78 @@ _WIDE = {str(TKG.changesTermsOf), str(TKG.coversList), str(TKG.includesAffiliate
 _PARTY_LINKS = {str(TKG.designatedParty), str(TKG.coversParty), str(TKG.namedParty), str(TKG.ownedEntity)}
 _CHAIN = {str(SCHEMA.parentOrganization), str(TKG.affiliateOf)}
 _PARTY_CLASSES = {str(TKG.Company), str(TKG.Person), str(TKG.Vessel), str(TKG.Aircraft)}
+_PARTY_LINK_NODES = [ox.NamedNode(iri) for iri in sorted(_PARTY_LINKS)]
 
 
 def affected_parties(source: ox.Store, removals: list[ox.Quad], additions: list[ox.Quad]) -> set[str] | None:
     """The parties whose rule effects a change can alter, or None when that is not local.
 
-    A change that only adds new nodes (a ``tradekg load``) alters the effects
-    of the parties its new designations and authorizations name, of the firms
-    its new ownership records own, of new parties, and of everything below
-    those in the ownership chain (parents, affiliations, ownership records). Removals,
-    additions to existing nodes and list-wide rules or authorizations can
-    reach any party, so they return None (re-derive everything).
+    Only a triple whose predicate a derivation rule reads can change a derived
+    fact (``predicates_read_by_rules``): a source record's file and line, a
+    remark or an alias, added or removed, changes none. Of the others, each
+    added or removed triple alters the effects of
+
+    * the party it links a designation, authorization, naming or ownership
+      record to (tkg:designatedParty, tkg:coversParty, tkg:namedParty,
+      tkg:ownedEntity), or the party it is about (a type, a parent, an affiliation);
+    * otherwise, the parties its subject links to that way, before or after
+      the change (an entry that ends: its party), or the subject itself if it
+      is a party;
+    * and, for all of those, every firm below them in the ownership chain
+      (parents, affiliations, ownership records).
+
+    A change to a list's terms, a list-wide authorization or rule, a suspension
+    (``_WIDE``), or to a node the graph already holds that links to no party
+    (a rule's dates, a list) can reach any party: None (re-derive everything).
+    A new node that links to no party and that nothing refers to alters nothing.
     """
-    if removals:
-        return None
-    subjects = {q.subject for q in additions}
-    if any(next(iter(source.quads_for_pattern(s, None, None, ox.DefaultGraph())), None) for s in subjects):
-        return None
+    read = predicates_read_by_rules()
     parties: set[str] = set()
-    for q in additions:
+    unresolved: set[ox.NamedNode | ox.BlankNode] = set()
+    for q in (*removals, *additions):
         predicate = q.predicate.value
+        if predicate not in read:
+            continue
         if predicate in _WIDE:
             return None
         if predicate in _PARTY_LINKS:
             parties.add(q.object.value)
         elif predicate in _CHAIN or (q.predicate == _RDF_TYPE and q.object.value in _PARTY_CLASSES):
             parties.add(q.subject.value)
+        else:
+            unresolved.add(q.subject)
+    if unresolved:
+        added_links: dict[object, set[str]] = {}
+        added_parties: set[object] = set()
+        for q in additions:
+            if q.predicate.value in _PARTY_LINKS:
+                added_links.setdefault(q.subject, set()).add(q.object.value)
+            elif q.predicate == _RDF_TYPE and q.object.value in _PARTY_CLASSES:
+                added_parties.add(q.subject)
+        for subject in unresolved:
+            linked = set(added_links.get(subject, ()))
+            for link in _PARTY_LINK_NODES:
+                linked |= {q.object.value for q in source.quads_for_pattern(subject, link, None, ox.DefaultGraph())}
+            if subject in added_parties or any(
+                    q.object.value in _PARTY_CLASSES
+                    for q in source.quads_for_pattern(subject, _RDF_TYPE, None, ox.DefaultGraph())):
+                linked.add(subject.value)
+            if linked:
+                parties |= linked
+            elif _held(source, subject):
+                return None
     if not parties:
         return parties
     # One query for all of them: a query per party cost 6 s for the 9,000 parties of an OFAC SDN import.
     query = with_rows(lookup_query("descendants"), "ancestor", parties)
     below = {str(solution["descendant"].value) for solution in source.query(query)}  # type: ignore[union-attr]
     return parties | below
+
+
+def _held(source: ox.Store, node: ox.NamedNode | ox.BlankNode) -> bool:
+    """Whether the graph before the change has ``node``, as a subject or as what a triple points at."""
+    return (next(iter(source.quads_for_pattern(node, None, None, ox.DefaultGraph())), None) is not None
+            or next(iter(source.quads_for_pattern(None, None, node, ox.DefaultGraph())), None) is not None)
 
 
 def rederive_parties(store: ox.Store, parties: set[str]) -> tuple[int, set[str]]:
@@ -242,23 +280,11 @@ def rederive_parties(store: ox.Store, parties: set[str]) -> tuple[int, set[str]]
     count, effects = 0, set()
     if not parties:
         return 0, effects
-    ordered = sorted(parties)
     for rule in derivation_rules():
-        match = re.search(r"tkg:effectParty\s+\?(\w+)", rule.text)
-        if match is None:
-            raise ValueError(f"{rule.path}: no tkg:effectParty in the CONSTRUCT template")
-        # Oxigraph's cost of a VALUES block grows faster than its rows (one rule bound to 4,000 parties:
-        # 2.4 s; to 250: 0.02 s), so a rule runs on PARTY_CHUNK parties at a time. Each party's effects
-        # depend only on earlier rules' output and its own chain, which every chunk sees. A rule that
-        # reads its own output (repeat until fixpoint) runs on all of them at once.
-        if is_fixpoint_rule(rule.text):
-            produced = run_rule(store, with_rows(rule.text, match.group(1), ordered), bulk=True)
-        else:
-            produced = [ox.Quad(t.subject, t.predicate, t.object, ox.DefaultGraph())
-                        for i in range(0, len(ordered), PARTY_CHUNK)
-                        for t in store.query(with_rows(rule.text, match.group(1), ordered[i:i + PARTY_CHUNK]))]
-            # (the version being written is thrown away if anything fails, so no transaction is needed)
-            store.bulk_extend(produced)
+        # Each party's effects depend only on earlier rules' output and its own chain, so the rule
+        # can run on the parties a chunk at a time (see run_rule); the version being written is
+        # thrown away if anything fails, so its output goes in by bulk load, without a transaction.
+        produced = run_rule(store, rule.text, bulk=True, parties=parties)
         count += len(produced)
         effects |= {q.subject.value for q in produced if q.predicate == _RDF_TYPE}
     return count, effects
