@@ -69,7 +69,9 @@ def _rows(graph: ox.Store, name: str) -> list[dict[str, str | None]]:
     """The rows of the lookup query ``name`` (queries/lookup/NAME.rq), as plain strings."""
     solutions = graph.query(lookup_query(name))
     names = [v.value for v in solutions.variables]  # type: ignore[union-attr]
-    return [{n: (s[n].value if s[n] is not None else None) for n in names} for s in solutions]  # type: ignore[union-attr]
+    # A solution read as a tuple (its values in projection order): looking each name up costs more.
+    return [{n: (t.value if t is not None else None) for n, t in zip(names, s, strict=True)}
+            for s in solutions]  # type: ignore[union-attr]
 
 
 def _by_predicate(graph: ox.Store, predicate: str, subjects: set[str] | None = None) -> dict[str, set[str]]:

@@ -205,10 +205,9 @@ def select(store: ox.Store | None, query: str) -> list[dict[str, Any]]:
         return []
     solutions = store.query(query)
     names = [v.value for v in solutions.variables]  # type: ignore[union-attr]
-    rows = []
-    for solution in solutions:  # type: ignore[union-attr]
-        rows.append({n: (solution[n].value if solution[n] is not None else None) for n in names})
-    return rows
+    # A solution read as a tuple (its values in projection order): looking each name up costs more.
+    return [{n: (t.value if t is not None else None) for n, t in zip(names, solution, strict=True)}
+            for solution in solutions]  # type: ignore[union-attr]
 
 
 def refusal(plan: SourcePlan, end_missing: bool = False) -> str | None:
