@@ -150,3 +150,48 @@ def test_a_change_to_what_the_graph_holds_is_rederived_where_it_reaches(tmp_path
     whole.extend(store.open_read().quads_for_pattern(None, None, None, ox.DefaultGraph()))
     rederive_in_store(whole)
     assert isomorphic(_graph(store), EmbeddedBackend(whole).all_triples())
+
+
+def _pattern_predicates(text: str) -> set[str]:
+    """The predicates a query's triple patterns read, from rdflib's algebra (paths taken apart)."""
+    from rdflib import URIRef, Variable
+    from rdflib.paths import Path as PropertyPath
+    from rdflib.plugins.sparql import prepareQuery
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    found: set[str] = set()
+
+    def predicate(term: object) -> None:
+        assert not isinstance(term, Variable), "a variable predicate reads every predicate"
+        if isinstance(term, URIRef):
+            found.add(str(term))
+        elif isinstance(term, PropertyPath):
+            for part in vars(term).values():
+                for item in part if isinstance(part, (list, tuple)) else [part]:
+                    predicate(item)
+
+    def walk(node: object) -> None:
+        if isinstance(node, CompValue):
+            if node.name == "BGP":
+                for _, p, _ in node.get("triples", []):
+                    predicate(p)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, (list, tuple)):
+            for value in node:
+                walk(value)
+
+    walk(prepareQuery(text).algebra)
+    return found
+
+
+def test_the_predicates_the_rules_read_are_all_counted() -> None:
+    from kg.answers.queries import derivation_rules
+    from kg.pipeline.derive import predicates_read_by_rules
+
+    counted = predicates_read_by_rules()
+    for rule in derivation_rules():
+        read = _pattern_predicates(rule.text)
+        assert read and read <= counted, (rule.name, sorted(read - counted))
+    assert "https://w3id.org/tradekg/ontology#designatedParty" in counted
+    assert "https://w3id.org/tradekg/ontology#sourceLine" not in counted  # a source record's line changes nothing
