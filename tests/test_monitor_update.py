@@ -117,6 +117,41 @@ def test_update_then_newer_file_gives_exact_events(store: VersionedStore, realda
     assert added["properties"]["name"] and added["id"].startswith("tradekg-ofac-")
 
 
+def test_the_next_edition_rederives_the_parties_it_reaches_and_ends_as_a_full_derivation(
+        store: VersionedStore, realdata: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hikvision's and SMIC's CMIC entries end in the newer file: their effects change, not the graph's."""
+    import pyoxigraph as ox
+    from rdflib.compare import isomorphic
+
+    from kg.graph.backend import EmbeddedBackend
+    from kg.pipeline import incremental
+    from kg.pipeline.derive import rederive_in_store
+
+    reached: list[set[str] | None] = []
+    local = incremental.affected_parties
+
+    def spy(*args: object) -> set[str] | None:
+        reached.append(local(*args))  # type: ignore[arg-type]
+        return reached[-1]
+
+    monkeypatch.setattr(incremental, "affected_parties", spy)
+    with serving() as server:
+        serve_nonsdn(server, realdata, set())
+        assert update(store, server, "ofac-nonsdn")[0] == 0
+        serve_nonsdn(server, realdata, {30946, 30951})  # Hikvision, SMIC (see test_sources_ofac.py)
+        code, _, err = update(store, server, "ofac-nonsdn")
+        assert code == 0, err
+    ended = [e for e in changes_json(store) if e["event"] == "ended"]
+    assert len(ended) == 2, ended
+    # The newer edition's change was local: the two firms (and the firms below them), not every party.
+    assert reached[-1] is not None and 2 <= len(reached[-1]) < 50, reached[-1]
+    assert any("hikvision" in party.lower() or "30946" in party for party in reached[-1]), reached[-1]
+    whole = ox.Store()
+    whole.extend(store.open_read().quads_for_pattern(None, None, None, ox.DefaultGraph()))
+    rederive_in_store(whole)
+    assert isomorphic(EmbeddedBackend(store.open_read()).all_triples(), EmbeddedBackend(whole).all_triples())
+
+
 def test_identical_content_changes_nothing(store: VersionedStore, realdata: Path) -> None:
     with serving() as server:
         serve_nonsdn(server, realdata, set())
