@@ -177,6 +177,12 @@ def _commit_delta(store: VersionedStore, removals: list[ox.Quad], additions: lis
                 raise ValidationFailed(effects_report)
             report.nodes_checked += effects_report.nodes_checked
         total = len(target)
+        if publish:
+            # One sorted run per index, as `build` leaves it: the change's own files, and the
+            # tombstones of what it removed, would otherwise be merged into every seek of every
+            # later query (firms-affected-by-rule at 1.3M triples after a 20-row load: 1.42 s
+            # of CPU; compacted, 1.14 s). Compaction costs 1.4 s at that size, once per version.
+            target.optimize()
         # For `tradekg history`: what this version changed (the manifest is written after this block).
         manifest.update({"added": len(additions), "removed": len(removals), "derived": derived, "triples": total})
     return DeltaOutcome(len(additions), len(removals), derived, total, report, written=publish)
