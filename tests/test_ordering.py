@@ -15,20 +15,26 @@ from kg.graph.ordering import sort_rows, split_order_by
 # Parameters an analyst would give each saved query on the curated graph (and one list for designations).
 CURATED = {"firm": "Huawei", "rule": "84 FR 22961", "person": "Alan F. Estevez", "list": "Entity List",
            "as_of": "2021-01-01"}
+# The saved queries that return thousands of rows, which the sort here is for.
+SORTED_HERE = {"designations", "firms-affected-by-rule"}
 MINI = {"firm": "ParentCo", "rule": "1 FR 100", "person": "Alice Official", "list": "List A",
         "as_of": "2021-01-01"}
 
 
 def test_only_a_trailing_order_by_over_variables_is_taken_out() -> None:
-    query = "SELECT ?a ?b WHERE { ?a ?p ?b }\nORDER BY ?a DESC(?b) asc( ?c )\n"
+    query = "SELECT ?a ?b ?c WHERE { ?a ?p ?b ; ?q ?c }\nORDER BY ?a DESC(?b) asc( ?c )\n"
     unordered, keys = split_order_by(query)  # type: ignore[misc]
-    assert "ORDER" not in unordered and unordered.startswith("SELECT ?a ?b WHERE { ?a ?p ?b }")
+    assert "ORDER" not in unordered and unordered.startswith("SELECT ?a ?b ?c WHERE { ?a ?p ?b ; ?q ?c }")
     assert keys == [("a", False), ("b", True), ("c", False)]
     # A subquery's ORDER BY, a LIMIT after it, or an expression as key: left to the engine.
     assert split_order_by("SELECT * WHERE { { SELECT ?a WHERE { ?a ?p ?o } ORDER BY ?a LIMIT 1 } }") is None
     assert split_order_by("SELECT ?a WHERE { ?a ?p ?o } ORDER BY ?a LIMIT 10") is None
     assert split_order_by("SELECT ?a WHERE { ?a ?p ?o } ORDER BY STR(?a)") is None
     assert split_order_by("SELECT ?a WHERE { ?a ?p ?o }") is None
+    # A key the SELECT clause does not project: left to the engine, without evaluating twice.
+    assert split_order_by("SELECT ?a WHERE { ?a ?p ?b } ORDER BY ?b") is None
+    assert split_order_by("SELECT * WHERE { ?a ?p ?b } ORDER BY ?b") is not None
+    assert split_order_by("# select ?b\nSELECT ?a WHERE { ?a ?p ?b } ORDER BY ?b") is None
 
 
 def test_unbound_first_then_iris_then_literals_each_kind_by_its_value() -> None:
@@ -67,7 +73,9 @@ def _same_answer_as_the_engine(backend: EmbeddedBackend, values: dict[str, str])
         params = {p.name: values[p.name] for p in query.parameters if p.name in values}
         bindings = with_today(query, bind_parameters(query, params, backend))
         split = split_order_by(query.text)
-        assert split is not None, f"{query.name} no longer ends with an ORDER BY over its columns"
+        if split is None:  # ordered by a key it does not project (rules-affecting-firm: ?date): Oxigraph sorts
+            assert query.name not in SORTED_HERE, f"{query.name} no longer ends with an ORDER BY over its columns"
+            continue
         keys = [name for name, _ in split[1]]
         mine = backend.select(query.text, bindings)
         engines = backend._evaluate_as_is(query.text, bindings, threading.Event())
@@ -81,11 +89,11 @@ def _same_answer_as_the_engine(backend: EmbeddedBackend, values: dict[str, str])
 
 def test_every_saved_query_is_ordered_as_oxigraph_orders_it_on_the_mini_graph(
         mini_backend: EmbeddedBackend) -> None:
-    assert _same_answer_as_the_engine(mini_backend, MINI) > 20
+    assert _same_answer_as_the_engine(mini_backend, MINI) > 10
 
 
 @pytest.mark.parametrize("left_out", [("as_of",), ("as_of", "list"), ()])
 def test_every_saved_query_is_ordered_as_oxigraph_orders_it_on_the_curated_graph(
         curated_backend: EmbeddedBackend, left_out: tuple[str, ...]) -> None:
     values = {k: v for k, v in CURATED.items() if k not in left_out}
-    assert _same_answer_as_the_engine(curated_backend, values) > 80
+    assert _same_answer_as_the_engine(curated_backend, values) > 50

@@ -42,12 +42,24 @@ _STRING = {None, XSD.string}
 _DATES = {XSD.date: "date", XSD.dateTime: "dateTime", XSD.dateTimeStamp: "dateTime"}
 
 
+_SELECT_CLAUSE = re.compile(r"\bSELECT\b(.*?)(?:\bWHERE\b|\{)", re.IGNORECASE | re.DOTALL)
+
+
 def split_order_by(query: str) -> tuple[str, list[tuple[str, bool]]] | None:
-    """The query without its trailing ORDER BY, and its keys as (variable, descending); None if it has none."""
+    """The query without its trailing ORDER BY, and its keys as (variable, descending).
+
+    None if it has none, or if a key is not in the SELECT clause (``SELECT *``
+    projects them all): rows without the key cannot be sorted by it here.
+    """
     match = _TRAILING_ORDER.search(query)
     if match is None:
         return None
     keys = [(name, (how or "").upper() == "DESC") for how, name in _ONE_KEY.findall(match.group(1))]
+    code = "\n".join("" if line.lstrip().startswith("#") else line for line in query[:match.start()].split("\n"))
+    clause = _SELECT_CLAUSE.search(code)
+    if clause is None or not ("*" in clause.group(1)
+                              or all(re.search(rf"\?{name}\b", clause.group(1)) for name, _ in keys)):
+        return None
     return query[:match.start()] + "\n", keys
 
 
