@@ -10,6 +10,7 @@ the two are then known exactly, and the events must match them.
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
 import shutil
@@ -150,6 +151,31 @@ def test_the_next_edition_rederives_the_parties_it_reaches_and_ends_as_a_full_de
     whole.extend(store.open_read().quads_for_pattern(None, None, None, ox.DefaultGraph()))
     rederive_in_store(whole)
     assert isomorphic(EmbeddedBackend(store.open_read()).all_triples(), EmbeddedBackend(whole).all_triples())
+
+
+def test_the_events_of_an_update_are_kept_and_a_stale_copy_is_not_trusted(
+        store: VersionedStore, realdata: Path) -> None:
+    from kg.monitor import changes as changing
+    from kg.monitor.state import states_dir
+
+    older_missing, newer_missing = nonsdn_numbers(realdata)
+    with serving() as server:
+        serve_nonsdn(server, realdata, older_missing)
+        assert update(store, server, "ofac-nonsdn")[0] == 0
+        serve_nonsdn(server, realdata, newer_missing)
+        assert update(store, server, "ofac-nonsdn")[0] == 0
+    kept = sorted(states_dir(store).glob("events-v*.json.gz"))
+    assert kept, "the update did not keep its events"
+    first = changes_json(store)
+    assert len(first) == 20  # 12 listed, 8 ended (test_update_then_newer_file_gives_exact_events)
+    # A copy made from other snapshots (or by other code) is recomputed, not read.
+    for path in kept:
+        path.write_bytes(gzip.compress(json.dumps({"key": ["someone else's"], "events": []}).encode()))
+    assert changes_json(store) == first
+    # And without any copy, the same events.
+    for path in states_dir(store).glob("events-v*.json.gz"):
+        path.unlink()
+    assert changing.changes(store)[0] and changes_json(store) == first
 
 
 def test_identical_content_changes_nothing(store: VersionedStore, realdata: Path) -> None:

@@ -188,9 +188,9 @@ def ensure(store: VersionedStore, version: Path) -> dict[str, Any]:
     manifest = read_manifest(version) or {}
     serial = int(manifest.get("version", 0))
     path = _path(store, serial)
-    if path.is_file() and _meta(store, serial).is_file():
+    if path.is_file() and meta_path(store, serial).is_file():
         try:
-            same = json.loads(_meta(store, serial).read_text(encoding="utf-8")).get("dir") == version.name
+            same = json.loads(meta_path(store, serial).read_text(encoding="utf-8")).get("dir") == version.name
             cached = json.loads(gzip.decompress(path.read_bytes())) if same else {}
             if cached.get("format") == SNAPSHOT_FORMAT and cached.get("dir") == version.name:
                 return dict(cached)
@@ -207,7 +207,7 @@ def ensure(store: VersionedStore, version: Path) -> dict[str, Any]:
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_bytes(gzip.compress(json.dumps(snapshot, sort_keys=True).encode("utf-8"), compresslevel=5))
     tmp.replace(path)
-    meta = _meta(store, serial)
+    meta = meta_path(store, serial)
     tmp = meta.with_name(f".{meta.name}.tmp")
     tmp.write_text(json.dumps({"version": serial, "dir": version.name, "written_at": snapshot["written_at"]}),
                    encoding="utf-8")
@@ -215,7 +215,7 @@ def ensure(store: VersionedStore, version: Path) -> dict[str, Any]:
     return snapshot
 
 
-def _meta(store: VersionedStore, serial: int) -> Path:
+def meta_path(store: VersionedStore, serial: int) -> Path:
     """A few bytes beside each snapshot: its version, directory and time (listing them reads no snapshot)."""
     return states_dir(store) / f"v{serial}.meta.json"
 
