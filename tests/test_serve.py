@@ -382,3 +382,25 @@ def test_every_kind_of_entity_has_a_page_at_its_iri(curated_server: Served) -> N
         assert status == 200, iri
         heading = re.search(rb"<h1>(.*?)</h1>", page)
         assert heading and html.unescape(heading.group(1).decode()) == label, iri
+
+
+def test_a_listing_that_prohibits_nothing_is_not_said_to_restrict(curated_server: Served) -> None:
+    """Hikvision on the Section 1260H list: named from 2021-06-03; restricted through it only by sec. 805 (2026)."""
+    for on in ("2022-01-01", "2026-12-04"):
+        status, _, body = curated_server.get(f"/id/company/hikvision?on={on}")
+        assert status == 200
+        page = body.decode()
+        start = page.index('<section id="summary"')
+        section = page[start:page.index("</section>", start)]
+        summary = html.unescape(re.sub(r"\s+", " ", re.sub(r"<(?!/p>)[^>]+>", "", section)))
+        restricts, rest = summary.split("Named, not restricted by the entry itself:", 1)
+        assert "Entity List since 2019-10-09" in restricts
+        assert "Section 1260H" not in restricts.split("Legal reach")[0]
+        named = rest.split("</p>", 1)[0]
+        assert "Chinese Military Companies List (Section 1260H) since" in named
+        assert "This list prohibits nothing by itself" in named
+        legal = rest.split("Legal reach", 1)[1].split("Listed", 1)[0]
+        holding = re.split(r"\d+ ended, not yet in force", legal)[0]
+        # The act that attaches consequences to the list is legal reach from its own date only.
+        assert ("sec. 805" in holding) == (on >= "2026-06-30"), holding
+        assert "sec. 805 — restricts as a listed party" in legal

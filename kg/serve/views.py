@@ -282,6 +282,7 @@ class FirmSummary:
     today: str
     listed: list[Link] = field(default_factory=list)  # entries on a list that prohibits nothing by itself
     exporter: list[Link] = field(default_factory=list)  # exporter-side: licence requirements on its exports
+    named: list[str] = field(default_factory=list)  # entries holding on a list that prohibits nothing by itself
 
 
 def exists(snapshot: Snapshot, iri: str) -> bool:
@@ -303,12 +304,17 @@ def firm_summary(snapshot: Snapshot, iri: str, on: str, today: str) -> FirmSumma
     backend = snapshot.backend
     entity = URIRef(iri)
     entry = describe_many(backend, [entity], on, include_ended=True).get(entity)
-    entries, ended, starts, dates = [], [], [], set()
+    # An entry on a list that prohibits nothing by itself (Section 1260H) names the firm; it is not
+    # what restricts it: the page says so apart, and the acts that attach consequences are legal reach.
+    naming = {str(row["title"]) for row in backend.select(lookup_query("naming-lists")).rows}
+    entries, ended, named, starts, dates = [], [], [], [], set()
     for d in entry.designations if entry else []:
         text = designation_sentence(d)
         dates.update(x for x in (d["start"], d["end"]) if x)
         if d["status"]:
             ended.append(text)
+        elif d["list"] in naming:
+            named.append(text)
         else:
             entries.append(text)
             starts.append(d["start"])
@@ -329,7 +335,8 @@ def firm_summary(snapshot: Snapshot, iri: str, on: str, today: str) -> FirmSumma
             if holds:
                 starts.extend(re.findall(r"since (\d{4}-\d{2}-\d{2})", r.line)[:1])
     return FirmSummary(on, on == today, entries, ended, legal, legal_other, exposure, exposure_other,
-                       min(starts) if starts else "", sorted(d for d in dates if d != on), today, listed, exporter)
+                       min(starts) if starts else "", sorted(d for d in dates if d != on), today, listed, exporter,
+                       named)
 
 
 def designation_sentence(d: dict[str, str]) -> str:
