@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -9,6 +10,7 @@ from pathlib import Path
 import click
 
 from kg.cli.common import handle_errors, open_store, output_format, store_option
+from kg.errors import TradekgError
 from kg.progress import progress
 
 
@@ -61,6 +63,13 @@ def update(sources: tuple[str, ...], urls: tuple[str, ...], end_missing: bool, s
                           each=lambda names: progress(names, "updating sources", len(names)))
     results = run.results
     changed = [r for r in results if r.version is not None]
+    if changed:
+        # The events of this update, compared now and kept (kg.monitor.changes.pair_events), so that
+        # `tradekg changes` after it reads a few kilobytes rather than two snapshots of the graph.
+        from kg.monitor.changes import changes as events_of
+
+        with contextlib.suppress(TradekgError):  # only a head start: `tradekg changes` says what is wrong
+            events_of(store)
     click.echo(f"{len(changed)} source(s) changed the graph"
                + (f" (now version {store.manifest().get('version')}); see `tradekg changes`" if changed else "")
                + f"; store: {store.path}")

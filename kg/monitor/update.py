@@ -569,13 +569,6 @@ def _update(store: VersionedStore, names: list[str] | None, overrides: dict[str,
                 "sources": [{"name": r.name, "status": r.status, "detail": r.detail, "version": r.version}
                             for r in results]})
     write_json(monitor_dir(store) / "updates.json", log[-200:])
-    if after != before:
-        # The events of this update, compared now and kept (kg.monitor.changes.pair_events), so that
-        # `tradekg changes` after it reads a few kilobytes rather than two snapshots of the graph.
-        from kg.monitor.changes import changes
-
-        with contextlib.suppress(TradekgError):  # only a head start: `tradekg changes` says what is wrong
-            changes(store)
     return run
 
 

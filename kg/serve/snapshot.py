@@ -126,7 +126,8 @@ def load_snapshot(store: VersionedStore, timeout: float | None,
         time.sleep(0.002)
     del quads
     log.info("loaded version %s (%d triples) in %.1f s", path.name, len(memory), time.perf_counter() - started)
-    backend = EmbeddedBackend(memory, timeout=timeout, allow_service=allow_service)
+    backend = EmbeddedBackend(memory, timeout=timeout, allow_service=allow_service,
+                              order_in_python=False)
     return Snapshot(path.name, memory, backend, len(memory), time.time(),
                     source=str(path.resolve()))
 
@@ -143,7 +144,8 @@ def disk_snapshot(store: VersionedStore, timeout: float | None,
     path = store.current_version()
     disk = open_version(path)
     triples = store.manifest().get("triples")
-    backend = EmbeddedBackend(disk, timeout=timeout, allow_service=allow_service)
+    backend = EmbeddedBackend(disk, timeout=timeout, allow_service=allow_service,
+                              order_in_python=False)
     return Snapshot(path.name, disk, backend, triples if isinstance(triples, int) else len(disk), time.time(),
                     source=str(path.resolve()), in_memory=False)
 
