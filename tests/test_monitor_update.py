@@ -78,6 +78,16 @@ def update(store: VersionedStore, server: FileServer, *names: str) -> tuple[int,
                "--url", f"csl={server.url('/csl/consolidated.csv')}")
 
 
+def update_older_then_newer(store: VersionedStore, realdata: Path) -> None:
+    """``update`` from the older Non-SDN edition, then from the newer one (12 entries listed, 8 ended)."""
+    older_missing, newer_missing = nonsdn_numbers(realdata)
+    with serving() as server:
+        serve_nonsdn(server, realdata, older_missing)
+        assert update(store, server, "ofac-nonsdn")[0] == 0
+        serve_nonsdn(server, realdata, newer_missing)
+        assert update(store, server, "ofac-nonsdn")[0] == 0
+
+
 def changes_json(store: VersionedStore, *args: str) -> list[dict[str, str]]:
     code, out, err = run(store, "changes", "--format", "json", *args)
     assert code == 0, err
@@ -158,12 +168,7 @@ def test_the_events_of_an_update_are_kept_and_a_stale_copy_is_not_trusted(
     from kg.monitor import changes as changing
     from kg.monitor.state import states_dir
 
-    older_missing, newer_missing = nonsdn_numbers(realdata)
-    with serving() as server:
-        serve_nonsdn(server, realdata, older_missing)
-        assert update(store, server, "ofac-nonsdn")[0] == 0
-        serve_nonsdn(server, realdata, newer_missing)
-        assert update(store, server, "ofac-nonsdn")[0] == 0
+    update_older_then_newer(store, realdata)
     kept = sorted(states_dir(store).glob("events-v*.json.gz"))
     assert kept, "the update did not keep its events"
     first = changes_json(store)
@@ -354,12 +359,7 @@ def test_evidence_records_the_typed_identifier_and_checks_with_it(store: Version
 def test_serve_shows_what_changed_and_the_feed(store: VersionedStore, realdata: Path) -> None:
     from tests.serving import serving as serve_store
 
-    older_missing, newer_missing = nonsdn_numbers(realdata)
-    with serving() as server:
-        serve_nonsdn(server, realdata, older_missing)
-        assert update(store, server, "ofac-nonsdn")[0] == 0
-        serve_nonsdn(server, realdata, newer_missing)
-        assert update(store, server, "ofac-nonsdn")[0] == 0
+    update_older_then_newer(store, realdata)
     with serve_store(store.path) as served:
         status, headers, body = served.get("/changes.json")
         assert status == 200 and headers["content-type"].startswith("application/json")

@@ -40,8 +40,6 @@ _NUMERIC = {XSD.integer, XSD.decimal, XSD.double, XSD.float, XSD.int, XSD.long, 
             XSD.unsignedInt, XSD.unsignedLong, XSD.unsignedShort, XSD.unsignedByte}
 _STRING = {None, XSD.string}
 _DATES = {XSD.date: "date", XSD.dateTime: "dateTime", XSD.dateTimeStamp: "dateTime"}
-
-
 _SELECT_CLAUSE = re.compile(r"\bSELECT\b(.*?)(?:\bWHERE\b|\{)", re.IGNORECASE | re.DOTALL)
 
 
@@ -126,7 +124,9 @@ def sort_rows(rows: list[dict[str, Node]], keys: list[tuple[str, bool]]) -> list
             term = row.get(name)
             if term is None:
                 continue
-            key = cache.get(term) if term in cache else cache.setdefault(term, _term_key(term))
+            if term not in cache:
+                cache[term] = _term_key(term)
+            key = cache[term]
             if key is None:
                 return None
             if key[0] == 3:
