@@ -8,15 +8,32 @@ queries use is defined there).
 
 from __future__ import annotations
 
-from rdflib import Graph, Namespace
+from rdflib import Graph, Namespace, URIRef
 from rdflib.namespace import DCTERMS, FOAF, ORG, OWL, PROV, RDF, RDFS, SH, SKOS, TIME, XSD
 
-TKG = Namespace("https://w3id.org/tradekg/ontology#")
-CONCEPT = Namespace("https://w3id.org/tradekg/concept/")
-DATA = Namespace("https://w3id.org/tradekg/id/")
-DERIVATION = Namespace("https://w3id.org/tradekg/derivation/")
-SCHEMA = Namespace("https://schema.org/")
-ELI = Namespace("http://data.europa.eu/eli/ontology#")
+
+class _Namespace(Namespace):
+    """rdflib's ``Namespace``, keeping each term it makes.
+
+    rdflib builds and checks a new URIRef on every ``TKG.sourceFile``; an
+    importer spells the same few dozen terms hundreds of thousands of times
+    (a 13,000-row CSL import: 550,000 times, 2 s under the profiler).
+    Attribute access only: ``TKG["title"]`` (a name ``str`` already has) is
+    rdflib's own item lookup.
+    """
+
+    def __getattr__(self, name: str) -> URIRef:
+        term = super().__getattr__(name)
+        self.__dict__[name] = term
+        return term
+
+
+TKG = _Namespace("https://w3id.org/tradekg/ontology#")
+CONCEPT = _Namespace("https://w3id.org/tradekg/concept/")
+DATA = _Namespace("https://w3id.org/tradekg/id/")
+DERIVATION = _Namespace("https://w3id.org/tradekg/derivation/")
+SCHEMA = _Namespace("https://schema.org/")
+ELI = _Namespace("http://data.europa.eu/eli/ontology#")
 
 PREFIXES: dict[str, Namespace] = {
     "tkg": TKG,

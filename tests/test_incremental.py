@@ -195,3 +195,27 @@ def test_the_predicates_the_rules_read_are_all_counted() -> None:
         assert read and read <= counted, (rule.name, sorted(read - counted))
     assert "https://w3id.org/tradekg/ontology#designatedParty" in counted
     assert "https://w3id.org/tradekg/ontology#sourceLine" not in counted  # a source record's line changes nothing
+
+
+def test_a_derived_effect_that_does_not_conform_stops_the_load(tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The effects a load re-derives are validated (from what the rules produced, not read back):
+    a rule that writes an effect without its kind fails the load, and the store keeps its graph."""
+    import dataclasses
+
+    from kg.answers.queries import derivation_rules
+
+    broken = [dataclasses.replace(rule, text=rule.text.replace("    tkg:effectKind ?kind ;\n", ""))
+              if rule.name == "10-designating-rules" else rule for rule in derivation_rules()]
+    assert broken != derivation_rules()
+    store = VersionedStore(tmp_path / "store")
+    build(store, mini_files())
+    version = store.current_version()
+    monkeypatch.setattr("kg.pipeline.incremental.derivation_rules", lambda: broken)
+    rows = tmp_path / "designations-2022.csv"
+    rows.write_text(NEW_ROWS, encoding="utf-8")
+    with pytest.raises(ValidationFailed) as caught:
+        load(store, [InputFile(rows, rows.name)])
+    assert any("effectKind" in v.location() or "effectKind" in v.message for v in caught.value.report.violations), \
+        caught.value.report.text()
+    assert store.current_version() == version

@@ -86,6 +86,7 @@ class Change:
     additions: list[ox.Quad] = field(default_factory=list)
     focus: set[str] = field(default_factory=set)
     summary: str = ""
+    unheld: set[str] = field(default_factory=set)  # focus nodes the graph held nothing about (SourcePlan.unheld)
 
 
 Replay = Callable[[ox.Store, list[StoredInput], dict[str, Any]], Change]
@@ -221,7 +222,7 @@ def replay(graph: ox.Store, store: VersionedStore, ledger: list[dict[str, Any]],
             progress(f"replaying ledger entry {entry['id']}: {describe(entry)}")
         try:
             change = replayer(entry["kind"])(graph, stored_inputs(store, entry), dict(entry.get("options", {})))
-            report = validate_delta(graph, change.focus, change.removals, change.additions)
+            report = validate_delta(graph, change.focus, change.removals, change.additions, unheld=change.unheld)
             if not report.conforms:
                 raise ValidationFailed(report)
         except (LoadFailed, ValidationFailed) as exc:

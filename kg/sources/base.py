@@ -97,6 +97,9 @@ class SourcePlan:
     removals: list[ox.Quad] = field(default_factory=list)
     additions: list[ox.Quad] = field(default_factory=list)
     focus: set[str] = field(default_factory=set)
+    # Focus nodes the store held no triple about when the plan was read: validation (and the choice
+    # of parties to re-derive) need not read them again (kg.pipeline.incremental.commit_delta).
+    unheld: set[str] = field(default_factory=set)
     counts: dict[str, int] = field(default_factory=dict)  # what was read and taken, by kind
     conflicts: list[str] = field(default_factory=list)  # curated value vs the source's: kept, reported
     problems: list[str] = field(default_factory=list)  # records skipped, with file:line and reason
@@ -178,6 +181,8 @@ class Emitter:
                 plan.removals += sorted(removals, key=str)
                 plan.additions += sorted(additions, key=str)
                 plan.focus.add(subject)
+                if not old:
+                    plan.unheld.add(subject)
         for quad in self.dropped:  # removals on subjects this import states nothing about
             if quad.subject.value not in self.by_subject and self.store is not None and quad in self.store:
                 plan.removals.append(quad)
@@ -246,7 +251,7 @@ def commit(store: VersionedStore, plan: SourcePlan, end_missing: bool = False,
     if inputs is not None and (plan.removals or plan.additions):
         entry = ledger.new_entry(store, f"import {plan.source}", inputs, options or {})
         manifest.update(ledger.manifest_with(store, entry, summary(plan)))
-    return commit_delta(store, plan.removals, plan.additions, plan.focus, manifest)
+    return commit_delta(store, plan.removals, plan.additions, plan.focus, manifest, unheld=plan.unheld)
 
 
 def describe_outcome(plan: SourcePlan, outcome: DeltaOutcome) -> Iterable[str]:

@@ -75,7 +75,7 @@ def commit(store: VersionedStore, planned: importer.ImportPlan, name: str, data:
     if planned.removals or planned.additions:
         entry = ledger.new_entry(store, KIND, [(name, data)], options)
         manifest.update(ledger.manifest_with(store, entry, summary(planned)))
-    return commit_delta(store, planned.removals, planned.additions, planned.focus, manifest)
+    return commit_delta(store, planned.removals, planned.additions, planned.focus, manifest, unheld=planned.unheld)
 
 
 def replay(graph: ox.Store, inputs: list[ledger.StoredInput], options: dict[str, Any]) -> ledger.Change:
@@ -84,7 +84,8 @@ def replay(graph: ox.Store, inputs: list[ledger.StoredInput], options: dict[str,
     why = refusal(planned, options)
     if why:
         raise TradekgError(why)
-    return ledger.Change(list(planned.removals), list(planned.additions), set(planned.focus), summary(planned))
+    return ledger.Change(list(planned.removals), list(planned.additions), set(planned.focus), summary(planned),
+                         set(planned.unheld))
 
 
 ledger.register(KIND, replay)

@@ -28,7 +28,8 @@ OFAC_KIND = "import ofac"
 
 
 def _change(plan: base.SourcePlan) -> ledger.Change:
-    return ledger.Change(list(plan.removals), list(plan.additions), set(plan.focus), base.summary(plan))
+    return ledger.Change(list(plan.removals), list(plan.additions), set(plan.focus), base.summary(plan),
+                         set(plan.unheld))
 
 
 def replay_federal_register(graph: ox.Store, inputs: list[ledger.StoredInput],
