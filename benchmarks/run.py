@@ -445,6 +445,17 @@ def measure_monitor(folder: Path, work: Path, store: Path | None) -> dict[str, f
     return times
 
 
+def measure_csl(files: list[Path], sdn: Path | None) -> dict[str, Any]:
+    """``benchmarks/csl_import.py`` in its own process (it runs the ``tradekg`` command itself)."""
+    args = [sys.executable, str(REPO / "benchmarks" / "csl_import.py"), "--json", "--csl", *map(str, files)]
+    if sdn is not None:
+        args += ["--sdn", str(sdn)]
+    out = subprocess.run(args, capture_output=True, text=True, check=False)
+    if out.returncode != 0:
+        raise SystemExit(f"benchmark step failed: csl_import.py\n{out.stderr[-4000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 def run(sizes: list[int], repeat: int, baseline: bool, workroot: Path, pyshacl_max: int,
         server: bool = True, monitor: Path | None = None) -> list[dict[str, Any]]:
     results = []
@@ -633,6 +644,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--monitor", type=Path, default=None, metavar="FOLDER",
                         help="OFAC SDN files (sdn.csv, alt.csv, add.csv, sdn_comments.csv): also time update, "
                              "changes and watch report on each size, the curated graph beside them")
+    parser.add_argument("--csl", type=Path, nargs="+", default=None, metavar="FILE",
+                        help="CSL files in the current layout: also time `tradekg import csl` of a 13,000-row file "
+                             "made of their rows (benchmarks/csl_import.py), its re-import and its replay; with "
+                             "--monitor, the OFAC SDN import beside it")
     parser.add_argument("--child-ours", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--child-rdflib", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--child-floor", type=Path, help=argparse.SUPPRESS)
@@ -657,11 +672,18 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="tradekg-bench-") as tmp:
         results = run(sizes, repeat, not args.no_baseline, Path(tmp), parse_size(args.pyshacl_max),
                       server=not args.no_server, monitor=args.monitor)
+        csl = measure_csl(args.csl, args.monitor) if args.csl else None
     if args.json:
-        args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
+        args.json.write_text(json.dumps({"sizes": results, "csl": csl} if csl else results, indent=2),
+                             encoding="utf-8")
     sys.stdout.write(table(results) + "\n")
     if any(r["triples"] >= 100_000 for r in results):
         sys.stdout.write("\nTargets of issue 25 (same run):\n\n" + targets(results) + "\n")
+    if csl:
+        sys.path.insert(0, str(REPO / "benchmarks"))
+        from csl_import import table as csl_table
+
+        sys.stdout.write("\nImporting a whole CSL (benchmarks/csl_import.py, same run):\n\n" + csl_table(csl) + "\n")
     return 0
 
 

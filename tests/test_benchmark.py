@@ -63,3 +63,44 @@ def test_screening_variants_benchmark_quick_form_meets_its_targets(realdata: Pat
     false = next(line for line in table.splitlines() if line.startswith("| false matches, all hard negatives"))
     assert float(recall.split("|")[2]) >= 0.95
     assert float(false.split("|")[2].split()[0]) <= 0.02
+
+
+def test_the_csl_benchmark_file_is_the_real_layout_with_real_rows_first(realdata: Path, tmp_path: Path) -> None:
+    """benchmarks/csl_import.py's file: the real header, a quarter Entity List rows, each real row once as
+    it is, then copies that are parties of their own (their own id and name) citing other pages."""
+    import csv
+
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from csl_import import template_rows, write_real_layout
+
+    files = [realdata / "csl" / "csl_consolidated_2025_entity_list_huawei_block.csv",
+             realdata / "csl" / "watchman_cslustest_consolidated_2025_sample.csv"]
+    real = template_rows(files)
+    path = tmp_path / "consolidated.csv"
+    write_real_layout(path, real, 1_000)
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        assert reader.fieldnames == list(real[0])
+        rows = list(reader)
+    assert len(rows) == 1_000
+    assert sum(r["source"].startswith("Entity List") for r in rows) == 250
+    assert len({r["_id"] for r in rows}) == 1_000
+    assert all(r in rows for r in real)  # every real row, as it is
+    copies = [r for r in rows if r not in real]
+    assert len(copies) == 1_000 - len(real) and len({r["name"] for r in copies}) == len(copies)
+    assert not any("huawei" in r["name"].lower() for r in copies)
+    assert any(r["federal_register_notice"].count(" FR ") >= 5 for r in copies)  # several citations a row
+
+
+@pytest.mark.slow
+def test_the_csl_benchmark_imports_and_prints_its_targets(realdata: Path) -> None:
+    result = subprocess.run([sys.executable, str(REPO / "benchmarks" / "csl_import.py"), "--rows", "300", "--csl",
+                             str(realdata / "csl" / "csl_consolidated_2025_entity_list_huawei_block.csv"),
+                             str(realdata / "csl" / "watchman_cslustest_consolidated_2025_sample.csv")],
+                            capture_output=True, text=True, timeout=600, check=False)
+    assert result.returncode == 0, result.stderr[-3000:]
+    table = result.stdout
+    assert "CSL file: 300 rows in the real layout" in table
+    for figure in ("`tradekg import csl` (map, validate, derive, write) |", "the same file again (nothing new) |",
+                   "`tradekg build` replaying the import: the replay step"):
+        assert f"| {figure}" in table, figure
