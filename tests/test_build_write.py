@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from kg.pipeline.build import _bulk_load_in_chunks
+from kg.graph.bulkload import bulk_load_in_chunks
 
 
 def test_chunked_write_keeps_every_triple_and_each_blank_node_whole(tmp_path: Path) -> None:
@@ -22,7 +22,7 @@ def test_chunked_write_keeps_every_triple_and_each_blank_node_whole(tmp_path: Pa
     memory.dump(dump, format=ox.RdfFormat.N_QUADS)
 
     target = ox.Store(str(tmp_path / "store"))
-    _bulk_load_in_chunks(target, dump, chunk=4)  # seven chunks and the blank-node lines
+    bulk_load_in_chunks(target, dump, chunk=4)  # seven chunks and the blank-node lines
 
     assert len(target) == len(quads)
     answer = list(target.query("SELECT ?v { <http://example.org/a> <http://example.org/p> ?b . "

@@ -619,3 +619,56 @@ def test_nodes_the_plan_found_new_are_not_read_again_and_the_graph_is_the_same(s
                           EmbeddedBackend(plain.open_read()).all_triples())
     again = csl.plan_import(csl.read_csl(REALDATA / WATCHMAN, "again.csv"), store.open_read(), date(2025, 6, 1))
     assert not again.unheld
+
+
+@pytest.mark.parametrize("bad", [False, True])
+def test_an_import_larger_than_the_graph_is_derived_in_memory_to_the_same_graph(
+        store: VersionedStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bad: bool) -> None:
+    """A large import into a small graph (a first CSL into the curated one) is derived and checked in
+    memory, then written whole; forced here on the real files, it must write the graph the import on
+    disk writes, and refuse what it refuses (a user's stricter shapes) with the store unchanged."""
+    if not (REALDATA / WATCHMAN).is_file():
+        pytest.skip(f"real data folder {REALDATA} is absent (it sits beside the checkout in shared/realdata)")
+    from rdflib.compare import isomorphic
+
+    from kg.checks.validate import ValidationFailed
+    from kg.pipeline import incremental
+
+    block = REALDATA / HUAWEI_BLOCK
+    shapes = None
+    if bad:  # a user's shape that every entry of the block violates (no end date)
+        from kg.checks.files import shapes_with
+
+        extra = tmp_path / "strict.ttl"
+        extra.write_text("""@prefix sh: <http://www.w3.org/ns/shacl#> .
+@prefix tkg: <https://w3id.org/tradekg/ontology#> .
+@prefix schema: <https://schema.org/> .
+<urn:x:ended> a sh:NodeShape ; sh:targetClass tkg:Designation ;
+    sh:property [ sh:path schema:endDate ; sh:minCount 1 ] .
+""", encoding="utf-8")
+        shapes = shapes_with([extra])
+    on_disk = VersionedStore(tmp_path / "on-disk")
+    shutil.copytree(store.path, on_disk.path, symlinks=True)
+    outcomes = {}
+    for target, memory in ((store, True), (on_disk, False)):
+        monkeypatch.setattr(incremental, "in_memory", lambda reader, additions, memory=memory: memory)
+        version = target.current_version()
+        for path in (block, REALDATA / WATCHMAN):
+            parsed = csl.read_csl(path, path.name)
+            plan = csl.plan_import(parsed, target.open_read(), date(2025, 6, 1))
+            try:
+                outcomes[memory] = commit_delta(target, plan.removals, plan.additions, plan.focus,
+                                                {"command": "import csl"}, shapes=shapes, unheld=plan.unheld)
+            except ValidationFailed as refused:
+                outcomes[memory] = {(v.message, v.location()) for v in refused.report.violations}
+                assert target.current_version() == version
+                break
+    if bad:
+        assert isinstance(outcomes[True], set) and outcomes[True] and outcomes[True] == outcomes[False]
+        assert any(location.startswith(f"{HUAWEI_BLOCK.rsplit('/', 1)[-1]}:") and location.endswith("end_date")
+                   for _, location in outcomes[True]), outcomes[True]
+        return
+    assert outcomes[True].total_triples == outcomes[False].total_triples
+    assert outcomes[True].derived_triples == outcomes[False].derived_triples
+    assert isomorphic(EmbeddedBackend(store.open_read()).all_triples(),
+                      EmbeddedBackend(on_disk.open_read()).all_triples())
