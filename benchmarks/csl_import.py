@@ -105,7 +105,8 @@ def _tradekg(args: list[str], store: Path) -> tuple[float, str]:
     """Run the ``tradekg`` command of this checkout; its wall time and what it printed."""
     env = {**os.environ, "TRADEKG_STORE": str(store), "PYTHONPATH": str(REPO)}
     started = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "kg", *args], capture_output=True, text=True, env=env, check=False)
+    done = subprocess.run([sys.executable, "-m", "kg", *args], capture_output=True, text=True, env=env, check=False,
+                          cwd=REPO)  # this checkout's kg, whatever the directory the script is run from
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         raise SystemExit(f"tradekg {' '.join(args)} failed:\n{done.stderr[-4000:]}")

@@ -17,7 +17,7 @@ class _Namespace(Namespace):
 
     rdflib builds and checks a new URIRef on every ``TKG.sourceFile``; an
     importer spells the same few dozen terms hundreds of thousands of times
-    (a 13,000-row CSL import: 550,000 times, 2 s under the profiler).
+    (a 13,000-row CSL import: 525,000 times, 2 s under the profiler).
     Attribute access only: ``TKG["title"]`` (a name ``str`` already has) is
     rdflib's own item lookup.
     """

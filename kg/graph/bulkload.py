@@ -1,13 +1,11 @@
 """Writing a whole graph into a new store version with Oxigraph's bulk loader, a chunk at a time.
 
-``build`` writes the graph it made in memory this way, and so does an import
-larger than the graph it goes into (``kg.pipeline.incremental``).
+``build`` writes the graph it made in memory this way.
 """
 
 from __future__ import annotations
 
 import itertools
-import tempfile
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -41,14 +39,3 @@ def bulk_load_in_chunks(target: ox.Store, dump: Path, chunk: int = WRITE_CHUNK_Q
         target.bulk_load(b"".join(blank), format=ox.RdfFormat.N_QUADS, lenient=True)
     target.optimize()
 
-
-def write_whole(target: ox.Store, graph: ox.Store) -> None:
-    """Put every quad of ``graph`` (in memory) into ``target`` (an empty new version) and compact it.
-
-    Through an N-Quads file Oxigraph writes and reads itself: no quad is
-    made a Python object on the way (7 microseconds each).
-    """
-    with tempfile.TemporaryDirectory(prefix="tradekg-write-") as tmp:
-        dump = Path(tmp) / "graph.nq"
-        graph.dump(dump, format=ox.RdfFormat.N_QUADS)
-        bulk_load_in_chunks(target, dump)

@@ -51,12 +51,13 @@ def derived_subjects(store: ox.Store) -> set[ox.NamedNode | ox.BlankNode]:
     return found
 
 
-def rederive_in_store(store: ox.Store) -> int:
+def rederive_in_store(store: ox.Store, made: list[ox.Quad] | None = None) -> int:
     """Replace the derived facts in ``store`` by running the rules on it where it is.
 
     The same rules as ``derive``, in the same order, but inside the (on-disk)
     store: a small load into a large graph does not copy every fact into a
-    second store first. Returns the number of derived triples.
+    second store first. Returns the number of derived triples; ``made``, if
+    given, receives them (with the derivations' own nodes).
     """
     old = derived_subjects(store)
     for subject in old:
@@ -70,6 +71,9 @@ def rederive_in_store(store: ox.Store) -> int:
                                                     rule.path.relative_to(root).as_posix())))
         store.bulk_extend(meta)
         count += len(set(produced) | set(meta))
+        if made is not None:
+            made += produced
+            made += meta
     return count
 
 

@@ -347,6 +347,7 @@ class _Mapper:
         self.merges: list[tuple[int, str, Match]] = []  # (line, printed name, how it was matched)
         self.rule_matches: dict[str, str] = {}  # citation -> how it was resolved
         self.resolutions: dict[str, str] = {}  # page citations matched to a rule by an inferred range
+        self.iris: dict[URIRef, ox.NamedNode | ox.BlankNode | ox.Literal] = {}  # see iri()
         self.source = URIRef(entity_iri("source", f"{MINTED}{csl.digest[:16]}"))
         # Provenance by content (base.first_name): the file is named as it was when this content (this
         # source node) was first imported, so the same bytes under a new name (a dated daily download)
@@ -362,7 +363,14 @@ class _Mapper:
         return self.emit.owned
 
     def add(self, s: URIRef, p: URIRef, o: Any) -> None:
-        self.emit.add(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o))  # type: ignore[arg-type]
+        self.emit.add(self.iri(s), self.iri(p), self.iri(o) if type(o) is URIRef else to_oxigraph(o))  # type: ignore[arg-type]
+
+    def iri(self, term: URIRef) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+        """``term`` as Oxigraph's, each IRI made once: a row states ten triples about its few nodes."""
+        node = self.iris.get(term)
+        if node is None:
+            node = self.iris[term] = to_oxigraph(term)
+        return node
 
     def node(self, iri: URIRef, cls: URIRef, line: int) -> bool:
         """Give a minted node its type and bookkeeping once (``Emitter.node``); False if it already has them."""
