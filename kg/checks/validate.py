@@ -69,8 +69,10 @@ class Report:
                 value = f"  value: {v.value}" if v.value is not None else ""
                 lines.append(f"  {v.location()}{value}")
         if self.hidden_derived:
-            lines.append(f"\n({self.hidden_derived} violation(s) of derived facts follow from these rows "
-                         "and are not shown)")
+            # Not "follow from these rows": a user's shape on rule effects is violated whatever the rows say.
+            lines.append(f"\n({self.hidden_derived} violation(s) of derived facts, which have no row, are not "
+                         "shown: those that echo a row above go with it; check again once the rows are fixed "
+                         "to see any others)")
         return "\n".join(lines)
 
 
