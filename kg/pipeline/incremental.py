@@ -268,22 +268,21 @@ def _commit_in_memory(store: VersionedStore, reader: ox.Store, removals: list[ox
     return DeltaOutcome(len(additions), len(removals), derived, total, report, written=publish)
 
 
+def _nodes(*terms: object) -> frozenset[ox.NamedNode]:
+    """IRIs as Oxigraph terms: compared as they come, without making a Python string of each of the
+    million predicates of a large import."""
+    return frozenset(ox.NamedNode(str(t)) for t in terms)
+
+
 # Additions that can change the rule effects of parties they do not name:
 # they send a change down the slow path (re-derive everything).
-_WIDE = {str(TKG.changesTermsOf), str(TKG.coversList), str(TKG.includesAffiliates), str(TKG.ownerList),
-         str(TKG.suspendsRule), str(TKG.consequenceOfList), str(TKG.restrictsByItself)}
+_WIDE = _nodes(TKG.changesTermsOf, TKG.coversList, TKG.includesAffiliates, TKG.ownerList, TKG.suspendsRule,
+               TKG.consequenceOfList, TKG.restrictsByItself)
 # A new ownership record changes what reaches the firm it owns (tkg:ownedEntity)
 # and, through it, the firms below; its owner's own effects stay as they were.
-_PARTY_LINKS = {str(TKG.designatedParty), str(TKG.coversParty), str(TKG.namedParty), str(TKG.ownedEntity)}
-_CHAIN = {str(SCHEMA.parentOrganization), str(TKG.affiliateOf)}
-_PARTY_CLASSES = {str(TKG.Company), str(TKG.Person), str(TKG.Vessel), str(TKG.Aircraft)}
-_PARTY_LINK_NODES = [ox.NamedNode(iri) for iri in sorted(_PARTY_LINKS)]
-# The same as Oxigraph terms: compared as they come, without making a Python string of each of the
-# million predicates of a large import.
-_WIDE_NODES = frozenset(ox.NamedNode(iri) for iri in _WIDE)
-_PARTY_LINK_SET = frozenset(_PARTY_LINK_NODES)
-_CHAIN_NODES = frozenset(ox.NamedNode(iri) for iri in _CHAIN)
-_PARTY_CLASS_NODES = frozenset(ox.NamedNode(iri) for iri in _PARTY_CLASSES)
+_PARTY_LINKS = _nodes(TKG.designatedParty, TKG.coversParty, TKG.namedParty, TKG.ownedEntity)
+_CHAIN = _nodes(SCHEMA.parentOrganization, TKG.affiliateOf)
+_PARTY_CLASSES = _nodes(TKG.Company, TKG.Person, TKG.Vessel, TKG.Aircraft)
 
 
 def affected_parties(source: ox.Store, removals: list[ox.Quad], additions: list[ox.Quad],
@@ -317,11 +316,11 @@ def affected_parties(source: ox.Store, removals: list[ox.Quad], additions: list[
         predicate = q.predicate
         if predicate not in read:
             continue
-        if predicate in _WIDE_NODES:
+        if predicate in _WIDE:
             return None
-        if predicate in _PARTY_LINK_SET:
+        if predicate in _PARTY_LINKS:
             parties.add(q.object.value)
-        elif predicate in _CHAIN_NODES or (predicate == _RDF_TYPE and q.object in _PARTY_CLASS_NODES):
+        elif predicate in _CHAIN or (predicate == _RDF_TYPE and q.object in _PARTY_CLASSES):
             parties.add(q.subject.value)
         else:
             unresolved.add(q.subject)
@@ -329,18 +328,18 @@ def affected_parties(source: ox.Store, removals: list[ox.Quad], additions: list[
         added_links: dict[object, set[str]] = {}
         added_parties: set[object] = set()
         for q in additions:
-            if q.predicate in _PARTY_LINK_SET:
+            if q.predicate in _PARTY_LINKS:
                 added_links.setdefault(q.subject, set()).add(q.object.value)
-            elif q.predicate == _RDF_TYPE and q.object in _PARTY_CLASS_NODES:
+            elif q.predicate == _RDF_TYPE and q.object in _PARTY_CLASSES:
                 added_parties.add(q.subject)
         for subject in unresolved:
             linked = set(added_links.get(subject, ()))
             if subject.value not in unheld:  # (an unheld node has no links nor type in the graph)
-                for link in _PARTY_LINK_NODES:
+                for link in _PARTY_LINKS:
                     linked |= {q.object.value
                                for q in source.quads_for_pattern(subject, link, None, ox.DefaultGraph())}
             if subject in added_parties or (subject.value not in unheld and any(
-                    q.object.value in _PARTY_CLASSES
+                    q.object in _PARTY_CLASSES
                     for q in source.quads_for_pattern(subject, _RDF_TYPE, None, ox.DefaultGraph()))):
                 linked.add(subject.value)
             if linked:
@@ -358,7 +357,7 @@ def affected_parties(source: ox.Store, removals: list[ox.Quad], additions: list[
 @functools.lru_cache(maxsize=1)
 def _read_nodes() -> frozenset[ox.NamedNode]:
     """``predicates_read_by_rules`` as Oxigraph terms."""
-    return frozenset(ox.NamedNode(iri) for iri in predicates_read_by_rules())
+    return _nodes(*predicates_read_by_rules())
 
 
 def _held(source: ox.Store, node: ox.NamedNode | ox.BlankNode) -> bool:
