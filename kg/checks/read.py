@@ -44,7 +44,7 @@ def read_quads(paths: Iterable[Path], prefixes: dict[str, str] | None = None) ->
         try:
             parser = ox.parse(path=str(path), format=fmt, base_iri=path.resolve().as_uri())
             for quad in parser:
-                quads.append(ox.Quad(quad.subject, quad.predicate, quad.object, ox.DefaultGraph()))
+                quads.append(ox.Quad(quad.subject, quad.predicate, quad.object))
             if prefixes is not None:
                 prefixes.update(parser.prefixes)
         except SyntaxError as error:

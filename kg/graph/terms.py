@@ -53,7 +53,7 @@ def to_oxigraph(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
 
 def graph_to_quads(graph: Graph) -> Iterator[ox.Quad]:
     for s, p, o in graph:
-        yield ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), ox.DefaultGraph())  # type: ignore[arg-type]
+        yield ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o))  # type: ignore[arg-type]
 
 
 def triples_to_quads(triples: Iterable[Triple]) -> list[ox.Quad]:
@@ -71,9 +71,8 @@ def triples_to_quads(triples: Iterable[Triple]) -> list[ox.Quad]:
             converted = named[term] = to_oxigraph(term)
         return converted
 
-    default = ox.DefaultGraph()
     return [
-        ox.Quad(iri(s), iri(p), iri(o) if isinstance(o, URIRef) else to_oxigraph(o), default)  # type: ignore[arg-type]
+        ox.Quad(iri(s), iri(p), iri(o) if isinstance(o, URIRef) else to_oxigraph(o))  # type: ignore[arg-type]
         for s, p, o in triples
     ]
 

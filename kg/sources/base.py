@@ -144,7 +144,9 @@ class Emitter:
 
     def add(self, s: ox.NamedNode, p: ox.NamedNode | str, o: ox.NamedNode | ox.Literal) -> None:
         predicate = p if isinstance(p, ox.NamedNode) else _predicate(str(p))
-        self.by_subject.setdefault(s.value, set()).add(ox.Quad(s, predicate, o, DEFAULT))
+        # No graph argument: a quad is in the default graph without one, and pyoxigraph tries
+        # every other kind of graph name before DefaultGraph (2 to 4 us a quad; see kg.pipeline.derive).
+        self.by_subject.setdefault(s.value, set()).add(ox.Quad(s, predicate, o))
 
     def drop(self, quad: ox.Quad) -> None:
         self.dropped.add(quad)
