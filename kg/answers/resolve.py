@@ -29,9 +29,12 @@ class Ambiguous(TradekgError):
     pass
 
 
+_SPACES = re.compile(r"\s+")
+
+
 def normalise(text: str) -> str:
     text = unicodedata.normalize("NFKC", text).casefold()
-    return re.sub(r"\s+", " ", text).strip()
+    return _SPACES.sub(" ", text).strip()
 
 
 
