@@ -105,6 +105,8 @@ class _Loader:
         self.refs: list[_PendingRef] = []
         self.rows_per_table: dict[str, int] = {}
         self.new_nodes: set[URIRef] = set()
+        # One URIRef per IRI (see iri()).
+        self.iris: dict[str, URIRef] = {}
         # Per file (by display): its tkg:sourceFile and tkg:sourceHash literals.
         self.origin: dict[str, tuple[Literal, Literal]] = {}
         # Tables whose file could not be read: references into them are not
@@ -167,6 +169,16 @@ class _Loader:
                 ok = False
         return ok
 
+    def iri(self, text: str) -> URIRef:
+        """The URIRef of ``text``, made once. A load names the same predicates, classes, concepts and
+        referenced rows on thousands of rows: rdflib checks each new URIRef (1.5 million checks for the
+        1M benchmark), and an equal but distinct URIRef used as a dict key is compared by rdflib's
+        Python ``__eq__`` (2.4 million calls in the writing of the N-Triples), an identical one is not."""
+        found = self.iris.get(text)
+        if found is None:
+            found = self.iris[text] = URIRef(text)
+        return found
+
     def _row(self, table: TableSpec, display: str, line: int, row: dict[str, str]) -> None:
         id_col = table.id_column
         raw_id = row.get(id_col, "").strip()
@@ -185,10 +197,10 @@ class _Loader:
                          f"duplicate identifier {identifier!r}: already used at {first_file}:{first_line}")
             return
         self.ids[key] = (display, line)
-        subject = URIRef(entity_iri(table.iri_kind, identifier))
+        subject = self.iri(entity_iri(table.iri_kind, identifier))
         self.new_nodes.add(subject)
         triples: list[Triple] = [
-            (subject, RDF.type, URIRef(table.class_iri)),
+            (subject, RDF.type, self.iri(table.class_iri)),
             (subject, TKG.sourceFile, self.origin[display][0]),
             (subject, TKG.sourceHash, self.origin[display][1]),
             (subject, TKG.sourceLine, Literal(line, datatype=XSD.integer)),
@@ -210,7 +222,7 @@ class _Loader:
                 if term is None:
                     continue
                 assert col.predicate is not None
-                triples.append((subject, URIRef(col.predicate), term))
+                triples.append((subject, self.iri(col.predicate), term))
                 if col.label:
                     triples.append((subject, RDFS.label, term))
         for earlier, later in table.dates_in_order:
@@ -228,11 +240,12 @@ class _Loader:
                     assert col.table is not None and col.predicate is not None
                     cells.check_id(value)
                     self.refs.append(_PendingRef(display, line, col.name, col.table, value, subject,
-                                                 URIRef(col.predicate)))
-                    return URIRef(entity_iri(self.catalog.tables[col.table].iri_kind, value))
+                                                 self.iri(col.predicate)))
+                    return self.iri(entity_iri(self.catalog.tables[col.table].iri_kind, value))
                 case "concept":
                     assert col.scheme is not None
-                    return cells.to_concept(value, col.scheme, self.notations.get(col.scheme, frozenset()))
+                    notations = self.notations.get(col.scheme, frozenset())
+                    return self.iri(str(cells.to_concept(value, col.scheme, notations)))
                 case "date":
                     return cells.to_date(value)
                 case "partial-date":
