@@ -330,7 +330,7 @@ class _Entry:
     sub_addition: EntryAddition | None = None
 
 
-_DATATYPES: dict[str, ox.NamedNode] = {}
+_DATATYPES: dict[URIRef, ox.NamedNode] = {}
 
 
 def _lit(value: str, datatype: URIRef | None = None) -> ox.Literal:
@@ -398,7 +398,7 @@ class _Mapper:
     def source_node(self) -> None:
         if self.node(self.source, TKG.Source, 1):
             title = _lit(f"Consolidated Screening List CSV {Path(str(self.file_name)).name} "
-                            f"(sha256 {self.csl.digest[:16]}, {self.csl.layout} layout)")
+                         f"(sha256 {self.csl.digest[:16]}, {self.csl.layout} layout)")
             self.add(self.source, DCTERMS.title, title)
             self.add(self.source, RDFS.label, title)  # so `show` names it among a designation's sources
             self.add(self.source, TKG.publisherName, _lit(str(self.conf["publisher"])))
@@ -513,7 +513,7 @@ class _Mapper:
         if csl_day:
             add(designation, SCHEMA.startDate, _lit(csl_day, datatype=XSD.date))
             add(designation, TKG.startDateBasis, _lit("the CSL's start_date (the rule it cites first has no "
-                                                         "recorded date in the graph)"))
+                                                      "recorded date in the graph)"))
             return
         first_seen = (known.get("known_since") or known["start"]) if known else self.as_of.isoformat()
         if end is not None and end.isoformat() < first_seen:
