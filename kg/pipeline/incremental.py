@@ -32,7 +32,7 @@ import pyoxigraph as ox
 from rdflib import Graph
 
 from kg.answers.queries import derivation_rules
-from kg.checks.rawterms import scan_quads
+from kg.checks.rawterms import RawTerms, scan_quads
 from kg.checks.sparql import plan_for, validate_store
 from kg.checks.validate import Report, ValidationFailed
 from kg.graph.sparqltext import with_rows
@@ -102,16 +102,12 @@ def validate_delta(source: ox.Store, focus: Iterable[str], removals: Iterable[ox
     focus = sorted(set(focus))
     removals, additions = list(removals), list(additions)
     raw = scan_quads(additions if scan_raw else [])
-    if shapes is not None or raw:
-        made = plan_for(source, shapes, raw)
-        if not made.local or made.handed_off:
-            # Shapes that look past a node's own triples (inverse paths, targetObjectsOf, sh:node
-            # on values...) or that the complete engine checks: validate the whole graph as changed.
-            removed = set(removals)
-            whole = ox.Store()
-            whole.extend(q for q in source.quads_for_pattern(None, None, None, ox.DefaultGraph()) if q not in removed)
-            whole.extend(additions)
-            return validate_store(whole, shapes=shapes, raw=raw)
+    if _checks_whole_graph(source, shapes, raw):
+        removed = set(removals)
+        whole = ox.Store()
+        whole.extend(q for q in source.quads_for_pattern(None, None, None, ox.DefaultGraph()) if q not in removed)
+        whole.extend(additions)
+        return validate_store(whole, shapes=shapes, raw=raw)
     if not focus:
         return Report(conforms=True, nodes_checked=0)
     data = ox.Store()
@@ -119,6 +115,16 @@ def validate_delta(source: ox.Store, focus: Iterable[str], removals: Iterable[ox
     # the class hierarchy, so sh:class and sh:targetClass see instances of subclasses as a full check would
     data.extend(source.quads_for_pattern(None, _SUBCLASS_OF, None, ox.DefaultGraph()))
     return validate_store(data, focus_nodes=focus, shapes=shapes, raw=raw)
+
+
+def _checks_whole_graph(source: ox.Store, shapes: Graph | None, raw: RawTerms) -> bool:
+    """Whether the change must be checked on the whole graph as changed, not on the nodes it touches:
+    a user's shapes (or the checks of ``raw`` literals) that look past a node's own triples (inverse
+    paths, targetObjectsOf, sh:node on values...) or that the complete engine checks (``plan_for``)."""
+    if shapes is None and not raw:
+        return False
+    plan = plan_for(source, shapes, raw)
+    return not plan.local or plan.handed_off
 
 
 def commit_delta(store: VersionedStore, removals: list[ox.Quad], additions: list[ox.Quad],
@@ -245,12 +251,10 @@ def _commit_in_memory(store: VersionedStore, reader: ox.Store, removals: list[ox
     derived = rederive_in_store(graph, made)
     new_derived = set(made)
     new_effects = {s.value for s in derived_subjects(graph) - before if isinstance(s, ox.NamedNode)}
-    checked = set(focus) | new_effects
-    made = plan_for(graph, shapes, raw) if shapes is not None or raw else None
-    if made is not None and (not made.local or made.handed_off):
-        report = validate_store(graph, shapes=shapes, raw=raw)  # shapes that look past a node: the whole graph
+    if _checks_whole_graph(graph, shapes, raw):
+        report = validate_store(graph, shapes=shapes, raw=raw)
     else:
-        report = validate_store(graph, focus_nodes=sorted(checked), shapes=shapes, raw=raw)
+        report = validate_store(graph, focus_nodes=sorted(set(focus) | new_effects), shapes=shapes, raw=raw)
     if not report.conforms:
         raise ValidationFailed(report)
     total = len(graph)
